@@ -1,0 +1,2 @@
+//! The `redline` binary: CLI, configuration discovery, dispatch, exit codes.
+fn main() {}

@@ -1,0 +1,1 @@
+//! Go source: discovery, parsing and the semantic model.

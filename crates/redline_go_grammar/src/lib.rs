@@ -1,0 +1,1 @@
+//! tree-sitter-go extended to the Go 1.26 language.

@@ -1,0 +1,1 @@
+//! The red-line catalog.
