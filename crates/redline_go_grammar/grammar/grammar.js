@@ -1,0 +1,77 @@
+/**
+ * @file tree-sitter-go 0.25.0 extended to Go 1.26 for redline.
+ * @license MIT
+ *
+ * The upstream grammar (tree-sitter-go 0.25.0, MIT, Copyright (c) 2014 Max
+ * Brunsfeld; see ../LICENSE-tree-sitter-go) is kept verbatim in
+ * ./upstream/grammar.js and extended here with tree-sitter's own
+ * `grammar(base, {...})` inheritance. Everything not overridden below is
+ * upstream's, unchanged.
+ *
+ * THE ONLY CHANGE: Go 1.26 lets the builtin `new` take an expression
+ * (`new(int64(5))`, `new(1024)`, `new(T{})`, `new(5 * time.Minute)`).
+ * Upstream parses `new` and `make` with `special_argument_list`, whose first
+ * element must be a type, so these are ERRORs there.
+ *
+ *  - `make(...)` keeps upstream's `special_argument_list`, unchanged.
+ *  - `new(...)` gets `new_argument_list` (exposed, like upstream's special
+ *    list, as `argument_list`), whose first element is a type OR an
+ *    expression.
+ *  - When the operand parses both ways (`new(T)`, `new(pkg.T)`, `new(*T)`,
+ *    `new((T))`, `new(G[int])`), the type reading wins through dynamic
+ *    precedence, so those trees are exactly upstream's.
+ */
+
+/// <reference types="tree-sitter-cli/dsl" />
+// @ts-check
+
+const upstream = require('./upstream/grammar.js');
+
+// Same value as upstream's PREC.primary (not exported by upstream).
+const PREC_PRIMARY = 7;
+
+// Dynamic precedence of the type reading of `new`'s operand. It must beat
+// anything the expression reading of the same text can accumulate: upstream
+// uses dynamic precedences between -1 and 3 per node.
+const NEW_TYPE_OPERAND = 100;
+
+module.exports = grammar(upstream, {
+  name: 'go',
+
+  rules: {
+    // Upstream:
+    //   seq(field('function', alias(choice('new', 'make'), $.identifier)),
+    //       field('arguments', alias($.special_argument_list, $.argument_list)))
+    // split into a `make` branch (unchanged) and a `new` branch.
+    call_expression: $ => prec(PREC_PRIMARY, choice(
+      seq(
+        field('function', alias('make', $.identifier)),
+        field('arguments', alias($.special_argument_list, $.argument_list)),
+      ),
+      seq(
+        field('function', alias('new', $.identifier)),
+        field('arguments', alias($.new_argument_list, $.argument_list)),
+      ),
+      seq(
+        field('function', $._expression),
+        field('type_arguments', optional($.type_arguments)),
+        field('arguments', $.argument_list),
+      ),
+    )),
+
+    // Upstream's special_argument_list with `$._type` widened to
+    // `choice($._type, $._expression)`.
+    new_argument_list: $ => seq(
+      '(',
+      optional(seq(
+        choice(
+          prec.dynamic(NEW_TYPE_OPERAND, $._type),
+          $._expression,
+        ),
+        repeat(seq(',', $._expression)),
+        optional(','),
+      )),
+      ')',
+    ),
+  },
+});
