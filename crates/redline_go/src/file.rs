@@ -1,0 +1,402 @@
+//! One parsed Go file and what rules ask of it.
+
+use crate::{node_text, parse_tree, scope};
+use redline_diagnostics::{LineIndex, Span};
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tree_sitter::{Node, Tree};
+
+/// How an import is named in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportName {
+    /// No explicit name: the package's own name (guessed from the path,
+    /// see [`default_package_name`]).
+    Default(String),
+    /// `name "path"`.
+    Named(String),
+    /// `. "path"`.
+    Dot,
+    /// `_ "path"`.
+    Blank,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Import {
+    pub path: String,
+    pub name: ImportName,
+    /// Byte range of the whole import spec.
+    pub start_byte: usize,
+    pub end_byte: usize,
+}
+
+impl Import {
+    /// The identifier this import is referred to by, if any.
+    pub fn local_name(&self) -> Option<&str> {
+        match &self.name {
+            ImportName::Default(n) | ImportName::Named(n) => Some(n),
+            ImportName::Dot | ImportName::Blank => None,
+        }
+    }
+}
+
+/// The package name Go code refers to an import by when it is not renamed.
+/// Without the imported package's source this is the convention: the last
+/// path element, skipping a major-version suffix (`/v2`) and `gopkg.in`'s
+/// `.v2`, with a few well-known exceptions.
+pub fn default_package_name(path: &str) -> String {
+    match path {
+        "sigs.k8s.io/controller-runtime" => return "controllerruntime".into(),
+        "github.com/go-logr/logr" => return "logr".into(),
+        _ => {}
+    }
+    let mut parts: Vec<&str> = path.split('/').collect();
+    if parts.len() > 1
+        && parts
+            .last()
+            .is_some_and(|l| l.len() >= 2 && l.starts_with('v') && l[1..].bytes().all(|b| b.is_ascii_digit()))
+        && !path.starts_with("k8s.io/api/")
+        && !path.contains("/apis/")
+        && !path.contains("/api/")
+    {
+        parts.pop();
+    }
+    let last = parts.last().copied().unwrap_or(path);
+    let last = match last.find(".v") {
+        Some(i) if last[i + 2..].bytes().all(|b| b.is_ascii_digit()) && i + 2 < last.len() => {
+            &last[..i]
+        }
+        _ => last,
+    };
+    let last = last.strip_prefix("go-").unwrap_or(last);
+    last.replace(['-', '.'], "_")
+}
+
+/// A parsed Go file. Owns its source and tree; everything else borrows.
+pub struct GoFile {
+    pub path: PathBuf,
+    /// Path shown to users.
+    pub display: String,
+    pub source: Arc<[u8]>,
+    pub tree: Tree,
+    pub lines: LineIndex,
+    pub package_name: String,
+    pub imports: Vec<Import>,
+    /// `_test.go` or under `testdata/`.
+    pub is_test: bool,
+}
+
+impl GoFile {
+    /// Parses `source`. Returns `None` when tree-sitter produced no tree.
+    pub fn parse(path: PathBuf, display: String, source: Arc<[u8]>) -> Option<GoFile> {
+        let tree = parse_tree(&source)?;
+        let lines = LineIndex::new(&source);
+        let mut package_name = String::new();
+        let mut imports = Vec::new();
+        {
+        let root = tree.root_node();
+        let mut cursor = root.walk();
+        for child in root.named_children(&mut cursor) {
+            match child.kind() {
+                "package_clause" => {
+                    if let Some(id) = child.named_child(0) {
+                        package_name = node_text(id, &source).to_string();
+                    }
+                }
+                "import_declaration" => collect_imports(child, &source, &mut imports),
+                _ => {}
+            }
+        }
+        }
+        let is_test = crate::is_test_path(&path);
+        Some(GoFile {
+            path,
+            display,
+            source,
+            tree,
+            lines,
+            package_name,
+            imports,
+            is_test,
+        })
+    }
+
+    pub fn text(&self, node: Node<'_>) -> &str {
+        node_text(node, &self.source)
+    }
+
+    pub fn span(&self, node: Node<'_>) -> Span {
+        self.lines.span(node.start_byte(), node.end_byte())
+    }
+
+    pub fn span_bytes(&self, start: usize, end: usize) -> Span {
+        self.lines.span(start, end)
+    }
+
+    /// Imports of `path` (usually zero or one).
+    pub fn imports_of<'a>(&'a self, path: &'a str) -> impl Iterator<Item = &'a Import> + 'a {
+        self.imports.iter().filter(move |i| i.path == path)
+    }
+
+    pub fn imports_path(&self, path: &str) -> bool {
+        self.imports.iter().any(|i| i.path == path)
+    }
+
+    /// Builds the node index: one walk over the tree.
+    pub fn index(&self) -> NodeIndex<'_> {
+        NodeIndex::build(self)
+    }
+}
+
+fn collect_imports(decl: Node<'_>, source: &[u8], out: &mut Vec<Import>) {
+    let mut cursor = decl.walk();
+    for child in decl.named_children(&mut cursor) {
+        match child.kind() {
+            "import_spec" => {
+                if let Some(i) = import_spec(child, source) {
+                    out.push(i);
+                }
+            }
+            "import_spec_list" => {
+                let mut c2 = child.walk();
+                for spec in child.named_children(&mut c2) {
+                    if spec.kind() == "import_spec"
+                        && let Some(i) = import_spec(spec, source)
+                    {
+                        out.push(i);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn import_spec(spec: Node<'_>, source: &[u8]) -> Option<Import> {
+    let path_node = spec.child_by_field_name("path")?;
+    let raw = node_text(path_node, source);
+    let path = raw.trim_matches(|c| c == '"' || c == '`').to_string();
+    let name = match spec.child_by_field_name("name") {
+        None => ImportName::Default(default_package_name(&path)),
+        Some(n) => match n.kind() {
+            "dot" => ImportName::Dot,
+            "blank_identifier" => ImportName::Blank,
+            _ => ImportName::Named(node_text(n, source).to_string()),
+        },
+    };
+    Some(Import {
+        path,
+        name,
+        start_byte: spec.start_byte(),
+        end_byte: spec.end_byte(),
+    })
+}
+
+/// The nodes rules look at, collected in one walk, plus the names declared
+/// anywhere inside function bodies (a fast path for shadowing checks).
+pub struct NodeIndex<'a> {
+    pub file: &'a GoFile,
+    pub calls: Vec<Node<'a>>,
+    pub composite_literals: Vec<Node<'a>>,
+    /// `function_declaration`, `method_declaration` and `func_literal`.
+    pub functions: Vec<Node<'a>>,
+    pub go_statements: Vec<Node<'a>>,
+    pub type_specs: Vec<Node<'a>>,
+    /// Every identifier declared in a local scope (parameters, results,
+    /// receivers, `:=`, local `var`/`const`/`type`, range and type-switch
+    /// bindings).
+    local_names: HashSet<&'a str>,
+}
+
+impl<'a> NodeIndex<'a> {
+    fn build(file: &'a GoFile) -> NodeIndex<'a> {
+        let mut idx = NodeIndex {
+            file,
+            calls: Vec::new(),
+            composite_literals: Vec::new(),
+            functions: Vec::new(),
+            go_statements: Vec::new(),
+            type_specs: Vec::new(),
+            local_names: HashSet::new(),
+        };
+        let root = file.tree.root_node();
+        let mut cursor = root.walk();
+        // Depth of function nesting, to know whether a declaration is local.
+        let mut fn_depth_stack: Vec<usize> = Vec::new();
+        let mut depth = 0usize;
+        loop {
+            let node = cursor.node();
+            let kind = node.kind();
+            let in_function = !fn_depth_stack.is_empty();
+            match kind {
+                "call_expression" => idx.calls.push(node),
+                "composite_literal" => idx.composite_literals.push(node),
+                "function_declaration" | "method_declaration" | "func_literal" => {
+                    idx.functions.push(node);
+                }
+                "go_statement" => idx.go_statements.push(node),
+                "type_spec" | "type_alias" => {
+                    if in_function
+                        && let Some(n) = node.child_by_field_name("name")
+                    {
+                        idx.local_names.insert(node_text(n, &file.source));
+                    }
+                    idx.type_specs.push(node);
+                }
+                "parameter_declaration" | "variadic_parameter_declaration" => {
+                    let mut c = node.walk();
+                    for n in node.children_by_field_name("name", &mut c) {
+                        idx.local_names.insert(node_text(n, &file.source));
+                    }
+                }
+                "var_spec" | "const_spec" if in_function => {
+                    let mut c = node.walk();
+                    for n in node.children_by_field_name("name", &mut c) {
+                        idx.local_names.insert(node_text(n, &file.source));
+                    }
+                }
+                "short_var_declaration" | "range_clause" | "receive_statement" => {
+                    if let Some(left) = node.child_by_field_name("left") {
+                        let mut c = left.walk();
+                        for n in left.named_children(&mut c) {
+                            if n.kind() == "identifier" {
+                                idx.local_names.insert(node_text(n, &file.source));
+                            }
+                        }
+                    }
+                }
+                "type_switch_statement" => {
+                    if let Some(alias) = node.child_by_field_name("alias") {
+                        let mut c = alias.walk();
+                        for n in alias.named_children(&mut c) {
+                            idx.local_names.insert(node_text(n, &file.source));
+                        }
+                    }
+                }
+                _ => {}
+            }
+            let is_fn = matches!(
+                kind,
+                "function_declaration" | "method_declaration" | "func_literal"
+            );
+            if cursor.goto_first_child() {
+                depth += 1;
+                if is_fn {
+                    fn_depth_stack.push(depth);
+                }
+                continue;
+            }
+            loop {
+                if cursor.goto_next_sibling() {
+                    break;
+                }
+                if !cursor.goto_parent() {
+                    return idx;
+                }
+                if fn_depth_stack.last() == Some(&depth) {
+                    fn_depth_stack.pop();
+                }
+                depth -= 1;
+            }
+        }
+    }
+
+    /// Whether `name` is bound by a local declaration visible at `at`.
+    pub fn is_local_binding(&self, name: &str, at: Node<'a>) -> bool {
+        if !self.local_names.contains(name) {
+            return false;
+        }
+        scope::declared_before(name, at, &self.file.source)
+    }
+
+    /// Resolves `pkg.Name` where `node` is a `selector_expression`,
+    /// `qualified_type` or (for dot imports) a bare `identifier` /
+    /// `type_identifier`: the import path and member name, when the
+    /// operand is really an imported package at that point.
+    pub fn resolve(&self, node: Node<'a>) -> Option<(&'a str, &'a str)> {
+        let file = self.file;
+        match node.kind() {
+            "selector_expression" => {
+                let operand = node.child_by_field_name("operand")?;
+                let field = node.child_by_field_name("field")?;
+                if operand.kind() != "identifier" {
+                    return None;
+                }
+                let pkg = node_text(operand, &file.source);
+                let import = file
+                    .imports
+                    .iter()
+                    .find(|i| i.local_name() == Some(pkg))?;
+                if self.is_local_binding(pkg, operand) {
+                    return None;
+                }
+                Some((import.path.as_str(), node_text(field, &file.source)))
+            }
+            "qualified_type" => {
+                let pkg_node = node.child_by_field_name("package")?;
+                let name = node.child_by_field_name("name")?;
+                let pkg = node_text(pkg_node, &file.source);
+                let import = file
+                    .imports
+                    .iter()
+                    .find(|i| i.local_name() == Some(pkg))?;
+                if self.is_local_binding(pkg, pkg_node) {
+                    return None;
+                }
+                Some((import.path.as_str(), node_text(name, &file.source)))
+            }
+            "identifier" | "type_identifier" => {
+                let name = node_text(node, &file.source);
+                // Only dot imports make a bare name refer to another package;
+                // which one cannot be known without its source, so the
+                // caller asks for a specific path with `resolve_to`.
+                let dot = file.imports.iter().find(|i| i.name == ImportName::Dot)?;
+                if self.is_local_binding(name, node) {
+                    return None;
+                }
+                Some((dot.path.as_str(), name))
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether `node` (a selector, qualified type or bare identifier)
+    /// refers to `member` of the package imported from `path`.
+    pub fn refers_to(&self, node: Node<'a>, path: &str, member: &str) -> bool {
+        match node.kind() {
+            "identifier" | "type_identifier" => {
+                if node_text(node, &self.file.source) != member {
+                    return false;
+                }
+                let dot_imported = self
+                    .file
+                    .imports
+                    .iter()
+                    .any(|i| i.name == ImportName::Dot && i.path == path);
+                dot_imported && !self.is_local_binding(member, node)
+            }
+            _ => self.resolve(node) == Some((path, member)),
+        }
+    }
+
+    /// For a call, the callee resolved to (import path, function name).
+    /// Handles `pkg.F(...)`, dot-imported `F(...)` (checked against
+    /// `candidates`), and parenthesised callees.
+    pub fn callee<'p>(&self, call: Node<'a>, candidates: &[(&'p str, &'p str)]) -> Option<(&'p str, &'p str)> {
+        let mut func = call.child_by_field_name("function")?;
+        while func.kind() == "parenthesized_expression" {
+            func = func.named_child(0)?;
+        }
+        match func.kind() {
+            "selector_expression" => {
+                let resolved = self.resolve(func)?;
+                candidates.iter().find(|c| **c == resolved).copied()
+            }
+            "identifier" => candidates
+                .iter()
+                .find(|(p, m)| self.refers_to(func, p, m))
+                .copied(),
+            _ => None,
+        }
+    }
+}

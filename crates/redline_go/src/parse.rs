@@ -1,0 +1,80 @@
+//! Parsing with one tree-sitter parser per thread.
+
+use std::cell::RefCell;
+use tree_sitter::{Language, Node, Parser, Tree};
+
+fn language() -> Language {
+    tree_sitter_go::LANGUAGE.into()
+}
+
+thread_local! {
+    static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
+}
+
+/// Parses Go source. `None` only if tree-sitter gives up entirely (it
+/// does not on any input of reasonable size; callers report it).
+pub fn parse_tree(source: &[u8]) -> Option<Tree> {
+    PARSER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let parser = slot.get_or_insert_with(|| {
+            let mut p = Parser::new();
+            p.set_language(&language())
+                .expect("the bundled Go grammar matches the tree-sitter runtime");
+            p
+        });
+        parser.parse(source, None)
+    })
+}
+
+/// Parses and returns the tree, for callers that need nothing else.
+pub fn parse_go(source: &[u8]) -> Option<Tree> {
+    parse_tree(source)
+}
+
+/// The first syntax error in document order: the byte range of an `ERROR`
+/// node or a `MISSING` node, and a short description.
+pub fn first_error(tree: &Tree, source: &[u8]) -> Option<(usize, usize, String)> {
+    let root = tree.root_node();
+    if !root.has_error() {
+        return None;
+    }
+    let mut cursor = root.walk();
+    loop {
+        let node = cursor.node();
+        if node.is_missing() {
+            return Some((
+                node.start_byte(),
+                node.end_byte(),
+                format!("expected `{}`", node.kind()),
+            ));
+        }
+        if node.is_error() {
+            return Some((node.start_byte(), node.end_byte(), describe_error(node, source)));
+        }
+        if node.has_error() && cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return None;
+            }
+        }
+    }
+}
+
+fn describe_error(node: Node<'_>, source: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&source[node.byte_range()]);
+    let first = text.lines().next().unwrap_or("").trim();
+    let mut snippet: String = first.chars().take(40).collect();
+    if first.chars().count() > 40 {
+        snippet.push('…');
+    }
+    if snippet.is_empty() {
+        "unexpected input".to_string()
+    } else {
+        format!("unexpected `{snippet}`")
+    }
+}

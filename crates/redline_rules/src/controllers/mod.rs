@@ -1,0 +1,1 @@
+//! Controllers and concurrency: client-go and controller-runtime pitfalls.
