@@ -37,8 +37,16 @@ mod tests {
     #[test]
     fn loads() {
         let mut parser = tree_sitter::Parser::new();
-        parser.set_language(&super::language()).expect("load grammar");
-        let tree = parser.parse("package p\n\nvar x = new(42)\n", None).unwrap();
-        assert!(!tree.root_node().has_error(), "{}", tree.root_node().to_sexp());
+        parser
+            .set_language(&super::language())
+            .expect("load grammar");
+        let tree = parser
+            .parse("package p\n\nvar x = new(42)\n", None)
+            .unwrap();
+        assert!(
+            !tree.root_node().has_error(),
+            "{}",
+            tree.root_node().to_sexp()
+        );
     }
 }
