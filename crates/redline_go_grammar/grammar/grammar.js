@@ -8,7 +8,7 @@
  * `grammar(base, {...})` inheritance. Everything not overridden below is
  * upstream's, unchanged.
  *
- * THE ONLY CHANGE: Go 1.26 lets the builtin `new` take an expression
+ * THE CHANGE: Go 1.26 lets the builtin `new` take an expression
  * (`new(int64(5))`, `new(1024)`, `new(T{})`, `new(5 * time.Minute)`).
  * Upstream parses `new` and `make` with `special_argument_list`, whose first
  * element must be a type, so these are ERRORs there.
@@ -20,6 +20,10 @@
  *  - When the operand parses both ways (`new(T)`, `new(pkg.T)`, `new(*T)`,
  *    `new((T))`, `new(G[int])`), the type reading wins through dynamic
  *    precedence, so those trees are exactly upstream's.
+ *
+ * A second, smaller fix of the same call rule: `(make)(T, n)` and `(new)(T)`
+ * (parenthesized builtin, valid Go) take the same argument lists as
+ * `make(...)` and `new(...)`; upstream only accepted expressions there.
  */
 
 /// <reference types="tree-sitter-cli/dsl" />
@@ -52,11 +56,43 @@ module.exports = grammar(upstream, {
         field('function', alias('new', $.identifier)),
         field('arguments', alias($.new_argument_list, $.argument_list)),
       ),
+      // `(make)(T, n)` and `(new)(T)` are valid Go too (the spec allows
+      // parentheses around any operand); upstream only accepts expressions in
+      // that argument list, so `(make)([]int, 0)` was an ERROR there.
+      seq(
+        field('function', alias($._parenthesized_make, $.parenthesized_expression)),
+        field('arguments', alias($.special_argument_list, $.argument_list)),
+      ),
+      seq(
+        field('function', alias($._parenthesized_new, $.parenthesized_expression)),
+        field('arguments', alias($.new_argument_list, $.argument_list)),
+      ),
       seq(
         field('function', $._expression),
         field('type_arguments', optional($.type_arguments)),
         field('arguments', $.argument_list),
       ),
+    )),
+
+    // `(make)`, `((new))`... as the function of a call. prec(1): `(make)` and
+    // `(new)` are only valid Go when called, so after `( make )` this rule
+    // wins over upstream's parenthesized_expression.
+    _parenthesized_make: $ => prec(1, seq(
+      '(',
+      choice(
+        alias('make', $.identifier),
+        alias($._parenthesized_make, $.parenthesized_expression),
+      ),
+      ')',
+    )),
+
+    _parenthesized_new: $ => prec(1, seq(
+      '(',
+      choice(
+        alias('new', $.identifier),
+        alias($._parenthesized_new, $.parenthesized_expression),
+      ),
+      ')',
     )),
 
     // Upstream's special_argument_list with `$._type` widened to

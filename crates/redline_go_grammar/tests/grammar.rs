@@ -107,6 +107,59 @@ fn new_expression_operand_sits_in_argument_list() {
     );
 }
 
+#[test]
+fn parenthesized_builtins_take_types() {
+    let call = |function: &str, args: &str| {
+        format!(
+            "(source_file (package_clause (package_identifier)) \
+             (var_declaration (var_spec name: (identifier) value: (expression_list \
+             (call_expression function: {function} arguments: (argument_list {args}))))))"
+        )
+    };
+    let cases = [
+        (
+            "(make)([]int, 0)",
+            call(
+                "(parenthesized_expression (identifier))",
+                "(slice_type element: (type_identifier)) (int_literal)",
+            ),
+        ),
+        (
+            "((make))(map[K]V)",
+            call(
+                "(parenthesized_expression (parenthesized_expression (identifier)))",
+                "(map_type key: (type_identifier) value: (type_identifier))",
+            ),
+        ),
+        (
+            "(new)(*T)",
+            call(
+                "(parenthesized_expression (identifier))",
+                "(pointer_type (type_identifier))",
+            ),
+        ),
+        (
+            "(new)(1024)",
+            call("(parenthesized_expression (identifier))", "(int_literal)"),
+        ),
+    ];
+    let mut parser = ours();
+    for (expr, expected) in cases {
+        let src = format!("package p\n\nvar v = {expr}\n");
+        assert_eq!(
+            parse(&mut parser, &src).root_node().to_sexp(),
+            expected,
+            "{expr}"
+        );
+    }
+    // Any other parenthesized function is upstream's.
+    let src = "package p\n\nvar v = (f)(x, (g))\n";
+    assert_eq!(
+        parse(&mut parser, src).root_node().to_sexp(),
+        parse(&mut upstream(), src).root_node().to_sexp()
+    );
+}
+
 /// `new(<type>)` gives the same node as tree-sitter-go, and the whole tree
 /// equals upstream's.
 #[test]
