@@ -18,7 +18,11 @@ fn main() {
         // be linked into one binary (our regression tests do exactly that).
         .define("tree_sitter_go", "tree_sitter_redline_go")
         // Generated code: warnings there are not ours to fix.
-        .warnings(false);
+        .warnings(false)
+        // Optimised even in dev builds, like the other dependencies
+        // (`[profile.dev.package."*"]`): parsing whole repositories with an
+        // -O0 lexer is needlessly slow, and -O2 costs under a second here.
+        .opt_level(2);
     #[cfg(target_env = "msvc")]
     build.flag("-utf-8");
     build.compile("redline-tree-sitter-go");
