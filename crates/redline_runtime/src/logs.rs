@@ -1,0 +1,997 @@
+//! Structured-log validation for `redline logs` (RULES.md, "Structured
+//! logs"): every line a JSON object with the required fields, a timestamp,
+//! a known level, and a stack trace on error entries.
+//!
+//! Memory stays constant on any input: lines are streamed through one
+//! buffer, a line longer than `max_line_bytes` is reported and skipped
+//! without being kept, and per-line parsing borrows from the buffer (no
+//! tree is built; values that are not checked are skipped by the JSON
+//! parser without allocating).
+
+use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::{self, BufRead, Write};
+
+/// Logger presets: their default field names and level names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Preset {
+    /// RULES.md as written: `timestamp`/`ts`/`time`, any known level name
+    /// in any case.
+    #[default]
+    Default,
+    /// go.uber.org/zap production config: `ts`, `level` (`debug` … `fatal`),
+    /// `stacktrace`.
+    Zap,
+    /// github.com/rs/zerolog: `time`, `level` (`trace` … `panic`), `stack`.
+    Zerolog,
+    /// log/slog JSONHandler: `time`, `level` (`DEBUG`, `INFO`, `WARN`,
+    /// `ERROR`, with offsets such as `ERROR+4`).
+    Slog,
+}
+
+/// How level values are judged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LevelRule {
+    /// Known names and the ones at error or above.
+    Names {
+        known: Vec<String>,
+        error: Vec<String>,
+        case_insensitive: bool,
+    },
+    /// slog: `DEBUG|INFO|WARN|ERROR` with an optional `+N`/`-N` offset;
+    /// error or above is a numeric level ≥ 8.
+    Slog,
+}
+
+impl LevelRule {
+    /// `None` when unknown, else whether it is error or above.
+    fn classify(&self, level: &str) -> Option<bool> {
+        match self {
+            LevelRule::Names {
+                known,
+                error,
+                case_insensitive,
+            } => {
+                let eq = |a: &String| {
+                    if *case_insensitive {
+                        a.eq_ignore_ascii_case(level)
+                    } else {
+                        a == level
+                    }
+                };
+                if !known.iter().any(eq) {
+                    return None;
+                }
+                Some(error.iter().any(eq))
+            }
+            LevelRule::Slog => {
+                let split = level.find(['+', '-']).unwrap_or(level.len());
+                let base = match &level[..split] {
+                    "DEBUG" => -4i64,
+                    "INFO" => 0,
+                    "WARN" => 4,
+                    "ERROR" => 8,
+                    _ => return None,
+                };
+                let offset = if split == level.len() {
+                    0
+                } else {
+                    let digits = &level[split + 1..];
+                    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                        return None;
+                    }
+                    let n: i64 = digits.parse().ok()?;
+                    if level.as_bytes()[split] == b'-' {
+                        -n
+                    } else {
+                        n
+                    }
+                };
+                Some(base.checked_add(offset)? >= 8)
+            }
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            LevelRule::Names { known, .. } => known.join(", "),
+            LevelRule::Slog => "DEBUG, INFO, WARN, ERROR (optionally +N/-N)".into(),
+        }
+    }
+}
+
+/// What a valid line must carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogSchema {
+    /// Fields every line needs (`request_id`, `service_name`).
+    pub required: Vec<String>,
+    /// Any one of these is the timestamp.
+    pub timestamp_fields: Vec<String>,
+    pub level_field: String,
+    pub levels: LevelRule,
+    /// Any one of these is a stack trace.
+    pub stack_fields: Vec<String>,
+    /// Longer lines are reported (`line-too-long`) and not parsed.
+    pub max_line_bytes: usize,
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+impl LogSchema {
+    pub fn preset(preset: Preset) -> LogSchema {
+        let stack = strings(&["stacktrace", "stack", "errorVerbose"]);
+        let (timestamps, levels) = match preset {
+            Preset::Default => (
+                strings(&["timestamp", "ts", "time"]),
+                LevelRule::Names {
+                    known: strings(&[
+                        "trace", "debug", "info", "warn", "warning", "error", "dpanic", "panic",
+                        "fatal",
+                    ]),
+                    error: strings(&["error", "dpanic", "panic", "fatal"]),
+                    case_insensitive: true,
+                },
+            ),
+            Preset::Zap => (
+                strings(&["ts"]),
+                LevelRule::Names {
+                    known: strings(&["debug", "info", "warn", "error", "dpanic", "panic", "fatal"]),
+                    error: strings(&["error", "dpanic", "panic", "fatal"]),
+                    case_insensitive: false,
+                },
+            ),
+            Preset::Zerolog => (
+                strings(&["time"]),
+                LevelRule::Names {
+                    known: strings(&["trace", "debug", "info", "warn", "error", "fatal", "panic"]),
+                    error: strings(&["error", "fatal", "panic"]),
+                    case_insensitive: false,
+                },
+            ),
+            Preset::Slog => (strings(&["time"]), LevelRule::Slog),
+        };
+        LogSchema {
+            required: strings(&["request_id", "service_name"]),
+            timestamp_fields: timestamps,
+            level_field: "level".into(),
+            levels,
+            stack_fields: stack,
+            max_line_bytes: 1 << 20,
+        }
+    }
+}
+
+/// `[logs]` of redline.toml.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct LogsConfig {
+    pub preset: Option<Preset>,
+    pub required_fields: Option<Vec<String>>,
+    pub timestamp_fields: Option<Vec<String>>,
+    pub level_field: Option<String>,
+    pub levels: Option<Vec<String>>,
+    pub error_levels: Option<Vec<String>>,
+    pub stack_fields: Option<Vec<String>>,
+    pub max_line_bytes: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ConfigFile {
+    logs: Option<LogsConfig>,
+}
+
+impl LogsConfig {
+    /// The `[logs]` table of `config` (empty when absent).
+    pub fn load(config: Option<&std::path::Path>) -> Result<LogsConfig, String> {
+        let file: ConfigFile = crate::config::load(config)?;
+        Ok(file.logs.unwrap_or_default())
+    }
+
+    /// The schema: `preset_override` or the configured preset, then the
+    /// configured field names on top.
+    pub fn schema(&self, preset_override: Option<Preset>) -> Result<LogSchema, String> {
+        let mut s = LogSchema::preset(preset_override.or(self.preset).unwrap_or_default());
+        if let Some(r) = &self.required_fields {
+            s.required = r.clone();
+        }
+        if let Some(t) = &self.timestamp_fields {
+            s.timestamp_fields = t.clone();
+        }
+        if let Some(l) = &self.level_field {
+            s.level_field = l.clone();
+        }
+        match (&self.levels, &self.error_levels) {
+            (Some(known), error) => {
+                let error = error.clone().unwrap_or_default();
+                if let Some(e) = error.iter().find(|e| !known.contains(e)) {
+                    return Err(format!(
+                        "[logs] error-levels: `{e}` is not in `levels`; add it there"
+                    ));
+                }
+                s.levels = LevelRule::Names {
+                    known: known.clone(),
+                    error,
+                    case_insensitive: false,
+                };
+            }
+            (None, Some(_)) => {
+                return Err("[logs] error-levels needs `levels` next to it".into());
+            }
+            (None, None) => {}
+        }
+        if let Some(st) = &self.stack_fields {
+            s.stack_fields = st.clone();
+        }
+        if let Some(m) = self.max_line_bytes {
+            if m == 0 {
+                return Err("[logs] max-line-bytes must be positive".into());
+            }
+            s.max_line_bytes = m;
+        }
+        Ok(s)
+    }
+}
+
+/// One kind of violation (the summary counts per kind).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Violation {
+    InvalidJson,
+    NotObject,
+    MissingField(String),
+    MissingTimestamp,
+    MissingLevel,
+    UnknownLevel,
+    ErrorWithoutStack,
+    LineTooLong,
+}
+
+impl Violation {
+    pub fn label(&self) -> String {
+        match self {
+            Violation::InvalidJson => "invalid-json".into(),
+            Violation::NotObject => "not-an-object".into(),
+            Violation::MissingField(f) => format!("missing-{f}"),
+            Violation::MissingTimestamp => "missing-timestamp".into(),
+            Violation::MissingLevel => "missing-level".into(),
+            Violation::UnknownLevel => "unknown-level".into(),
+            Violation::ErrorWithoutStack => "error-without-stack".into(),
+            Violation::LineTooLong => "line-too-long".into(),
+        }
+    }
+}
+
+/// A violation with what to say about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub violation: Violation,
+    pub message: String,
+}
+
+/// A key borrowed from the line when it has no escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// Whether a value is present: not `null`, not `""`.
+struct Present(bool);
+
+impl<'de> Deserialize<'de> for Present {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Present;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any value")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Present, E> {
+                Ok(Present(!v.is_empty()))
+            }
+            fn visit_unit<E>(self) -> Result<Present, E> {
+                Ok(Present(false))
+            }
+            fn visit_none<E>(self) -> Result<Present, E> {
+                Ok(Present(false))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Present, E> {
+                Ok(Present(true))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Present, E> {
+                Ok(Present(true))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Present, E> {
+                Ok(Present(true))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Present, E> {
+                Ok(Present(true))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Present, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Present(true))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Present, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Present(true))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The level value: a string (borrowed when possible), or something else.
+enum LevelValue<'a> {
+    Text(Cow<'a, str>),
+    Other,
+}
+
+impl<'de> Deserialize<'de> for LevelValue<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = LevelValue<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a level")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<LevelValue<'de>, E> {
+                Ok(LevelValue::Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<LevelValue<'de>, E> {
+                Ok(LevelValue::Text(Cow::Owned(v.to_string())))
+            }
+            fn visit_unit<E>(self) -> Result<LevelValue<'de>, E> {
+                Ok(LevelValue::Other)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<LevelValue<'de>, E> {
+                Ok(LevelValue::Other)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<LevelValue<'de>, E> {
+                Ok(LevelValue::Other)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<LevelValue<'de>, E> {
+                Ok(LevelValue::Other)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<LevelValue<'de>, E> {
+                Ok(LevelValue::Other)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<LevelValue<'de>, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(LevelValue::Other)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<LevelValue<'de>, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(LevelValue::Other)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// What one line's top-level object holds, as far as the schema cares.
+#[derive(Default)]
+struct Facts {
+    /// Bit i: `required[i]` present.
+    required: u64,
+    timestamp: bool,
+    level: Option<Option<String>>,
+    stack: bool,
+}
+
+enum LineShape {
+    Object(Facts),
+    NotObject,
+}
+
+struct LineSeed<'s>(&'s LogSchema);
+
+impl<'de> DeserializeSeed<'de> for LineSeed<'_> {
+    type Value = LineShape;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<LineShape, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for LineSeed<'_> {
+    type Value = LineShape;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<LineShape, A::Error> {
+        let schema = self.0;
+        let mut facts = Facts::default();
+        while let Some(Key(key)) = map.next_key::<Key>()? {
+            let key: &str = &key;
+            if key == schema.level_field {
+                facts.level = Some(match map.next_value::<LevelValue>()? {
+                    LevelValue::Text(t) => Some(t.into_owned()),
+                    LevelValue::Other => None,
+                });
+                continue;
+            }
+            if let Some(i) = schema.required.iter().position(|r| r == key) {
+                if map.next_value::<Present>()?.0 && i < 64 {
+                    facts.required |= 1 << i;
+                }
+                continue;
+            }
+            if schema.timestamp_fields.iter().any(|t| t == key) {
+                facts.timestamp |= map.next_value::<Present>()?.0;
+                continue;
+            }
+            if schema.stack_fields.iter().any(|t| t == key) {
+                facts.stack |= map.next_value::<Present>()?.0;
+                continue;
+            }
+            map.next_value::<IgnoredAny>()?;
+        }
+        Ok(LineShape::Object(facts))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<LineShape, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(LineShape::NotObject)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<LineShape, E> {
+        Ok(LineShape::NotObject)
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<LineShape, E> {
+        Ok(LineShape::NotObject)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<LineShape, E> {
+        Ok(LineShape::NotObject)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<LineShape, E> {
+        Ok(LineShape::NotObject)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<LineShape, E> {
+        Ok(LineShape::NotObject)
+    }
+    fn visit_unit<E>(self) -> Result<LineShape, E> {
+        Ok(LineShape::NotObject)
+    }
+}
+
+/// Checks one line (without its newline). Blank lines are not checked by
+/// the stream reader; here they are invalid JSON.
+pub fn check_line(line: &[u8], schema: &LogSchema) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    if line.len() > schema.max_line_bytes {
+        findings.push(Finding {
+            violation: Violation::LineTooLong,
+            message: format!(
+                "line is {} bytes, longer than max-line-bytes ({}); not checked",
+                line.len(),
+                schema.max_line_bytes
+            ),
+        });
+        return findings;
+    }
+    let mut de = serde_json::Deserializer::from_slice(line);
+    let shape = LineSeed(schema)
+        .deserialize(&mut de)
+        .and_then(|s| de.end().map(|_| s));
+    let facts = match shape {
+        Err(e) => {
+            findings.push(Finding {
+                violation: Violation::InvalidJson,
+                message: format!("not valid JSON: {e}"),
+            });
+            return findings;
+        }
+        Ok(LineShape::NotObject) => {
+            findings.push(Finding {
+                violation: Violation::NotObject,
+                message: "valid JSON but not an object".into(),
+            });
+            return findings;
+        }
+        Ok(LineShape::Object(facts)) => facts,
+    };
+    for (i, field) in schema.required.iter().enumerate() {
+        if i >= 64 || facts.required & (1 << i) == 0 {
+            findings.push(Finding {
+                violation: Violation::MissingField(field.clone()),
+                message: format!("no `{field}`"),
+            });
+        }
+    }
+    if !facts.timestamp && !schema.timestamp_fields.is_empty() {
+        findings.push(Finding {
+            violation: Violation::MissingTimestamp,
+            message: format!("no timestamp (`{}`)", schema.timestamp_fields.join("`, `")),
+        });
+    }
+    match &facts.level {
+        None => findings.push(Finding {
+            violation: Violation::MissingLevel,
+            message: format!("no `{}`", schema.level_field),
+        }),
+        Some(None) => findings.push(Finding {
+            violation: Violation::UnknownLevel,
+            message: format!("`{}` is not a string", schema.level_field),
+        }),
+        Some(Some(level)) => match schema.levels.classify(level) {
+            None => findings.push(Finding {
+                violation: Violation::UnknownLevel,
+                message: format!(
+                    "`{}` is {:?}, not one of {}",
+                    schema.level_field,
+                    level.chars().take(40).collect::<String>(),
+                    schema.levels.describe()
+                ),
+            }),
+            Some(true) if !facts.stack && !schema.stack_fields.is_empty() => {
+                findings.push(Finding {
+                    violation: Violation::ErrorWithoutStack,
+                    message: format!(
+                        "{level} entry without a stack trace (`{}`)",
+                        schema.stack_fields.join("`, `")
+                    ),
+                })
+            }
+            Some(_) => {}
+        },
+    }
+    findings
+}
+
+/// Totals for one run over one or more inputs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub lines: u64,
+    pub blank_lines: u64,
+    pub bad_lines: u64,
+    pub bytes: u64,
+    /// Per violation label: count and the first offending (input, line).
+    pub by_kind: BTreeMap<String, (u64, Vec<(String, u64)>)>,
+}
+
+/// How many first offending lines the summary keeps per kind.
+pub const FIRST_LINES: usize = 5;
+
+impl Summary {
+    pub fn violations(&self) -> u64 {
+        self.by_kind.values().map(|(n, _)| n).sum()
+    }
+
+    fn record(&mut self, input: &str, line: u64, f: &Finding) {
+        let entry = self
+            .by_kind
+            .entry(f.violation.label())
+            .or_insert_with(|| (0, Vec::new()));
+        entry.0 += 1;
+        if entry.1.len() < FIRST_LINES {
+            entry.1.push((input.to_string(), line));
+        }
+    }
+
+    /// The human summary (several lines, ends with a newline).
+    pub fn render(&self) -> String {
+        let mut out = format!(
+            "redline logs: {} lines ({} blank), {} with violations, {} violations\n",
+            self.lines,
+            self.blank_lines,
+            self.bad_lines,
+            self.violations()
+        );
+        let width = self.by_kind.keys().map(|k| k.len()).max().unwrap_or(0);
+        for (kind, (count, first)) in &self.by_kind {
+            let inputs: std::collections::BTreeSet<&str> =
+                first.iter().map(|(i, _)| i.as_str()).collect();
+            let places: Vec<String> = first
+                .iter()
+                .map(|(input, line)| {
+                    if inputs.len() > 1 {
+                        format!("{input}:{line}")
+                    } else {
+                        line.to_string()
+                    }
+                })
+                .collect();
+            let where_ = if inputs.len() == 1 {
+                format!("{}: ", inputs.iter().next().copied().unwrap_or(""))
+            } else {
+                String::new()
+            };
+            out.push_str(&format!(
+                "  {kind:<width$}  {count:>10}  first at {where_}line {}\n",
+                places.join(", ")
+            ));
+        }
+        out
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        let kinds: serde_json::Map<String, serde_json::Value> = self
+            .by_kind
+            .iter()
+            .map(|(k, (n, first))| {
+                (
+                    k.clone(),
+                    serde_json::json!({
+                        "count": n,
+                        "first": first.iter().map(|(i, l)| serde_json::json!({"input": i, "line": l})).collect::<Vec<_>>(),
+                    }),
+                )
+            })
+            .collect();
+        serde_json::json!({
+            "lines": self.lines,
+            "blank_lines": self.blank_lines,
+            "bad_lines": self.bad_lines,
+            "bytes": self.bytes,
+            "violations": self.violations(),
+            "by_kind": kinds,
+        })
+    }
+}
+
+/// Streams `reader` line by line, checking each line against `schema`.
+/// Every byte is copied to `tee` unchanged when given. `on_finding` sees
+/// each finding with the input's name and the 1-based line number.
+pub fn validate_stream<R: BufRead>(
+    mut reader: R,
+    input: &str,
+    schema: &LogSchema,
+    mut tee: Option<&mut dyn Write>,
+    summary: &mut Summary,
+    on_finding: &mut dyn FnMut(&str, u64, &Finding),
+) -> io::Result<()> {
+    let mut pending: Vec<u8> = Vec::new();
+    // Bytes of the current line beyond what is kept in `pending`.
+    let mut overflow: usize = 0;
+    let mut line_no: u64 = 0;
+    let cap = schema.max_line_bytes;
+    loop {
+        let buf = match reader.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buf.is_empty() {
+            break;
+        }
+        let len = buf.len();
+        let mut start = 0;
+        while let Some(pos) = memchr::memchr(b'\n', &buf[start..]) {
+            let end = start + pos;
+            line_no += 1;
+            if pending.is_empty() && overflow == 0 {
+                finish_line(
+                    &buf[start..end],
+                    0,
+                    input,
+                    line_no,
+                    schema,
+                    summary,
+                    on_finding,
+                );
+            } else {
+                take_part(&mut pending, &mut overflow, &buf[start..end], cap);
+                finish_line(
+                    &pending, overflow, input, line_no, schema, summary, on_finding,
+                );
+                pending.clear();
+                overflow = 0;
+            }
+            start = end + 1;
+        }
+        take_part(&mut pending, &mut overflow, &buf[start..], cap);
+        if let Some(t) = tee.as_deref_mut() {
+            t.write_all(buf)?;
+        }
+        summary.bytes += len as u64;
+        reader.consume(len);
+    }
+    if !pending.is_empty() || overflow > 0 {
+        line_no += 1;
+        finish_line(
+            &pending, overflow, input, line_no, schema, summary, on_finding,
+        );
+    }
+    if let Some(t) = tee {
+        t.flush()?;
+    }
+    Ok(())
+}
+
+fn take_part(pending: &mut Vec<u8>, overflow: &mut usize, part: &[u8], cap: usize) {
+    // Keep one byte past the cap so an over-long line is recognised.
+    let room = (cap + 1).saturating_sub(pending.len());
+    let keep = part.len().min(room);
+    pending.extend_from_slice(&part[..keep]);
+    *overflow += part.len() - keep;
+}
+
+fn finish_line(
+    line: &[u8],
+    overflow: usize,
+    input: &str,
+    line_no: u64,
+    schema: &LogSchema,
+    summary: &mut Summary,
+    on_finding: &mut dyn FnMut(&str, u64, &Finding),
+) {
+    summary.lines += 1;
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let findings = if overflow > 0 || line.len() > schema.max_line_bytes {
+        vec![Finding {
+            violation: Violation::LineTooLong,
+            message: format!(
+                "line is {} bytes, longer than max-line-bytes ({}); not checked",
+                line.len() + overflow,
+                schema.max_line_bytes
+            ),
+        }]
+    } else if line.iter().all(u8::is_ascii_whitespace) {
+        summary.blank_lines += 1;
+        return;
+    } else {
+        check_line(line, schema)
+    };
+    if !findings.is_empty() {
+        summary.bad_lines += 1;
+    }
+    for f in &findings {
+        summary.record(input, line_no, f);
+        on_finding(input, line_no, f);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(line: &str, schema: &LogSchema) -> Vec<String> {
+        check_line(line.as_bytes(), schema)
+            .iter()
+            .map(|f| f.violation.label())
+            .collect()
+    }
+
+    #[test]
+    fn good_lines_per_preset() {
+        let d = LogSchema::preset(Preset::Default);
+        assert!(
+            labels(
+                r#"{"level":"info","ts":1.5,"request_id":"r1","service_name":"orders","msg":"ok"}"#,
+                &d
+            )
+            .is_empty()
+        );
+        assert!(
+            labels(
+                r#"{"level":"ERROR","time":"2026-01-01T00:00:00Z","request_id":"r","service_name":"s","stack":"main.go:1"}"#,
+                &d
+            )
+            .is_empty()
+        );
+        let zap = LogSchema::preset(Preset::Zap);
+        assert!(
+            labels(
+                r#"{"level":"error","ts":1,"request_id":"r","service_name":"s","stacktrace":"x","nested":{"a":[1,2,{"b":null}]}}"#,
+                &zap
+            )
+            .is_empty()
+        );
+        let slog = LogSchema::preset(Preset::Slog);
+        assert!(
+            labels(
+                r#"{"time":"t","level":"INFO+2","msg":"m","request_id":"r","service_name":"s"}"#,
+                &slog
+            )
+            .is_empty()
+        );
+        let zl = LogSchema::preset(Preset::Zerolog);
+        assert!(
+            labels(
+                r#"{"level":"trace","time":"t","request_id":"r","service_name":"s"}"#,
+                &zl
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn each_violation() {
+        let d = LogSchema::preset(Preset::Default);
+        assert_eq!(labels("plain text", &d), ["invalid-json"]);
+        assert_eq!(labels(r#"{"a":1} trailing"#, &d), ["invalid-json"]);
+        assert_eq!(labels("[1,2]", &d), ["not-an-object"]);
+        assert_eq!(labels("\"s\"", &d), ["not-an-object"]);
+        assert_eq!(
+            labels(r#"{"level":"info","ts":1,"service_name":"s"}"#, &d),
+            ["missing-request_id"]
+        );
+        assert_eq!(
+            labels(
+                r#"{"level":"info","ts":1,"request_id":"","service_name":null}"#,
+                &d
+            ),
+            ["missing-request_id", "missing-service_name"]
+        );
+        assert_eq!(
+            labels(
+                r#"{"level":"info","request_id":"r","service_name":"s"}"#,
+                &d
+            ),
+            ["missing-timestamp"]
+        );
+        assert_eq!(
+            labels(r#"{"ts":1,"request_id":"r","service_name":"s"}"#, &d),
+            ["missing-level"]
+        );
+        assert_eq!(
+            labels(
+                r#"{"level":"loud","ts":1,"request_id":"r","service_name":"s"}"#,
+                &d
+            ),
+            ["unknown-level"]
+        );
+        assert_eq!(
+            labels(
+                r#"{"level":30,"ts":1,"request_id":"r","service_name":"s"}"#,
+                &d
+            ),
+            ["unknown-level"]
+        );
+        assert_eq!(
+            labels(
+                r#"{"level":"fatal","ts":1,"request_id":"r","service_name":"s","stack":""}"#,
+                &d
+            ),
+            ["error-without-stack"]
+        );
+        // Escaped keys are still recognised.
+        assert!(
+            labels(
+                r#"{"lev\u0065l":"info","ts":1,"request_id":"r","service_name":"s"}"#,
+                &d
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn presets_are_strict_about_their_names() {
+        let zap = LogSchema::preset(Preset::Zap);
+        assert_eq!(
+            labels(
+                r#"{"level":"INFO","time":"t","request_id":"r","service_name":"s"}"#,
+                &zap
+            ),
+            ["missing-timestamp", "unknown-level"]
+        );
+        let slog = LogSchema::preset(Preset::Slog);
+        assert_eq!(
+            labels(
+                r#"{"level":"WARN+4","time":"t","request_id":"r","service_name":"s"}"#,
+                &slog
+            ),
+            ["error-without-stack"]
+        );
+        assert_eq!(
+            labels(
+                r#"{"level":"ERROR-1","time":"t","request_id":"r","service_name":"s"}"#,
+                &slog
+            ),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            labels(
+                r#"{"level":"ERROR+","time":"t","request_id":"r","service_name":"s"}"#,
+                &slog
+            ),
+            ["unknown-level"]
+        );
+    }
+
+    #[test]
+    fn config_fields() {
+        let cfg: LogsConfig = crate::config::parse(
+            "redline.toml",
+            "[logs]\npreset = \"zap\"\nrequired-fields = [\"trace_id\"]\nlevels = [\"I\", \"E\"]\nerror-levels = [\"E\"]\n",
+        )
+        .map(|f: ConfigFile| f.logs.unwrap())
+        .unwrap();
+        let s = cfg.schema(None).unwrap();
+        assert_eq!(s.timestamp_fields, ["ts"]);
+        assert!(labels(r#"{"level":"I","ts":1,"trace_id":"t"}"#, &s).is_empty());
+        assert_eq!(
+            labels(r#"{"level":"E","ts":1,"trace_id":"t"}"#, &s),
+            ["error-without-stack"]
+        );
+        let err =
+            crate::config::parse::<ConfigFile>("redline.toml", "[logs]\nlevel-feild = \"x\"\n")
+                .unwrap_err();
+        assert!(err.starts_with("redline.toml:2:"), "{err}");
+        let bad = LogsConfig {
+            error_levels: Some(vec!["E".into()]),
+            ..LogsConfig::default()
+        };
+        assert!(bad.schema(None).is_err());
+    }
+
+    fn run(
+        input: &[u8],
+        schema: &LogSchema,
+        buf_cap: usize,
+    ) -> (Summary, Vec<(u64, String)>, Vec<u8>) {
+        let mut summary = Summary::default();
+        let mut seen = Vec::new();
+        let mut out = Vec::new();
+        let reader = io::BufReader::with_capacity(buf_cap, input);
+        validate_stream(
+            reader,
+            "app.log",
+            schema,
+            Some(&mut out),
+            &mut summary,
+            &mut |_, n, f| seen.push((n, f.violation.label())),
+        )
+        .unwrap();
+        (summary, seen, out)
+    }
+
+    #[test]
+    fn stream_counts_lines_and_tees_bytes_unchanged() {
+        let good = r#"{"level":"info","ts":1,"request_id":"r","service_name":"s"}"#;
+        let input = format!("{good}\r\n\nnot json\n{good}\n{{\"level\":\"info\"");
+        let schema = LogSchema::preset(Preset::Default);
+        for cap in [1, 3, 16, 8192] {
+            let (summary, seen, out) = run(input.as_bytes(), &schema, cap);
+            assert_eq!(out, input.as_bytes(), "cap {cap}");
+            assert_eq!(summary.lines, 5);
+            assert_eq!(summary.blank_lines, 1);
+            assert_eq!(summary.bad_lines, 2);
+            assert_eq!(seen[0], (3, "invalid-json".to_string()));
+            assert!(seen[1..].iter().all(|(n, _)| *n == 5), "{seen:?}");
+        }
+    }
+
+    #[test]
+    fn long_lines_are_capped_not_kept() {
+        let mut schema = LogSchema::preset(Preset::Default);
+        schema.max_line_bytes = 100;
+        let long = format!("{{\"msg\":\"{}\"}}\n", "x".repeat(10_000));
+        let input = format!("{long}{long}");
+        for cap in [7, 64, 1 << 16] {
+            let (summary, seen, out) = run(input.as_bytes(), &schema, cap);
+            assert_eq!(out.len(), input.len());
+            assert_eq!(
+                seen,
+                [
+                    (1, "line-too-long".to_string()),
+                    (2, "line-too-long".to_string())
+                ]
+            );
+            assert_eq!(summary.by_kind["line-too-long"].0, 2);
+        }
+        let rendered = run(input.as_bytes(), &schema, 64).0.render();
+        assert!(rendered.contains("line-too-long"), "{rendered}");
+        assert!(
+            rendered.contains("first at app.log: line 1, 2"),
+            "{rendered}"
+        );
+    }
+}
