@@ -1,15 +1,16 @@
-//! `redline slo`: SLO specs, Prometheus rule generation, error budgets from
-//! a Prometheus-compatible HTTP API, the deploy gate and the HTML report.
+//! `redline slo`: SLO specs (Sloth `prometheus/v1`, OpenSLO v1), their
+//! validation, Prometheus rule generation, error budgets from a
+//! Prometheus-compatible HTTP API, the deploy gate and the HTML report.
 
-pub mod cli {
-    //! Command-line entry point for `redline slo`.
-    use std::path::Path;
-
-    #[derive(Debug, clap::Args)]
-    pub struct SloArgs {}
-
-    pub fn run(_args: &SloArgs, _config: Option<&Path>) -> u8 {
-        eprintln!("redline slo: not built yet");
-        2
-    }
-}
+pub mod check;
+pub mod cli;
+pub mod config;
+pub mod duration;
+pub mod events;
+pub mod prom;
+pub mod report;
+pub mod rules;
+pub mod spec;
+pub mod status;
+pub mod windows;
+pub mod yaml;

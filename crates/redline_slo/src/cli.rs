@@ -1,0 +1,336 @@
+//! Command-line entry point for `redline slo`.
+
+use crate::config::{self, SloConfig};
+use crate::prom::{Client, ClientOptions};
+use crate::spec::{self, Problem, Slo};
+use crate::{check, events, report, rules, status};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Debug, clap::Args)]
+pub struct SloArgs {
+    #[command(subcommand)]
+    pub command: SloCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum SloCommand {
+    /// Check SLO specs (Sloth prometheus/v1, OpenSLO v1) and report every problem.
+    Validate(SpecArgs),
+    /// Write Prometheus recording rules and burn-rate alerts for the specs.
+    Generate(GenerateArgs),
+    /// Error budgets and burn rates from Prometheus; the deploy gate.
+    Status(StatusArgs),
+    /// A self-contained HTML report with charts and deploy attribution.
+    Report(ReportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SpecArgs {
+    /// SLO spec files.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Window of Sloth specs, which do not state one (default 30d, or
+    /// `window` in the `[slo]` table of redline.toml).
+    #[arg(long, value_name = "DURATION")]
+    pub window: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GenerateArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    /// Write the rules here instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ConnArgs {
+    /// Base URL of the Prometheus-compatible API, e.g. http://prometheus:9090.
+    #[arg(long, value_name = "URL")]
+    pub prometheus: Option<String>,
+    /// Evaluation time: RFC 3339, Unix seconds or `now`.
+    #[arg(long, value_name = "TIME", default_value = "now")]
+    pub at: String,
+    /// Per-request timeout in seconds (default 10).
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
+    /// Retries on connection errors, 429 and 5xx, with exponential backoff (default 3).
+    #[arg(long, value_name = "N")]
+    pub retries: Option<u32>,
+    /// Name of an environment variable holding a bearer token.
+    #[arg(long, value_name = "VAR")]
+    pub bearer_token_env: Option<String>,
+    /// File holding a bearer token.
+    #[arg(long, value_name = "FILE")]
+    pub bearer_token_file: Option<PathBuf>,
+    /// Basic auth user name.
+    #[arg(long, value_name = "USER")]
+    pub basic_auth_user: Option<String>,
+    /// Name of an environment variable holding the basic auth password.
+    #[arg(long, value_name = "VAR")]
+    pub basic_auth_password_env: Option<String>,
+    /// Extra request header, `Name: value` (repeatable), e.g. `X-Scope-OrgID: team-a`.
+    #[arg(long = "header", value_name = "HEADER")]
+    pub headers: Vec<String>,
+    /// PEM file of the CA that signed Prometheus's TLS certificate.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    #[command(flatten)]
+    pub conn: ConnArgs,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: OutputFormat,
+    /// Fail the gate when an SLO's remaining budget is at or below this percent (default 0).
+    #[arg(long, value_name = "PERCENT", allow_negative_numbers = true)]
+    pub fail_below: Option<f64>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    #[command(flatten)]
+    pub conn: ConnArgs,
+    /// Deploy events, JSON lines {"time", "service", "commit", "description"}.
+    #[arg(long, value_name = "FILE", conflicts_with = "events_from_git")]
+    pub events: Option<PathBuf>,
+    /// Use the commits of this git repository as deploy events.
+    #[arg(long, value_name = "REPO")]
+    pub events_from_git: Option<PathBuf>,
+    /// Where to write the HTML report.
+    #[arg(short, long, value_name = "FILE", required = true)]
+    pub output: PathBuf,
+}
+
+pub fn run(args: &SloArgs, config: Option<&Path>) -> u8 {
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    run_with(args, config, &mut stdout.lock(), &mut stderr.lock())
+}
+
+/// A usage, config or I/O error: exit code 2 with this one-line reason.
+struct Fatal(String);
+
+/// `run` with explicit output streams, for tests.
+pub fn run_with(
+    args: &SloArgs,
+    config: Option<&Path>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    match dispatch(args, config, out, err) {
+        Ok(code) => code,
+        Err(Fatal(msg)) => {
+            let _ = writeln!(err, "redline slo: {msg}");
+            2
+        }
+    }
+}
+
+fn dispatch(
+    args: &SloArgs,
+    config_path: Option<&Path>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<u8, Fatal> {
+    let cfg = match config_path {
+        Some(p) => config::load(p).map_err(Fatal)?,
+        None => SloConfig::default(),
+    };
+    match &args.command {
+        SloCommand::Validate(a) => {
+            let (slos, problems) = load_specs(a, &cfg)?;
+            for p in &problems {
+                let _ = writeln!(out, "{p}");
+            }
+            if problems.is_empty() {
+                let _ = writeln!(out, "{} SLOs in {} files: ok", slos.len(), a.files.len());
+                Ok(0)
+            } else {
+                let _ = writeln!(out, "{} problems", problems.len());
+                Ok(1)
+            }
+        }
+        SloCommand::Generate(a) => {
+            let slos = valid_specs(&a.spec, &cfg, err)?;
+            let text = rules::generate(&slos);
+            match &a.output {
+                Some(path) => std::fs::write(path, text)
+                    .map_err(|e| Fatal(format!("cannot write {}: {e}", path.display())))?,
+                None => {
+                    let _ = out.write_all(text.as_bytes());
+                }
+            }
+            Ok(0)
+        }
+        SloCommand::Status(a) => {
+            let slos = valid_specs(&a.spec, &cfg, err)?;
+            let client = client(&a.conn, &cfg)?;
+            let at = status::parse_time(&a.conn.at).map_err(Fatal)?;
+            let fail_below = a.fail_below.or(cfg.fail_below).unwrap_or(0.0);
+            let report = status::status(&client, &slos, at, fail_below).map_err(Fatal)?;
+            let text = match a.format {
+                OutputFormat::Json => status::render_json(&report),
+                OutputFormat::Text => status::render_text(&report),
+            };
+            let _ = out.write_all(text.as_bytes());
+            Ok(if report.gate.passed { 0 } else { 1 })
+        }
+        SloCommand::Report(a) => {
+            let slos = valid_specs(&a.spec, &cfg, err)?;
+            let client = client(&a.conn, &cfg)?;
+            let at = status::parse_time(&a.conn.at).map_err(Fatal)?;
+            let evs = match (&a.events, &a.events_from_git) {
+                (Some(f), _) => events::from_file(f).map_err(Fatal)?,
+                (None, Some(repo)) => events::from_git(repo).map_err(Fatal)?,
+                (None, None) => Vec::new(),
+            };
+            let mut reports = Vec::new();
+            for slo in &slos {
+                reports.push(report::build(&client, slo, at, &evs).map_err(Fatal)?);
+            }
+            let html = report::render_html(&reports, at);
+            std::fs::write(&a.output, html)
+                .map_err(|e| Fatal(format!("cannot write {}: {e}", a.output.display())))?;
+            let periods: usize = reports.iter().map(|r| r.periods.len()).sum();
+            let _ = writeln!(
+                out,
+                "wrote {} ({} SLOs, {periods} fast-burn periods)",
+                a.output.display(),
+                reports.len()
+            );
+            Ok(0)
+        }
+    }
+}
+
+fn load_specs(a: &SpecArgs, cfg: &SloConfig) -> Result<(Vec<Slo>, Vec<Problem>), Fatal> {
+    let window = match a.window.as_deref().or(cfg.window.as_deref()) {
+        Some(w) => spec::parse_window(w).map_err(Fatal)?,
+        None => spec::DEFAULT_WINDOW_SECS,
+    };
+    let mut slos = Vec::new();
+    let mut problems = Vec::new();
+    let mut names = Vec::new();
+    for f in &a.files {
+        let text = std::fs::read_to_string(f)
+            .map_err(|e| Fatal(format!("cannot read {}: {e}", f.display())))?;
+        let loaded = spec::load(&f.display().to_string(), &text, window);
+        slos.extend(loaded.slos);
+        problems.extend(loaded.problems);
+        names.extend(loaded.names);
+    }
+    problems.extend(check::check(&slos, &names));
+    problems.sort();
+    problems.dedup();
+    Ok((slos, problems))
+}
+
+fn valid_specs(a: &SpecArgs, cfg: &SloConfig, err: &mut dyn Write) -> Result<Vec<Slo>, Fatal> {
+    let (slos, problems) = load_specs(a, cfg)?;
+    if problems.is_empty() {
+        return Ok(slos);
+    }
+    for p in &problems {
+        let _ = writeln!(err, "{p}");
+    }
+    Err(Fatal(format!(
+        "{} problems in the SLO specs; fix them first (`redline slo validate` lists them)",
+        problems.len()
+    )))
+}
+
+fn env_var(name: &str, what: &str) -> Result<String, Fatal> {
+    std::env::var(name)
+        .map_err(|_| Fatal(format!("{what}: environment variable `{name}` is not set")))
+}
+
+fn client(c: &ConnArgs, cfg: &SloConfig) -> Result<Client, Fatal> {
+    let url = c
+        .prometheus
+        .clone()
+        .or_else(|| cfg.prometheus.clone())
+        .ok_or_else(|| {
+            Fatal(
+                "missing --prometheus URL (or `prometheus` in the [slo] table of redline.toml)"
+                    .into(),
+            )
+        })?;
+    let bearer_token = match (&c.bearer_token_env, &c.bearer_token_file) {
+        (Some(_), Some(_)) => {
+            return Err(Fatal(
+                "use either --bearer-token-env or --bearer-token-file, not both".into(),
+            ));
+        }
+        (Some(var), None) => Some(env_var(var, "--bearer-token-env")?),
+        (None, Some(f)) => Some(
+            std::fs::read_to_string(f)
+                .map_err(|e| {
+                    Fatal(format!(
+                        "cannot read the bearer token file {}: {e}",
+                        f.display()
+                    ))
+                })?
+                .trim()
+                .to_string(),
+        ),
+        (None, None) => None,
+    };
+    let basic_auth = match (&c.basic_auth_user, &c.basic_auth_password_env) {
+        (Some(u), Some(var)) => Some((u.clone(), env_var(var, "--basic-auth-password-env")?)),
+        (Some(_), None) => {
+            return Err(Fatal(
+                "--basic-auth-user needs --basic-auth-password-env".into(),
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(Fatal(
+                "--basic-auth-password-env needs --basic-auth-user".into(),
+            ));
+        }
+        (None, None) => None,
+    };
+    if bearer_token.is_some() && basic_auth.is_some() {
+        return Err(Fatal(
+            "use either a bearer token or basic auth, not both".into(),
+        ));
+    }
+    let mut headers = Vec::new();
+    for h in &c.headers {
+        match h.split_once(':') {
+            Some((k, v)) if !k.trim().is_empty() && !k.contains(char::is_whitespace) => {
+                headers.push((k.trim().to_string(), v.trim().to_string()))
+            }
+            _ => {
+                return Err(Fatal(format!(
+                    "--header `{h}` must look like `Name: value`"
+                )));
+            }
+        }
+    }
+    Client::new(ClientOptions {
+        url,
+        timeout: Duration::from_secs(c.timeout.or(cfg.timeout_secs).unwrap_or(10).max(1)),
+        retries: c.retries.or(cfg.retries).unwrap_or(3),
+        backoff: Duration::from_millis(250),
+        bearer_token,
+        basic_auth,
+        headers,
+        ca_file: c.ca_file.clone(),
+    })
+    .map_err(|e| Fatal(e.to_string()))
+}

@@ -1,0 +1,283 @@
+//! Prometheus rule generation: recording rules for the SLI, metadata rules
+//! and the multi-window multi-burn-rate alerts.
+//!
+//! The whole-window error ratio is the ratio of the window's error and
+//! total increases. Recording it as `rate(x[30d])` would be exact but
+//! expensive; averaging the short-window ratios (what Sloth records) is
+//! cheap but wrong whenever traffic varies. redline records the error and
+//! total queries over 5m and divides their sums over the window: each
+//! instant's traffic is counted the same number of times in both sums, so
+//! their ratio is the traffic-weighted, exact window ratio.
+
+use crate::duration;
+use crate::spec::{Sli, Slo};
+use crate::windows;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// The window whose recorded rates are summed for the whole-window ratio.
+pub const BASE_WINDOW: &str = "5m";
+
+pub fn ratio_metric(window_secs: u64) -> String {
+    format!("slo:sli_error:ratio_rate{}", duration::format(window_secs))
+}
+
+pub const ERRORS_METRIC: &str = "slo:sli_errors:rate5m";
+pub const TOTAL_METRIC: &str = "slo:sli_total:rate5m";
+
+struct Rule {
+    kind: &'static str, // "record" or "alert"
+    name: String,
+    expr: String,
+    labels: BTreeMap<String, String>,
+    annotations: BTreeMap<String, String>,
+}
+
+fn q(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_string())
+}
+
+/// A literal block (`|-`) for multi-line text that survives it unchanged,
+/// a double-quoted string otherwise.
+fn block_or_quoted(s: &str, indent: usize) -> String {
+    let safe = s.contains('\n')
+        && !s.starts_with([' ', '\t'])
+        && !s.contains(['\t', '\r'])
+        && s.lines().all(|l| !l.is_empty() && !l.ends_with(' '))
+        && !s.ends_with('\n');
+    if !safe {
+        return q(s);
+    }
+    let pad = " ".repeat(indent);
+    let mut out = String::from("|-");
+    for line in s.lines() {
+        out.push('\n');
+        out.push_str(&pad);
+        out.push_str(line);
+    }
+    out
+}
+
+fn selector(slo: &Slo) -> String {
+    format!("{{redline_id=\"{}\"}}", slo.id())
+}
+
+fn ident_labels(slo: &Slo) -> BTreeMap<String, String> {
+    let mut l = slo.labels.clone();
+    l.insert("redline_id".into(), slo.id());
+    l.insert("redline_service".into(), slo.service.clone());
+    l.insert("redline_slo".into(), slo.name.clone());
+    l
+}
+
+fn ratio_expr(slo: &Slo, window: &str) -> String {
+    match &slo.sli {
+        Sli::Events { error, total } => {
+            format!("({})\n/\n({})", error.at(window), total.at(window))
+        }
+        Sli::Raw { error_ratio } => error_ratio.at(window),
+    }
+}
+
+/// Number formatting that is stable and PromQL-friendly.
+fn num(v: f64) -> String {
+    let s = format!("{v}");
+    if s.contains('e') {
+        format!("{v:.12}")
+    } else {
+        s
+    }
+}
+
+fn groups_for(slo: &Slo) -> Vec<(String, Vec<Rule>)> {
+    let id = slo.id();
+    let labels = ident_labels(slo);
+    let sel = selector(slo);
+    let window = slo.window();
+    let budget = slo.error_budget();
+    let record = |name: String, expr: String, extra: &[(&str, String)]| {
+        let mut l = labels.clone();
+        for (k, v) in extra {
+            l.insert((*k).to_string(), v.clone());
+        }
+        Rule {
+            kind: "record",
+            name,
+            expr,
+            labels: l,
+            annotations: BTreeMap::new(),
+        }
+    };
+
+    let mut recordings = Vec::new();
+    if let Sli::Events { error, total } = &slo.sli {
+        recordings.push(record(ERRORS_METRIC.into(), error.at(BASE_WINDOW), &[]));
+        recordings.push(record(TOTAL_METRIC.into(), total.at(BASE_WINDOW), &[]));
+    }
+    for w in windows::recorded(slo.window_secs) {
+        let ws = duration::format(w);
+        recordings.push(record(
+            ratio_metric(w),
+            ratio_expr(slo, &ws),
+            &[("redline_window", ws.clone())],
+        ));
+    }
+
+    let window_expr = match &slo.sli {
+        Sli::Events { .. } => format!(
+            "sum_over_time({ERRORS_METRIC}{sel}[{window}])\n/\nsum_over_time({TOTAL_METRIC}{sel}[{window}])"
+        ),
+        Sli::Raw { .. } => format!("avg_over_time({}{sel}[{window}])", ratio_metric(300)),
+    };
+    let window_rules = vec![record(
+        ratio_metric(slo.window_secs),
+        window_expr,
+        &[("redline_window", window.clone())],
+    )];
+
+    let days = slo.window_secs as f64 / 86_400.0;
+    let meta = vec![
+        record(
+            "slo:objective:ratio".into(),
+            format!("vector({})", num(slo.objective / 100.0)),
+            &[],
+        ),
+        record(
+            "slo:error_budget:ratio".into(),
+            format!("vector({})", num(budget)),
+            &[],
+        ),
+        record(
+            "slo:time_period:days".into(),
+            format!("vector({})", num(days)),
+            &[],
+        ),
+        record(
+            "slo:current_burn_rate:ratio".into(),
+            format!("{}{sel}\n/ {}", ratio_metric(300), num(budget)),
+            &[],
+        ),
+        record(
+            "slo:period_burn_rate:ratio".into(),
+            format!("{}{sel}\n/ {}", ratio_metric(slo.window_secs), num(budget)),
+            &[],
+        ),
+        record(
+            "slo:period_error_budget_remaining:ratio".into(),
+            format!("1 - slo:period_burn_rate:ratio{sel}"),
+            &[],
+        ),
+        record(
+            "redline_slo_info".into(),
+            "vector(1)".into(),
+            &[
+                ("redline_objective", num(slo.objective)),
+                ("redline_window", window.clone()),
+            ],
+        ),
+    ];
+
+    let mut alerts = Vec::new();
+    let alert_name = slo
+        .alerting
+        .name
+        .clone()
+        .unwrap_or_else(|| "SLOErrorBudgetBurn".to_string());
+    for severity in ["page", "ticket"] {
+        let settings = if severity == "page" {
+            &slo.alerting.page
+        } else {
+            &slo.alerting.ticket
+        };
+        if settings.disable {
+            continue;
+        }
+        let conds: Vec<String> = windows::alert_windows(slo.window_secs)
+            .iter()
+            .filter(|a| a.severity == severity)
+            .map(|a| {
+                let t = format!("({} * {})", num(a.factor), num(budget));
+                format!(
+                    "(\n  {}{sel} > {t}\n  and\n  {}{sel} > {t}\n)",
+                    ratio_metric(a.long),
+                    ratio_metric(a.short)
+                )
+            })
+            .collect();
+        let mut l = slo.labels.clone();
+        l.extend(slo.alerting.labels.clone());
+        l.extend(settings.labels.clone());
+        l.insert("redline_severity".into(), severity.into());
+        let mut ann = BTreeMap::new();
+        ann.insert(
+            "title".to_string(),
+            format!(
+                "{severity}: {} SLO {} error budget burn rate is too high",
+                slo.service, slo.name
+            ),
+        );
+        ann.insert(
+            "summary".to_string(),
+            format!(
+                "{{{{$labels.redline_service}}}} {{{{$labels.redline_slo}}}} is burning its {} error budget ({}% objective) too fast.",
+                window,
+                num(slo.objective)
+            ),
+        );
+        ann.extend(slo.alerting.annotations.clone());
+        ann.extend(settings.annotations.clone());
+        alerts.push(Rule {
+            kind: "alert",
+            name: alert_name.clone(),
+            expr: conds.join("\nor\n"),
+            labels: l,
+            annotations: ann,
+        });
+    }
+
+    let mut groups = vec![
+        (format!("redline-slo-sli-recordings-{id}"), recordings),
+        (format!("redline-slo-window-{id}"), window_rules),
+        (format!("redline-slo-meta-{id}"), meta),
+    ];
+    if !alerts.is_empty() {
+        groups.push((format!("redline-slo-alerts-{id}"), alerts));
+    }
+    groups
+}
+
+/// The rule file for every SLO, as YAML text. Deterministic: the same
+/// specs give the same bytes.
+pub fn generate(slos: &[Slo]) -> String {
+    let mut out = String::new();
+    out.push_str("# Generated by `redline slo generate`; do not edit by hand.\n");
+    out.push_str(
+        "# Groups per SLO: sli-recordings, window (reads the recordings), meta, alerts.\n",
+    );
+    out.push_str("groups:\n");
+    for slo in slos {
+        for (name, rules) in groups_for(slo) {
+            let _ = writeln!(out, "  - name: {}", q(&name));
+            out.push_str("    rules:\n");
+            for r in rules {
+                let _ = writeln!(out, "      - {}: {}", r.kind, q(&r.name));
+                let _ = writeln!(out, "        expr: {}", block_or_quoted(&r.expr, 10));
+                for (title, map) in [("labels", &r.labels), ("annotations", &r.annotations)] {
+                    if map.is_empty() {
+                        continue;
+                    }
+                    let _ = writeln!(out, "        {title}:");
+                    for (k, v) in map {
+                        let key = if crate::spec::valid_label_name(k) {
+                            k.clone()
+                        } else {
+                            q(k)
+                        };
+                        let _ = writeln!(out, "          {key}: {}", q(v));
+                    }
+                }
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,270 @@
+//! Error budgets, burn rates and alert states at one instant, read from a
+//! Prometheus-compatible API, and the deploy gate built on them.
+
+use crate::duration;
+use crate::prom::{Client, PromError};
+use crate::spec::{Sli, Slo};
+use crate::windows;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AlertState {
+    pub severity: &'static str,
+    pub long: String,
+    pub short: String,
+    pub factor: f64,
+    pub firing: bool,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SloStatus {
+    pub service: String,
+    pub name: String,
+    pub objective: f64,
+    pub window: String,
+    pub sli_error_ratio: f64,
+    pub budget_consumed_pct: f64,
+    pub budget_remaining_pct: f64,
+    /// Burn rates over the standard windows; `null` when the window saw
+    /// no traffic.
+    pub burn_rates: BTreeMap<String, Option<f64>>,
+    pub alerts: Vec<AlertState>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Gate {
+    pub passed: bool,
+    pub reasons: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StatusReport {
+    pub version: u32,
+    pub at: String,
+    pub gate: Gate,
+    pub slos: Vec<SloStatus>,
+}
+
+pub fn rfc3339(at: i64) -> String {
+    chrono::DateTime::from_timestamp(at, 0)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_else(|| at.to_string())
+}
+
+/// Parses `--at`: RFC 3339, a Unix timestamp in seconds, or `now`.
+pub fn parse_time(text: &str) -> Result<i64, String> {
+    let t = text.trim();
+    if t == "now" {
+        return Ok(chrono::Utc::now().timestamp());
+    }
+    if let Ok(secs) = t.parse::<f64>()
+        && secs.is_finite()
+    {
+        return Ok(secs as i64);
+    }
+    chrono::DateTime::parse_from_rfc3339(t)
+        .map(|d| d.timestamp())
+        .map_err(|_| format!("invalid time `{text}`: use RFC 3339 (2026-01-31T12:00:00Z), a Unix timestamp or `now`"))
+}
+
+/// Error ratio over `window_secs` ending at `at`; `None` when there was no
+/// traffic (total 0 or NaN ratio).
+fn ratio(client: &Client, slo: &Slo, window_secs: u64, at: i64) -> Result<Option<f64>, PromError> {
+    let w = duration::format(window_secs);
+    match &slo.sli {
+        Sli::Events { error, total } => {
+            let t = client.query_one(&total.at(&w), at)?;
+            let e = client.query_one(&error.at(&w), at)?;
+            if !t.is_finite() || !e.is_finite() || t <= 0.0 {
+                return Ok(None);
+            }
+            Ok(Some(e / t))
+        }
+        Sli::Raw { error_ratio } => {
+            let q = if window_secs == slo.window_secs {
+                // A raw ratio cannot be weighted by traffic: average it.
+                format!("avg_over_time(({})[{w}:5m])", error_ratio.at("5m"))
+            } else {
+                error_ratio.at(&w)
+            };
+            let r = client.query_one(&q, at)?;
+            Ok(if r.is_finite() { Some(r) } else { None })
+        }
+    }
+}
+
+fn round(v: f64, places: i32) -> f64 {
+    let m = 10f64.powi(places);
+    (v * m).round() / m
+}
+
+/// The status of one SLO at `at`.
+pub fn slo_status(client: &Client, slo: &Slo, at: i64) -> Result<SloStatus, String> {
+    let ctx = |e: PromError| format!("{}/{} ({}): {e}", slo.service, slo.name, slo.path);
+    let mut cache: BTreeMap<u64, Option<f64>> = BTreeMap::new();
+    let mut get = |w: u64| -> Result<Option<f64>, String> {
+        if let Some(v) = cache.get(&w) {
+            return Ok(*v);
+        }
+        let v = ratio(client, slo, w, at).map_err(ctx)?;
+        cache.insert(w, v);
+        Ok(v)
+    };
+    let budget = slo.error_budget();
+    let Some(sli) = get(slo.window_secs)? else {
+        return Err(format!(
+            "{}/{} ({}): no traffic in the {} window ending {}: the total query is 0, so there is no error ratio to report",
+            slo.service,
+            slo.name,
+            slo.path,
+            slo.window(),
+            rfc3339(at)
+        ));
+    };
+    let consumed = sli / budget * 100.0;
+    let mut burn_rates = BTreeMap::new();
+    for w in windows::STANDARD {
+        burn_rates.insert(duration::format(w), get(w)?.map(|r| r / budget));
+    }
+    let mut alerts = Vec::new();
+    for a in windows::alert_windows(slo.window_secs) {
+        let threshold = a.factor * budget;
+        let long = get(a.long)?;
+        let short = get(a.short)?;
+        let firing = matches!((long, short), (Some(l), Some(s)) if l > threshold && s > threshold);
+        alerts.push(AlertState {
+            severity: a.severity,
+            long: a.long_str(),
+            short: a.short_str(),
+            factor: a.factor,
+            firing,
+        });
+    }
+    Ok(SloStatus {
+        service: slo.service.clone(),
+        name: slo.name.clone(),
+        objective: slo.objective,
+        window: slo.window(),
+        sli_error_ratio: sli,
+        budget_consumed_pct: round(consumed, 6),
+        budget_remaining_pct: round(100.0 - consumed, 6),
+        burn_rates,
+        alerts,
+    })
+}
+
+/// Statuses of every SLO and the gate's verdict.
+pub fn status(
+    client: &Client,
+    slos: &[Slo],
+    at: i64,
+    fail_below: f64,
+) -> Result<StatusReport, String> {
+    let mut out = Vec::new();
+    let mut reasons = Vec::new();
+    for slo in slos {
+        let s = slo_status(client, slo, at)?;
+        if s.budget_remaining_pct <= fail_below {
+            reasons.push(format!(
+                "{}/{}: {:.2}% of the error budget remains, at or below --fail-below {}%",
+                s.service, s.name, s.budget_remaining_pct, fail_below
+            ));
+        }
+        for a in s.alerts.iter().filter(|a| a.firing && a.severity == "page") {
+            reasons.push(format!(
+                "{}/{}: page alert firing: burn rate above {}x over {} and {}",
+                s.service, s.name, a.factor, a.long, a.short
+            ));
+        }
+        out.push(s);
+    }
+    Ok(StatusReport {
+        version: 1,
+        at: rfc3339(at),
+        gate: Gate {
+            passed: reasons.is_empty(),
+            reasons,
+        },
+        slos: out,
+    })
+}
+
+fn fmt_burn(b: Option<f64>) -> String {
+    match b {
+        Some(b) => format!("{b:.2}"),
+        None => "no traffic".into(),
+    }
+}
+
+pub fn render_json(r: &StatusReport) -> String {
+    // The keys of burn_rates are ordered by window length, not alphabetically.
+    let mut v = serde_json::to_value(r).unwrap_or(serde_json::Value::Null);
+    if let Some(slos) = v.get_mut("slos").and_then(|s| s.as_array_mut()) {
+        for (i, s) in slos.iter_mut().enumerate() {
+            let mut ordered = serde_json::Map::new();
+            for w in windows::STANDARD {
+                let k = duration::format(w);
+                let val = r.slos[i].burn_rates.get(&k).copied().flatten();
+                ordered.insert(
+                    k,
+                    serde_json::to_value(val).unwrap_or(serde_json::Value::Null),
+                );
+            }
+            if let Some(obj) = s.as_object_mut() {
+                obj.insert("burn_rates".into(), serde_json::Value::Object(ordered));
+            }
+        }
+    }
+    let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+pub fn render_text(r: &StatusReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "SLO status at {}", r.at);
+    for s in &r.slos {
+        let _ = writeln!(
+            out,
+            "\n{}/{}  objective {}%  window {}",
+            s.service, s.name, s.objective, s.window
+        );
+        let _ = writeln!(
+            out,
+            "  SLI error ratio {:.6}%  budget consumed {:.2}%  remaining {:.2}%",
+            s.sli_error_ratio * 100.0,
+            s.budget_consumed_pct,
+            s.budget_remaining_pct
+        );
+        let burns: Vec<String> = windows::STANDARD
+            .iter()
+            .map(|w| {
+                let k = duration::format(*w);
+                format!("{k} {}", fmt_burn(s.burn_rates.get(&k).copied().flatten()))
+            })
+            .collect();
+        let _ = writeln!(out, "  burn rates  {}", burns.join("  "));
+        for a in &s.alerts {
+            let _ = writeln!(
+                out,
+                "  {:<6} {}/{} at {}x: {}",
+                a.severity,
+                a.long,
+                a.short,
+                a.factor,
+                if a.firing { "FIRING" } else { "ok" }
+            );
+        }
+    }
+    if r.gate.passed {
+        let _ = writeln!(out, "\ngate: passed");
+    } else {
+        let _ = writeln!(out, "\ngate: FAILED");
+        for reason in &r.gate.reasons {
+            let _ = writeln!(out, "  - {reason}");
+        }
+    }
+    out
+}
