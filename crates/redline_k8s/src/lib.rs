@@ -1,3 +1,240 @@
 //! Kubernetes manifests: loading with source positions (multi-document
 //! YAML, `List`, JSON), the workload → pod template → container model, CPU
-//! quantities, and the manifest rules RL701–RL705.
+//! quantities, and the manifest rules RL701–RL705 of RULES.md.
+//!
+//! The driver (`redline check`) calls [`is_manifest_path`] to pick files,
+//! builds one [`ManifestContext`] per run, and calls [`check_manifest`] on
+//! each file's bytes. Files that hold no Pod-bearing object produce
+//! nothing; malformed YAML in a file that declares a Kubernetes `kind` is
+//! `RL000 parse-error`.
+
+pub mod model;
+pub mod module;
+pub mod quantity;
+pub mod rules;
+pub mod yaml;
+
+pub use module::ModuleFacts;
+
+use redline_diagnostics::{Diagnostic, LineIndex, Severity};
+use redline_runtime::spec::EnvSpec;
+use serde::Deserialize;
+use std::path::Path;
+
+/// `.yaml`, `.yml` and `.json` files (any case).
+pub fn is_manifest_path(path: &Path) -> bool {
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+        e.eq_ignore_ascii_case("yaml")
+            || e.eq_ignore_ascii_case("yml")
+            || e.eq_ignore_ascii_case("json")
+    })
+}
+
+/// The required env vars of RL703 when redline.toml sets none.
+pub const DEFAULT_REQUIRED_ENV: [&str; 3] = ["DATABASE_URL", "JWT_SECRET", "SERVICE_NAME"];
+
+/// Everything the manifest rules need besides the file.
+#[derive(Debug, Clone)]
+pub struct ManifestContext {
+    /// The environment spec (RL705, and which names are secrets for RL704).
+    pub env_spec: EnvSpec,
+    /// RL703: variables every (selected) container needs.
+    pub required_env: Vec<String>,
+    /// RL703: only containers with these names; empty means all.
+    pub required_env_containers: Vec<String>,
+    /// RL701: the deployed module.
+    pub module: ModuleFacts,
+}
+
+impl Default for ManifestContext {
+    fn default() -> ManifestContext {
+        ManifestContext {
+            env_spec: EnvSpec::default(),
+            required_env: DEFAULT_REQUIRED_ENV.iter().map(|s| s.to_string()).collect(),
+            required_env_containers: Vec::new(),
+            module: ModuleFacts::default(),
+        }
+    }
+}
+
+/// `[manifests]` of redline.toml.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct ManifestsTable {
+    required_env: Option<Vec<String>>,
+    required_env_containers: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ConfigFile {
+    manifests: Option<ManifestsTable>,
+}
+
+impl ManifestContext {
+    /// Reads `[env]` and `[manifests]` of `config`, and the module facts of
+    /// the nearest go.mod above `scan_root`. `go_version_override`
+    /// (`1.25`, `go1.25.3`) replaces the go.mod's version.
+    pub fn from_config(
+        config: Option<&Path>,
+        go_version_override: Option<&str>,
+        scan_root: &Path,
+    ) -> Result<ManifestContext, String> {
+        let mut ctx = ManifestContext {
+            env_spec: EnvSpec::from_config(config)?,
+            ..ManifestContext::default()
+        };
+        let file: ConfigFile = redline_runtime::config::load(config)?;
+        if let Some(m) = file.manifests {
+            if let Some(r) = m.required_env {
+                if let Some(bad) = r.iter().find(|n| !redline_runtime::spec::is_env_name(n)) {
+                    return Err(format!(
+                        "{}: [manifests] required-env: `{bad}` is not an environment variable name",
+                        config.map(|p| p.display().to_string()).unwrap_or_default()
+                    ));
+                }
+                ctx.required_env = r;
+            }
+            if let Some(c) = m.required_env_containers {
+                ctx.required_env_containers = c;
+            }
+        }
+        ctx.module = ModuleFacts::discover(scan_root);
+        if let Some(v) = go_version_override {
+            ctx.module.go_version = Some(module::parse_go_directive(v).ok_or_else(|| {
+                format!("go-version `{v}` is not a Go version (expected e.g. 1.25 or go1.25.3)")
+            })?);
+        }
+        Ok(ctx)
+    }
+}
+
+/// Checks one manifest file. `display_path` is used in the diagnostics.
+pub fn check_manifest(display_path: &str, source: &[u8], ctx: &ManifestContext) -> Vec<Diagnostic> {
+    let index = LineIndex::new(source);
+    let text = match std::str::from_utf8(source) {
+        Ok(t) => t,
+        Err(e) => {
+            if declares_kubernetes_kind(&String::from_utf8_lossy(source)) {
+                let offset = e.valid_up_to();
+                return vec![parse_error(
+                    display_path,
+                    &index,
+                    offset,
+                    "the file is not valid UTF-8".into(),
+                )];
+            }
+            return Vec::new();
+        }
+    };
+    // Tabs are whitespace in JSON but not indentation in YAML; JSON
+    // strings cannot hold a raw tab, so swapping them keeps every offset.
+    let looks_json = text.trim_start().starts_with(['{', '[']);
+    let text = if looks_json {
+        std::borrow::Cow::Owned(text.replace('\t', " "))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    };
+    let stream = yaml::parse_stream(&text);
+    let mut out = Vec::new();
+    for doc in &stream.documents {
+        rules::check_document(doc, display_path, &index, ctx, &mut out);
+    }
+    if let Some(err) = &stream.error
+        && declares_kubernetes_kind(&text)
+        && !looks_like_template(&text)
+    {
+        out.push(parse_error(
+            display_path,
+            &index,
+            err.offset,
+            err.message.clone(),
+        ));
+    }
+    redline_diagnostics::sort(&mut out);
+    out
+}
+
+fn parse_error(path: &str, index: &LineIndex, offset: usize, message: String) -> Diagnostic {
+    Diagnostic {
+        rule: "RL000",
+        name: "parse-error",
+        severity: Severity::Error,
+        path: path.to_string(),
+        span: index.span(offset, offset),
+        message: format!("cannot parse this Kubernetes manifest: {message}"),
+        help: Some("fix the YAML/JSON syntax at this position (`kubectl apply --dry-run=client -f FILE` shows the same)".into()),
+        fix: None,
+    }
+}
+
+/// A top-level-looking `kind:` next to an `apiVersion:` (YAML or JSON).
+fn declares_kubernetes_kind(text: &str) -> bool {
+    let has = |key: &str| {
+        text.lines().any(|l| {
+            let t = l.trim_start().trim_start_matches("- ");
+            let t = t.trim_start_matches('"');
+            t.strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start_matches('"').trim_start().starts_with(':'))
+        })
+    };
+    has("kind") && has("apiVersion")
+}
+
+/// Unrendered Helm/Go templates are not manifests yet.
+fn looks_like_template(text: &str) -> bool {
+    text.contains("{{")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifest_paths() {
+        assert!(is_manifest_path(Path::new("a/b.yaml")));
+        assert!(is_manifest_path(Path::new("b.YML")));
+        assert!(is_manifest_path(Path::new("b.json")));
+        assert!(!is_manifest_path(Path::new("b.go")));
+        assert!(!is_manifest_path(Path::new("yaml")));
+    }
+
+    #[test]
+    fn parse_errors_only_for_kubernetes_files() {
+        let ctx = ManifestContext::default();
+        let bad = b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: [x\n";
+        let d = check_manifest("pod.yaml", bad, &ctx);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].rule, "RL000");
+        assert_eq!(d[0].name, "parse-error");
+        assert!(d[0].span.line >= 4, "{:?}", d[0].span);
+        assert!(check_manifest("values.yaml", b"a: [x\n", &ctx).is_empty());
+        let tpl = b"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n  labels: {{- include \"x\" . | nindent 4 }}\n";
+        assert!(check_manifest("templates/d.yaml", tpl, &ctx).is_empty());
+        let not_utf8 = b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: \xff\n";
+        let d = check_manifest("pod.yaml", not_utf8, &ctx);
+        assert_eq!(d[0].rule, "RL000");
+        assert_eq!(d[0].span.line, 4);
+    }
+
+    #[test]
+    fn context_from_config() {
+        let dir = std::env::temp_dir().join(format!("redline-k8s-ctx-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let cfg = dir.join("redline.toml");
+        std::fs::write(
+            &cfg,
+            "[manifests]\nrequired-env = [\"REGION\"]\nrequired-env-containers = [\"api\"]\n[rules]\nother = 1\n",
+        )
+        .unwrap();
+        let ctx = ManifestContext::from_config(Some(&cfg), Some("1.25"), &dir).unwrap();
+        assert_eq!(ctx.required_env, ["REGION"]);
+        assert_eq!(ctx.required_env_containers, ["api"]);
+        assert_eq!(ctx.module.go_version, Some((1, 25)));
+        std::fs::write(&cfg, "[manifests]\nrequired_env = [\"REGION\"]\n").unwrap();
+        let err = ManifestContext::from_config(Some(&cfg), None, &dir).unwrap_err();
+        assert!(err.contains("redline.toml:2"), "{err}");
+        std::fs::write(&cfg, "").unwrap();
+        let err = ManifestContext::from_config(Some(&cfg), Some("latest"), &dir).unwrap_err();
+        assert!(err.contains("latest"), "{err}");
+    }
+}

@@ -1,0 +1,165 @@
+//! The part of the Kubernetes object model the manifest rules read:
+//! workload → pod template → containers (and init containers) → env.
+
+use crate::yaml::Node;
+
+/// A Pod-bearing object.
+#[derive(Debug)]
+pub struct Workload<'a> {
+    pub kind: &'a str,
+    pub name: Option<&'a str>,
+    pub pod_spec: &'a Node,
+}
+
+/// One container of a pod spec.
+#[derive(Debug)]
+pub struct Container<'a> {
+    pub node: &'a Node,
+    pub name: Option<&'a str>,
+    /// The `name:` key (where container-level findings are reported), or
+    /// the container itself when it has no name.
+    pub anchor: &'a Node,
+    pub init: bool,
+    /// `resources.limits.cpu`.
+    pub cpu_limit: Option<&'a Node>,
+    pub env: Vec<EnvVar<'a>>,
+    /// `envFrom` is present and not empty.
+    pub has_env_from: bool,
+}
+
+/// One entry of `env`.
+#[derive(Debug)]
+pub struct EnvVar<'a> {
+    pub name: &'a str,
+    /// The `name:` key.
+    pub name_key: &'a Node,
+    /// `value:` (a scalar; `null` counts as empty).
+    pub value: Option<&'a Node>,
+    pub value_from: Option<&'a Node>,
+}
+
+impl EnvVar<'_> {
+    /// The literal value: `Some("")` for `value:`/`value: null`, `None`
+    /// when the variable comes from `valueFrom` or has no value at all.
+    pub fn literal(&self) -> Option<&str> {
+        let v = self.value?;
+        if v.is_null() {
+            return Some("");
+        }
+        v.as_str()
+    }
+}
+
+/// Where the pod spec lives, per kind (and the API groups that own it).
+fn pod_spec_path(kind: &str) -> Option<(&'static [&'static str], &'static [&'static str])> {
+    const CORE: &[&str] = &["v1"];
+    const APPS: &[&str] = &["apps/", "extensions/"];
+    const BATCH: &[&str] = &["batch/"];
+    match kind {
+        "Pod" => Some((&["spec"], CORE)),
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" => {
+            Some((&["spec", "template", "spec"], APPS))
+        }
+        "Job" => Some((&["spec", "template", "spec"], BATCH)),
+        "CronJob" => Some((&["spec", "jobTemplate", "spec", "template", "spec"], BATCH)),
+        _ => None,
+    }
+}
+
+fn api_version_matches(api_version: Option<&str>, groups: &[&str]) -> bool {
+    // Missing apiVersion (hand-written fragments): trust the kind.
+    let Some(v) = api_version else { return true };
+    groups.iter().any(|g| {
+        if g.ends_with('/') {
+            v.starts_with(g)
+        } else {
+            v == *g
+        }
+    })
+}
+
+/// Every Pod-bearing object in a document, looking into `List`s (and
+/// `…List` kinds) and their `items`.
+pub fn workloads(doc: &Node) -> Vec<Workload<'_>> {
+    let mut out = Vec::new();
+    collect(doc, 0, &mut out);
+    out
+}
+
+fn collect<'a>(node: &'a Node, depth: usize, out: &mut Vec<Workload<'a>>) {
+    if depth > 8 {
+        return;
+    }
+    let Some(kind) = node.get_str("kind") else {
+        return;
+    };
+    if kind.ends_with("List") {
+        if let Some(items) = node.get("items").and_then(Node::as_seq) {
+            for item in items {
+                collect(item, depth + 1, out);
+            }
+        }
+        return;
+    }
+    let Some((path, groups)) = pod_spec_path(kind) else {
+        return;
+    };
+    if !api_version_matches(node.get_str("apiVersion"), groups) {
+        return;
+    }
+    if let Some(pod_spec) = node.path(path)
+        && pod_spec.as_map().is_some()
+    {
+        out.push(Workload {
+            kind,
+            name: node.path(&["metadata", "name"]).and_then(Node::as_str),
+            pod_spec,
+        });
+    }
+}
+
+/// The containers then init containers of a pod spec.
+pub fn containers<'a>(pod_spec: &'a Node) -> Vec<Container<'a>> {
+    let mut out = Vec::new();
+    for (field, init) in [("containers", false), ("initContainers", true)] {
+        let Some(list) = pod_spec.get(field).and_then(Node::as_seq) else {
+            continue;
+        };
+        for node in list.iter().filter(|n| n.as_map().is_some()) {
+            let (anchor, name) = match node.entry("name") {
+                Some((key, value)) => (key, value.as_str()),
+                None => (node, None),
+            };
+            let env = node
+                .get("env")
+                .and_then(Node::as_seq)
+                .unwrap_or(&[])
+                .iter()
+                .filter_map(|e| {
+                    let (name_key, name) = e.entry("name")?;
+                    Some(EnvVar {
+                        name: name.as_str()?,
+                        name_key,
+                        value: e.get("value"),
+                        value_from: e.get("valueFrom").filter(|v| v.as_map().is_some()),
+                    })
+                })
+                .collect();
+            out.push(Container {
+                node,
+                name,
+                anchor,
+                init,
+                cpu_limit: node
+                    .path(&["resources", "limits", "cpu"])
+                    .filter(|n| !n.is_null()),
+                env,
+                has_env_from: node
+                    .get("envFrom")
+                    .and_then(Node::as_seq)
+                    .is_some_and(|s| !s.is_empty()),
+            });
+        }
+    }
+    out
+}

@@ -1,0 +1,236 @@
+//! Fixture harness: every file in tests/fixtures/ is its own expectation.
+//!
+//! - `# want RL701 RL703:info` at the end of a line expects those findings
+//!   on that line (severity `error` unless given). JSON cannot hold
+//!   comments: a `NAME.json.want` file lists `LINE RULE[:severity]` lines.
+//! - `# context: go=1.25 automaxprocs required-env=A,B
+//!   required-env-containers=api` lines set up the ManifestContext.
+//!
+//! The harness fails on a missing AND on an unexpected finding.
+
+use redline_k8s::{ManifestContext, check_manifest};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn fixture_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(fixtures_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| redline_k8s::is_manifest_path(p))
+        .collect();
+    files.sort();
+    files
+}
+
+fn context_for(text: &str) -> ManifestContext {
+    let mut ctx = ManifestContext::default();
+    for line in text.lines() {
+        let Some(rest) = line.trim_start().strip_prefix("# context:") else {
+            continue;
+        };
+        for word in rest.split_whitespace() {
+            match word.split_once('=') {
+                Some(("go", v)) => {
+                    ctx.module.go_version = redline_k8s::module::parse_go_directive(v)
+                }
+                Some(("required-env", v)) => {
+                    ctx.required_env = v
+                        .split(',')
+                        .filter(|s| !s.is_empty())
+                        .map(String::from)
+                        .collect()
+                }
+                Some(("required-env-containers", v)) => {
+                    ctx.required_env_containers = v.split(',').map(String::from).collect()
+                }
+                None if word == "automaxprocs" => ctx.module.imports_automaxprocs = true,
+                _ => panic!("unknown context word `{word}`"),
+            }
+        }
+    }
+    ctx
+}
+
+type Expect = BTreeMap<(usize, String, String), usize>;
+
+fn add(expect: &mut Expect, line: usize, marker: &str) {
+    let (rule, severity) = marker.split_once(':').unwrap_or((marker, "error"));
+    assert!(
+        rule.starts_with("RL") && rule.len() == 5,
+        "bad marker `{marker}` on line {line}"
+    );
+    *expect
+        .entry((line, rule.to_string(), severity.to_string()))
+        .or_insert(0) += 1;
+}
+
+fn expectations(path: &Path, text: &str) -> Expect {
+    let mut expect = Expect::new();
+    for (i, line) in text.lines().enumerate() {
+        if let Some(pos) = line.find("# want ") {
+            for marker in line[pos + "# want ".len()..].split_whitespace() {
+                add(&mut expect, i + 1, marker);
+            }
+        }
+    }
+    let want = PathBuf::from(format!("{}.want", path.display()));
+    if let Ok(w) = std::fs::read_to_string(want) {
+        for l in w.lines().filter(|l| !l.trim().is_empty()) {
+            let mut parts = l.split_whitespace();
+            let line: usize = parts.next().unwrap().parse().unwrap();
+            for marker in parts {
+                add(&mut expect, line, marker);
+            }
+        }
+    }
+    expect
+}
+
+#[test]
+fn every_fixture_matches_its_markers() {
+    let files = fixture_files();
+    assert!(files.len() >= 8, "fixtures missing: {files:?}");
+    let mut failures = Vec::new();
+    let mut per_rule: BTreeMap<String, usize> = BTreeMap::new();
+    for path in &files {
+        let text = std::fs::read_to_string(path).unwrap();
+        let ctx = context_for(&text);
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let diags = check_manifest(&name, text.as_bytes(), &ctx);
+        let mut got = Expect::new();
+        for d in &diags {
+            *got.entry((d.span.line, d.rule.to_string(), d.severity.to_string()))
+                .or_insert(0) += 1;
+            *per_rule.entry(d.rule.to_string()).or_insert(0) += 1;
+            assert!(d.span.column >= 1 && d.span.line >= 1);
+            if d.rule != "RL000" {
+                // Reported at a `name:` key (or `"name":` in JSON).
+                let line = text.lines().nth(d.span.line - 1).unwrap();
+                let at = &line[d.span.column - 1..];
+                assert!(
+                    at.starts_with("name") || at.starts_with("\"name\""),
+                    "{name}:{}: {} not at a name key: {line}",
+                    d.span.line,
+                    d.rule
+                );
+            }
+        }
+        let expect = expectations(path, &text);
+        for (key, n) in &expect {
+            let have = got.get(key).copied().unwrap_or(0);
+            if have < *n {
+                failures.push(format!("{name}:{}: missing {} ({})", key.0, key.1, key.2));
+            }
+        }
+        for (key, n) in &got {
+            let want = expect.get(key).copied().unwrap_or(0);
+            if *n > want {
+                let msgs: Vec<&str> = diags
+                    .iter()
+                    .filter(|d| d.span.line == key.0 && d.rule == key.1)
+                    .map(|d| d.message.as_str())
+                    .collect();
+                failures.push(format!(
+                    "{name}:{}: unexpected {} ({}): {msgs:?}",
+                    key.0, key.1, key.2
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+    for rule in ["RL000", "RL701", "RL702", "RL703", "RL704", "RL705"] {
+        assert!(per_rule.contains_key(rule), "no fixture exercises {rule}");
+    }
+}
+
+/// Counts `# want` markers per rule and negatives (lines marked
+/// `# negative RL70x`), so the fixture set keeps ≥ 6 of each.
+#[test]
+fn fixture_set_has_six_positives_and_negatives_per_rule() {
+    let mut pos: BTreeMap<String, usize> = BTreeMap::new();
+    let mut neg: BTreeMap<String, usize> = BTreeMap::new();
+    for path in fixture_files() {
+        let text = std::fs::read_to_string(&path).unwrap();
+        for ((_, rule, _), n) in expectations(&path, &text) {
+            *pos.entry(rule).or_insert(0) += n;
+        }
+        for line in text.lines() {
+            if let Some(pos) = line.find("# negative ") {
+                for rule in line[pos + "# negative ".len()..].split_whitespace() {
+                    *neg.entry(rule.to_string()).or_insert(0) += 1;
+                }
+            }
+        }
+    }
+    for rule in ["RL701", "RL702", "RL703", "RL704", "RL705"] {
+        let p = pos.get(rule).copied().unwrap_or(0);
+        let n = neg.get(rule).copied().unwrap_or(0);
+        assert!(p >= 6, "{rule}: only {p} positive fixtures");
+        assert!(n >= 6, "{rule}: only {n} negative fixtures");
+    }
+}
+
+/// Secret values in the fixtures never appear in any message or help.
+#[test]
+fn secrets_never_appear_in_messages() {
+    let secrets = [
+        "Sup3rSecretJwtValueThatIsLongEnough123",
+        "hunter2",
+        "sk_live_51Habc",
+        "ghp_abcdef123456",
+        "s3cr3tP4ss",
+        "tooShortS3cret",
+    ];
+    let mut checked = 0;
+    for path in fixture_files() {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let ctx = context_for(&text);
+        for d in check_manifest("f.yaml", text.as_bytes(), &ctx) {
+            checked += 1;
+            for s in secrets {
+                assert!(
+                    !d.message.contains(s) && !d.help.as_deref().unwrap_or("").contains(s),
+                    "{}: {} leaks a secret: {}",
+                    path.display(),
+                    d.rule,
+                    d.message
+                );
+            }
+        }
+    }
+    assert!(checked > 30, "too few diagnostics checked: {checked}");
+    let used = secrets
+        .iter()
+        .filter(|s| {
+            fixture_files()
+                .iter()
+                .any(|p| std::fs::read_to_string(p).unwrap().contains(*s))
+        })
+        .count();
+    assert_eq!(
+        used,
+        secrets.len(),
+        "every listed secret is in some fixture"
+    );
+}
+
+/// Arbitrary damage to the fixtures never panics.
+#[test]
+fn mutated_fixtures_never_panic() {
+    let ctx = ManifestContext::default();
+    for path in fixture_files() {
+        let bytes = std::fs::read(&path).unwrap();
+        for step in [1usize, 7, 13] {
+            for cut in (0..bytes.len()).step_by(step * 17) {
+                let _ = check_manifest("m.yaml", &bytes[..cut], &ctx);
+                let mut m = bytes.clone();
+                m[cut] = b"{[:- \"'\t\n&*!|>"[cut % 14];
+                let _ = check_manifest("m.yaml", &m, &ctx);
+            }
+        }
+    }
+}
