@@ -21,9 +21,13 @@
  *    `new((T))`, `new(G[int])`), the type reading wins through dynamic
  *    precedence, so those trees are exactly upstream's.
  *
- * A second, smaller fix of the same call rule: `(make)(T, n)` and `(new)(T)`
- * (parenthesized builtin, valid Go) take the same argument lists as
- * `make(...)` and `new(...)`; upstream only accepted expressions there.
+ * Two smaller fixes of valid Go that upstream gets wrong, found by parsing
+ * real repositories (see README.md):
+ *  - `(make)(T, n)` and `(new)(T)` (parenthesized builtins) take the same
+ *    argument lists as `make(...)` and `new(...)`; upstream only accepted
+ *    expressions there.
+ *  - `source_file`: a file may end in a declaration statement (`type T int`,
+ *    `var ( ... )`) without a final newline; upstream added a MISSING node.
  */
 
 /// <reference types="tree-sitter-cli/dsl" />
@@ -39,10 +43,25 @@ const PREC_PRIMARY = 7;
 // uses dynamic precedences between -1 and 3 per node.
 const NEW_TYPE_OPERAND = 100;
 
+// Upstream's `terminator` (not exported by upstream).
+const TERMINATOR = choice(/\n/, ';', '\0');
+
 module.exports = grammar(upstream, {
   name: 'go',
 
   rules: {
+    // Upstream accepts a last top-level declaration without a terminator
+    // (`func f() {}` at end of file without a newline) but not a last
+    // statement, so a file ending in `type T int` or `var ( ... )` without
+    // a final newline got a MISSING node. Valid Go: accept both.
+    source_file: $ => seq(
+      repeat(choice(
+        seq($._statement, TERMINATOR),
+        seq($._top_level_declaration, TERMINATOR),
+      )),
+      optional(choice($._top_level_declaration, $._statement)),
+    ),
+
     // Upstream:
     //   seq(field('function', alias(choice('new', 'make'), $.identifier)),
     //       field('arguments', alias($.special_argument_list, $.argument_list)))

@@ -513,3 +513,29 @@ fn generated_parser_is_up_to_date() {
     }
     std::fs::remove_dir_all(&out).ok();
 }
+
+/// Valid Go that tree-sitter-go 0.25 gives a MISSING node: a file ending in
+/// a declaration statement without a final newline.
+#[test]
+fn last_declaration_without_final_newline() {
+    let endings = [
+        "type T int",
+        "type T struct{}",
+        "var x int",
+        "var (\n\tx = 1\n)",
+        "const (\n\tc = 1\n)",
+        "type (\n\tT int\n)",
+        "var (\r\n\tx = 1\r\n)",
+    ];
+    let (mut ours, mut upstream) = (ours(), upstream());
+    for ending in endings {
+        let src = format!("package p\n\n{ending}");
+        let mine = parse(&mut ours, &src);
+        let problems = problems(&mine, &src);
+        assert!(problems.is_empty(), "{ending:?}: {}", problems.join("\n"));
+        // With the newline, upstream parses it: same tree without it.
+        let theirs = parse(&mut upstream, &format!("{src}\n"));
+        assert!(!theirs.root_node().has_error());
+        assert_eq!(mine.root_node().to_sexp(), theirs.root_node().to_sexp());
+    }
+}
