@@ -25,6 +25,9 @@ struct Cli {
     /// its nearest ancestor).
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Ignore every configuration file; use the built-in defaults.
+    #[arg(long, global = true, conflicts_with = "config")]
+    isolated: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -123,7 +126,11 @@ fn config_path(cli_config: &Option<PathBuf>) -> Result<Option<PathBuf>, Fatal> {
 }
 
 fn run(cli: Cli) -> Result<u8, Fatal> {
-    let config_file = config_path(&cli.config)?;
+    let config_file = if cli.isolated {
+        None
+    } else {
+        config_path(&cli.config)?
+    };
     match cli.command {
         Command::Check(args) => run_check(args, config_file),
         Command::Explain { rule } => {

@@ -4,7 +4,7 @@ use std::cell::RefCell;
 use tree_sitter::{Language, Node, Parser, Tree};
 
 fn language() -> Language {
-    tree_sitter_go::LANGUAGE.into()
+    redline_go_grammar::language()
 }
 
 thread_local! {

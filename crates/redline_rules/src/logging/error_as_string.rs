@@ -62,19 +62,20 @@ impl GoRule for ErrorAsString {
             let Some(receiver) = error_call_receiver(cx, *value) else {
                 continue;
             };
-            let (field, replacement) = if has_zap
+            let (field, replacement, start) = if has_zap
                 && let Some((_, name)) = cx.index.callee(call, &[(ZAP, "String"), (ZAP, "Any")])
             {
-                (format!("zap.{name}"), format!("zap.Error({receiver})"))
-            } else if has_zerolog && is_zerolog_str(cx, call) {
-                (".Str".to_string(), format!(".Err({receiver})"))
+                (format!("zap.{name}"), format!("zap.Error({receiver})"), call.start_byte())
+            } else if has_zerolog && let Some(method) = zerolog_str(cx, call) {
+                // Reported at `.Str(...)`, not at the start of the chain.
+                (".Str".to_string(), format!(".Err({receiver})"), method.start_byte())
             } else {
                 continue;
             };
             out.push(
-                cx.node_diagnostic(
+                cx.diagnostic(
                     &Self::META,
-                    call,
+                    cx.file.span_bytes(start, call.end_byte()),
                     format!("`{field}` logs `{receiver}.Error()` as a string; the error's type and stack are lost"),
                 )
                 .with_help(format!("log the error itself: `{replacement}`")),
@@ -105,15 +106,11 @@ fn error_call_receiver<'a>(cx: &Context<'a>, value: Node<'_>) -> Option<&'a str>
 
 /// `<event>.Str(k, v)`: a method call named `Str` whose receiver is not an
 /// imported package (zerolog's event API; the file imports zerolog).
-fn is_zerolog_str(cx: &Context<'_>, call: Node<'_>) -> bool {
-    let Some(func) = call.child_by_field_name("function") else {
-        return false;
-    };
+fn zerolog_str<'t>(cx: &Context<'_>, call: Node<'t>) -> Option<Node<'t>> {
+    let func = call.child_by_field_name("function")?;
     if func.kind() != "selector_expression" {
-        return false;
+        return None;
     }
-    let Some(field) = func.child_by_field_name("field") else {
-        return false;
-    };
-    cx.text(field) == "Str" && cx.index.resolve(func).is_none()
+    let field = func.child_by_field_name("field")?;
+    (cx.text(field) == "Str" && cx.index.resolve(func).is_none()).then_some(field)
 }

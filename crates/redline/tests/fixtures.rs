@@ -1,0 +1,101 @@
+//! The fixture harness: every file under `tests/fixtures/` marks each
+//! expected finding with a trailing `// want RL101` (`# want RL701` in
+//! YAML) on its line. The whole tree is checked with every rule, and the
+//! test fails on a missing AND on an unexpected finding.
+
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn fixtures_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_dir() {
+            walk(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+/// (path relative to the fixtures root, line, rule).
+type Finding = (String, usize, String);
+
+fn expected(root: &Path) -> BTreeSet<Finding> {
+    let mut files = Vec::new();
+    walk(root, &mut files);
+    let mut out = BTreeSet::new();
+    for f in files {
+        let Ok(text) = std::fs::read_to_string(&f) else {
+            continue;
+        };
+        let rel = f.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+        for (i, line) in text.lines().enumerate() {
+            for leader in ["// want ", "# want "] {
+                if let Some(pos) = line.find(leader) {
+                    for id in line[pos + leader.len()..].split_whitespace() {
+                        if id.starts_with("RL") {
+                            out.insert((rel.clone(), i + 1, id.to_string()));
+                        } else {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn actual(root: &Path, sub: &str) -> BTreeSet<Finding> {
+    let output = Command::new(env!("CARGO_BIN_EXE_redline"))
+        .args(["--isolated", "check", "--format", "json", sub])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    let code = output.status.code();
+    assert!(
+        code == Some(0) || code == Some(1),
+        "redline exited {code:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let v: Value = serde_json::from_slice(&output.stdout).unwrap();
+    v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["path"].as_str().unwrap().to_string(),
+                d["line"].as_u64().unwrap() as usize,
+                d["rule"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn compare(sub: &str) {
+    let root = fixtures_root();
+    let want: BTreeSet<Finding> = expected(&root.join(sub))
+        .into_iter()
+        .map(|(p, l, r)| (format!("{sub}/{p}"), l, r))
+        .collect();
+    assert!(!want.is_empty(), "no `want` markers under {sub}");
+    let got = actual(&root, sub);
+    let missing: Vec<_> = want.difference(&got).collect();
+    let unexpected: Vec<_> = got.difference(&want).collect();
+    assert!(
+        missing.is_empty() && unexpected.is_empty(),
+        "fixtures under {sub} disagree with redline:\n  missing: {missing:#?}\n  unexpected: {unexpected:#?}"
+    );
+}
+
+#[test]
+fn go_fixtures() {
+    compare("go");
+}
