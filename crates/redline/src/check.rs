@@ -7,7 +7,8 @@ use crate::suppress;
 use rayon::prelude::*;
 use redline_diagnostics::{Diagnostic, LineIndex, Summary, render::Sources, sort};
 use redline_go::{DiscoveryOptions, GoFile, Package, first_error, is_generated};
-use redline_rules::{Context, GO_RULES, RuleMeta, meta::ParseError};
+use redline_rules::modules::{RequiredModule, check_go_mod};
+use redline_rules::{ALL_RULES, Context, GO_RULES, RuleMeta, Target, find_rule, meta::ParseError};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -50,8 +51,25 @@ pub fn run(paths: &[PathBuf], config: &Config, cwd: &Path) -> Result<Outcome, St
         paths,
         &DiscoveryOptions {
             exclude: config.exclude.clone(),
-            manifests: false,
+            manifests: true,
         },
+    )?;
+    let scan_root = paths
+        .first()
+        .map(|p| {
+            if p.is_dir() {
+                p.clone()
+            } else {
+                p.parent().map(Path::to_path_buf).unwrap_or_default()
+            }
+        })
+        .unwrap_or_else(|| PathBuf::from("."));
+    let other_results = check_other_files(
+        &discovered.manifest_files,
+        &discovered.go_mod_files,
+        config,
+        cwd,
+        &scan_root,
     )?;
     // Group by directory: a package is the files of one directory sharing
     // a package clause. Directories are analysed in parallel, and only one
@@ -92,7 +110,7 @@ pub fn run(paths: &[PathBuf], config: &Config, cwd: &Path) -> Result<Outcome, St
         sources: Sources::new(),
         io_errors: Vec::new(),
     };
-    for r in results {
+    for r in results.into_iter().chain(other_results) {
         outcome.summary.files_scanned += r.files_scanned;
         outcome.diagnostics.extend(r.diagnostics);
         outcome.sources.extend(r.sources);
@@ -101,6 +119,116 @@ pub fn run(paths: &[PathBuf], config: &Config, cwd: &Path) -> Result<Outcome, St
     sort(&mut outcome.diagnostics);
     outcome.summary.elapsed_ms = started.elapsed().as_millis();
     Ok(outcome)
+}
+
+/// Checks manifests (RL70x) and go.mod files (RL601), in parallel.
+fn check_other_files(
+    manifests: &[redline_go::DiscoveredFile],
+    go_mods: &[redline_go::DiscoveredFile],
+    config: &Config,
+    cwd: &Path,
+    scan_root: &Path,
+) -> Result<Vec<DirResult>, String> {
+    let manifest_rules_on = ALL_RULES
+        .iter()
+        .any(|r| r.target == Target::Manifest && config.enabled(r));
+    let ctx = if manifest_rules_on && !manifests.is_empty() {
+        Some(redline_k8s::ManifestContext::from_config(
+            config.path.as_deref(),
+            config.go_version.as_deref(),
+            scan_root,
+        )?)
+    } else {
+        None
+    };
+    let mod_rule_on =
+        config.enabled(&RequiredModule::META) && !config.settings.required_modules.is_empty();
+    let manifest_results = manifests.par_iter().filter_map(|f| {
+        let ctx = ctx.as_ref()?;
+        Some(check_one(f, cwd, config, |display, source| {
+            redline_k8s::check_manifest(display, source, ctx)
+        }))
+    });
+    let mod_results = go_mods.par_iter().filter_map(|f| {
+        if !mod_rule_on {
+            return None;
+        }
+        Some(check_one(
+            f,
+            cwd,
+            config,
+            |display, source| match redline_go::parse_go_mod(&String::from_utf8_lossy(source)) {
+                Ok(m) => check_go_mod(display, source, &m, &config.settings),
+                Err(e) => {
+                    let meta = &ParseError::META;
+                    vec![Diagnostic {
+                        rule: meta.id,
+                        name: meta.name,
+                        severity: meta.severity,
+                        path: display.to_string(),
+                        span: LineIndex::new(source).span(e.start_byte, e.end_byte),
+                        message: format!("go.mod: {}; this file was not checked", e.message),
+                        help: Some(
+                            "fix the directive (`go mod edit -fmt` shows Go's own error)".into(),
+                        ),
+                        fix: None,
+                    }]
+                }
+            },
+        ))
+    });
+    Ok(manifest_results.chain(mod_results).collect())
+}
+
+/// Reads one non-Go file, runs `check` on it, and applies the
+/// configuration (select/ignore, severity) and suppressions.
+fn check_one(
+    f: &redline_go::DiscoveredFile,
+    cwd: &Path,
+    config: &Config,
+    check: impl Fn(&str, &[u8]) -> Vec<Diagnostic>,
+) -> DirResult {
+    let mut result = DirResult::default();
+    let source: Arc<[u8]> = match std::fs::read(&f.path) {
+        Ok(b) => b.into(),
+        Err(e) => {
+            result
+                .io_errors
+                .push(format!("{}: cannot read: {e}", f.path.display()));
+            return result;
+        }
+    };
+    let display = display_path(&f.path, cwd);
+    let diags = check(&display, &source);
+    if diags.is_empty() && !f.explicit {
+        return result;
+    }
+    result.files_scanned = 1;
+    let diags = apply_config(diags, config);
+    let lines = LineIndex::new(&source);
+    let diags = suppress::apply(&display, &source, &lines, diags, config);
+    if !diags.is_empty() {
+        result.sources.insert(display, source);
+    }
+    result.diagnostics = diags;
+    result
+}
+
+/// Drops diagnostics of disabled rules and applies severity overrides.
+fn apply_config(diags: Vec<Diagnostic>, config: &Config) -> Vec<Diagnostic> {
+    diags
+        .into_iter()
+        .filter_map(|mut d| {
+            let meta = find_rule(d.rule)?;
+            if !config.enabled(meta) {
+                return None;
+            }
+            if let Some(sev) = config.severity.get(meta.id) {
+                d.severity = *sev;
+            }
+            Some(d)
+        })
+        .collect()
 }
 
 /// The result for one group of files.
@@ -123,7 +251,11 @@ pub fn check_go_inputs(inputs: Vec<Input>, config: &Config) -> DirResult {
     let parsed: Vec<(Input, Option<GoFile>)> = inputs
         .into_par_iter()
         .map(|input| {
-            let file = GoFile::parse(input.path.clone(), input.display.clone(), input.source.clone());
+            let file = GoFile::parse(
+                input.path.clone(),
+                input.display.clone(),
+                input.source.clone(),
+            );
             (input, file)
         })
         .collect();
@@ -142,10 +274,14 @@ pub fn check_go_inputs(inputs: Vec<Input>, config: &Config) -> DirResult {
                         path: file.display.clone(),
                         span,
                         message: format!("syntax error: {what}; this file was not checked"),
-                        help: Some("fix the syntax (`gofmt -e` shows Go's own error), then re-run".into()),
+                        help: Some(
+                            "fix the syntax (`gofmt -e` shows Go's own error), then re-run".into(),
+                        ),
                         fix: None,
                     });
-                    result.sources.insert(file.display.clone(), file.source.clone());
+                    result
+                        .sources
+                        .insert(file.display.clone(), file.source.clone());
                 }
             },
             None => {
@@ -192,13 +328,16 @@ pub fn check_go_inputs(inputs: Vec<Input>, config: &Config) -> DirResult {
                         d.severity = severity;
                     }
                 }
-                let diags = suppress::apply(&file.display, &file.source, &file.lines, diags, config);
+                let diags =
+                    suppress::apply(&file.display, &file.source, &file.lines, diags, config);
                 (diags, *file)
             })
             .collect();
         for (diags, file) in per_file {
             if !diags.is_empty() {
-                result.sources.insert(file.display.clone(), file.source.clone());
+                result
+                    .sources
+                    .insert(file.display.clone(), file.source.clone());
             }
             result.diagnostics.extend(diags);
         }

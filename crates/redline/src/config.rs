@@ -79,7 +79,6 @@ struct RawStdLog {
 #[derive(Debug, Clone)]
 pub struct Config {
     /// The file it came from, if any.
-    #[allow(dead_code)]
     pub path: Option<PathBuf>,
     pub select: Vec<RuleSelector>,
     pub ignore: Vec<RuleSelector>,
@@ -180,16 +179,21 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, String> {
             .map_err(|e| at(path, text, f.span().start, format!("`fail-on`: {e}")))?;
     }
     if let Some(v) = raw.go_version {
-        let ok = v
-            .get_ref()
-            .split_once('.')
-            .is_some_and(|(a, b)| a.parse::<u32>().is_ok() && b.split('.').next().is_some_and(|m| m.parse::<u32>().is_ok()));
+        let ok = v.get_ref().split_once('.').is_some_and(|(a, b)| {
+            a.parse::<u32>().is_ok()
+                && b.split('.')
+                    .next()
+                    .is_some_and(|m| m.parse::<u32>().is_ok())
+        });
         if !ok {
             return Err(at(
                 path,
                 text,
                 v.span().start,
-                format!("`go-version`: `{}` is not a Go version like \"1.24\"", v.get_ref()),
+                format!(
+                    "`go-version`: `{}` is not a Go version like \"1.24\"",
+                    v.get_ref()
+                ),
             ));
         }
         config.go_version = Some(v.into_inner());
@@ -210,10 +214,14 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, String> {
                     ),
                 )
             })?;
-            let level: Severity = value
-                .get_ref()
-                .parse()
-                .map_err(|e| at(path, text, value.span().start, format!("`severity.{}`: {e}", key.get_ref())))?;
+            let level: Severity = value.get_ref().parse().map_err(|e| {
+                at(
+                    path,
+                    text,
+                    value.span().start,
+                    format!("`severity.{}`: {e}", key.get_ref()),
+                )
+            })?;
             config.severity.insert(rule.id, level);
         }
     }
@@ -238,14 +246,22 @@ mod tests {
 
     #[test]
     fn unknown_key_names_line() {
-        let err = parse(Path::new("redline.toml"), "select = [\"RL101\"]\n\nfail_onn = \"x\"\n").unwrap_err();
+        let err = parse(
+            Path::new("redline.toml"),
+            "select = [\"RL101\"]\n\nfail_onn = \"x\"\n",
+        )
+        .unwrap_err();
         assert!(err.starts_with("redline.toml:3:1:"), "{err}");
         assert!(err.contains("fail_onn"), "{err}");
     }
 
     #[test]
     fn unknown_rule_names_line() {
-        let err = parse(Path::new("r.toml"), "ignore = [\n  \"RL101\",\n  \"RL999\",\n]\n").unwrap_err();
+        let err = parse(
+            Path::new("r.toml"),
+            "ignore = [\n  \"RL101\",\n  \"RL999\",\n]\n",
+        )
+        .unwrap_err();
         assert!(err.starts_with("r.toml:3:3:"), "{err}");
         assert!(err.contains("RL999"), "{err}");
         let err = parse(Path::new("r.toml"), "[severity]\nnope = \"error\"\n").unwrap_err();

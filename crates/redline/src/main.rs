@@ -165,8 +165,14 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             Ok(0)
         }
         Command::Env(args) => Ok(redline_runtime::cli::run_env(&args, config_file.as_deref())),
-        Command::Exec(args) => Ok(redline_runtime::cli::run_exec(&args, config_file.as_deref())),
-        Command::Logs(args) => Ok(redline_runtime::cli::run_logs(&args, config_file.as_deref())),
+        Command::Exec(args) => Ok(redline_runtime::cli::run_exec(
+            &args,
+            config_file.as_deref(),
+        )),
+        Command::Logs(args) => Ok(redline_runtime::cli::run_logs(
+            &args,
+            config_file.as_deref(),
+        )),
         Command::Slo(args) => Ok(redline_slo::cli::run(&args, config_file.as_deref())),
     }
 }
@@ -236,7 +242,10 @@ fn run_check(args: CheckArgs, config_file: Option<PathBuf>) -> Result<u8, Fatal>
         return Err(Fatal(if outcome.io_errors.len() == 1 {
             first.clone()
         } else {
-            format!("{first} (and {} more I/O errors)", outcome.io_errors.len() - 1)
+            format!(
+                "{first} (and {} more I/O errors)",
+                outcome.io_errors.len() - 1
+            )
         }));
     }
     let fails = outcome

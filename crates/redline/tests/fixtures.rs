@@ -34,7 +34,11 @@ fn expected(root: &Path) -> BTreeSet<Finding> {
         let Ok(text) = std::fs::read_to_string(&f) else {
             continue;
         };
-        let rel = f.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+        let rel = f
+            .strip_prefix(root)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
         for (i, line) in text.lines().enumerate() {
             for leader in ["// want ", "# want "] {
                 if let Some(pos) = line.find(leader) {

@@ -52,9 +52,9 @@ pub fn default_package_name(path: &str) -> String {
     }
     let mut parts: Vec<&str> = path.split('/').collect();
     if parts.len() > 1
-        && parts
-            .last()
-            .is_some_and(|l| l.len() >= 2 && l.starts_with('v') && l[1..].bytes().all(|b| b.is_ascii_digit()))
+        && parts.last().is_some_and(|l| {
+            l.len() >= 2 && l.starts_with('v') && l[1..].bytes().all(|b| b.is_ascii_digit())
+        })
         && !path.starts_with("k8s.io/api/")
         && !path.contains("/apis/")
         && !path.contains("/api/")
@@ -94,19 +94,19 @@ impl GoFile {
         let mut package_name = String::new();
         let mut imports = Vec::new();
         {
-        let root = tree.root_node();
-        let mut cursor = root.walk();
-        for child in root.named_children(&mut cursor) {
-            match child.kind() {
-                "package_clause" => {
-                    if let Some(id) = child.named_child(0) {
-                        package_name = node_text(id, &source).to_string();
+            let root = tree.root_node();
+            let mut cursor = root.walk();
+            for child in root.named_children(&mut cursor) {
+                match child.kind() {
+                    "package_clause" => {
+                        if let Some(id) = child.named_child(0) {
+                            package_name = node_text(id, &source).to_string();
+                        }
                     }
+                    "import_declaration" => collect_imports(child, &source, &mut imports),
+                    _ => {}
                 }
-                "import_declaration" => collect_imports(child, &source, &mut imports),
-                _ => {}
             }
-        }
         }
         let is_test = crate::is_test_path(&path);
         Some(GoFile {
@@ -236,9 +236,7 @@ impl<'a> NodeIndex<'a> {
                 }
                 "go_statement" => idx.go_statements.push(node),
                 "type_spec" | "type_alias" => {
-                    if in_function
-                        && let Some(n) = node.child_by_field_name("name")
-                    {
+                    if in_function && let Some(n) = node.child_by_field_name("name") {
                         idx.local_names.insert(node_text(n, &file.source));
                     }
                     idx.type_specs.push(node);
@@ -323,10 +321,7 @@ impl<'a> NodeIndex<'a> {
                     return None;
                 }
                 let pkg = node_text(operand, &file.source);
-                let import = file
-                    .imports
-                    .iter()
-                    .find(|i| i.local_name() == Some(pkg))?;
+                let import = file.imports.iter().find(|i| i.local_name() == Some(pkg))?;
                 if self.is_local_binding(pkg, operand) {
                     return None;
                 }
@@ -336,10 +331,7 @@ impl<'a> NodeIndex<'a> {
                 let pkg_node = node.child_by_field_name("package")?;
                 let name = node.child_by_field_name("name")?;
                 let pkg = node_text(pkg_node, &file.source);
-                let import = file
-                    .imports
-                    .iter()
-                    .find(|i| i.local_name() == Some(pkg))?;
+                let import = file.imports.iter().find(|i| i.local_name() == Some(pkg))?;
                 if self.is_local_binding(pkg, pkg_node) {
                     return None;
                 }
@@ -382,7 +374,11 @@ impl<'a> NodeIndex<'a> {
     /// For a call, the callee resolved to (import path, function name).
     /// Handles `pkg.F(...)`, dot-imported `F(...)` (checked against
     /// `candidates`), and parenthesised callees.
-    pub fn callee<'p>(&self, call: Node<'a>, candidates: &[(&'p str, &'p str)]) -> Option<(&'p str, &'p str)> {
+    pub fn callee<'p>(
+        &self,
+        call: Node<'a>,
+        candidates: &[(&'p str, &'p str)],
+    ) -> Option<(&'p str, &'p str)> {
         let mut func = call.child_by_field_name("function")?;
         while func.kind() == "parenthesized_expression" {
             func = func.named_child(0)?;

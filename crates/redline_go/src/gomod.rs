@@ -99,7 +99,13 @@ pub fn parse_go_mod(source: &str) -> Result<GoMod, GoModError> {
     Ok(m)
 }
 
-fn directive(m: &mut GoMod, verb: &str, rest: &str, comment: &str, line: usize) -> Result<(), String> {
+fn directive(
+    m: &mut GoMod,
+    verb: &str,
+    rest: &str,
+    comment: &str,
+    line: usize,
+) -> Result<(), String> {
     match verb {
         "go" => {
             let mut parts = rest.trim().split('.');
@@ -117,7 +123,9 @@ fn directive(m: &mut GoMod, verb: &str, rest: &str, comment: &str, line: usize) 
         "require" => {
             let mut parts = rest.split_whitespace();
             let (Some(path), Some(version)) = (parts.next(), parts.next()) else {
-                return Err(format!("`require {rest}`: expected a module path and a version"));
+                return Err(format!(
+                    "`require {rest}`: expected a module path and a version"
+                ));
             };
             m.requires.push(Requirement {
                 path: unquote(path),
@@ -127,7 +135,11 @@ fn directive(m: &mut GoMod, verb: &str, rest: &str, comment: &str, line: usize) 
             });
         }
         "replace" => {
-            if let Some(old) = rest.split("=>").next().and_then(|o| o.split_whitespace().next()) {
+            if let Some(old) = rest
+                .split("=>")
+                .next()
+                .and_then(|o| o.split_whitespace().next())
+            {
                 m.replaced.push(unquote(old));
             } else {
                 return Err(format!("`replace {rest}`: expected `old => new`"));
@@ -151,11 +163,18 @@ mod tests {
         assert_eq!(m.go_version, Some((1, 22)));
         assert!(m.requires("go.uber.org/zap"));
         assert!(m.requires("k8s.io/client-go"));
-        let y = m.requires.iter().find(|r| r.path == "github.com/x/y").unwrap();
+        let y = m
+            .requires
+            .iter()
+            .find(|r| r.path == "github.com/x/y")
+            .unwrap();
         assert!(y.indirect);
         assert_eq!(y.line, 12);
         assert_eq!(m.replaced, vec!["k8s.io/api".to_string()]);
-        assert_eq!(&src[m.module_span.unwrap().0..m.module_span.unwrap().1], "module example.com/orders // the service");
+        assert_eq!(
+            &src[m.module_span.unwrap().0..m.module_span.unwrap().1],
+            "module example.com/orders // the service"
+        );
     }
 
     #[test]

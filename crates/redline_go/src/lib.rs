@@ -13,16 +13,18 @@
 //! Files are parsed exactly once; rules never re-read or re-parse.
 
 mod discover;
-mod gomod;
 mod file;
+mod gomod;
 mod package;
 mod parse;
 mod scope;
 
-pub use discover::{Discovered, DiscoveryOptions, discover, is_generated};
-pub use gomod::{GoMod, GoModError, Requirement, parse_go_mod};
+pub use discover::{Discovered, DiscoveredFile, DiscoveryOptions, discover, is_generated};
 pub use file::{GoFile, Import, ImportName, NodeIndex};
-pub use package::{MethodInfo, Package, StructField, TypeDecl, TypeKind, struct_fields, unparen_type};
+pub use gomod::{GoMod, GoModError, Requirement, parse_go_mod};
+pub use package::{
+    MethodInfo, Package, StructField, TypeDecl, TypeKind, struct_fields, unparen_type,
+};
 pub use parse::{first_error, parse_go, parse_tree};
 pub use tree_sitter::{Node, Tree};
 

@@ -73,7 +73,10 @@ impl Package {
     /// `file` indices refer to this slice).
     pub fn build(files: &[&GoFile]) -> Package {
         let mut pkg = Package {
-            name: files.first().map(|f| f.package_name.clone()).unwrap_or_default(),
+            name: files
+                .first()
+                .map(|f| f.package_name.clone())
+                .unwrap_or_default(),
             ..Default::default()
         };
         for (fi, file) in files.iter().enumerate() {
@@ -126,7 +129,10 @@ impl Package {
     }
 
     pub fn methods_of(&self, type_name: &str) -> &[MethodInfo] {
-        self.methods.get(type_name).map(Vec::as_slice).unwrap_or(&[])
+        self.methods
+            .get(type_name)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 }
 

@@ -49,7 +49,11 @@ pub fn first_error(tree: &Tree, source: &[u8]) -> Option<(usize, usize, String)>
             ));
         }
         if node.is_error() {
-            return Some((node.start_byte(), node.end_byte(), describe_error(node, source)));
+            return Some((
+                node.start_byte(),
+                node.end_byte(),
+                describe_error(node, source),
+            ));
         }
         if node.has_error() && cursor.goto_first_child() {
             continue;
