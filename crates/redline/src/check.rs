@@ -200,9 +200,6 @@ fn check_one(
     };
     let display = display_path(&f.path, cwd);
     let diags = check(&display, &source);
-    if diags.is_empty() && !f.explicit {
-        return result;
-    }
     result.files_scanned = 1;
     let diags = apply_config(diags, config);
     let lines = LineIndex::new(&source);

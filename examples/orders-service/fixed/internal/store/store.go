@@ -1,0 +1,54 @@
+// Package store keeps orders in memory and serves them over HTTP.
+package store
+
+import (
+	"encoding/json"
+	"net/http"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+type Order struct {
+	UID    types.UID `json:"uid"`
+	Status string    `json:"status"`
+}
+
+// OrderIndex is the in-memory index of orders by UID.
+type OrderIndex map[types.UID]*Order
+
+type Store struct {
+	mu     sync.Mutex
+	orders OrderIndex
+	logger *zap.Logger
+}
+
+func New(logger *zap.Logger) *Store {
+	return &Store{orders: make(OrderIndex), logger: logger}
+}
+
+func (s *Store) Handle(w http.ResponseWriter, r *http.Request) {
+	var o Order
+	if err := json.NewDecoder(r.Body).Decode(&o); err != nil {
+		s.logger.Error("bad order", zap.Error(err))
+		http.Error(w, "bad order", http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	s.orders[o.UID] = &o
+	s.mu.Unlock()
+	w.WriteHeader(http.StatusCreated)
+}
+
+// AdminServer serves the admin endpoints with every timeout set.
+func AdminServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Addr:         ":9090",
+		Handler:      h,
+		ReadTimeout:  5 * time.Second,
+		WriteTimeout: 10 * time.Second,
+		IdleTimeout:  time.Minute,
+	}
+}
