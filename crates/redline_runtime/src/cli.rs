@@ -168,19 +168,28 @@ fn gomaxprocs_over_quota(spec: &EnvSpec, quota: &Result<CpuQuota, String>) -> Op
 /// One structured log line on stderr (the service's log pipeline reads
 /// it like any other line).
 fn log_line(level: &str, msg: &str, fields: serde_json::Value) {
-    let mut obj = serde_json::Map::new();
-    obj.insert("time".into(), rfc3339_now().into());
-    obj.insert("level".into(), level.into());
-    obj.insert("logger".into(), "redline".into());
+    let mut line = String::with_capacity(256);
+    let mut field = |key: &str, value: &serde_json::Value| {
+        line.push(if line.is_empty() { '{' } else { ',' });
+        line.push_str(&serde_json::Value::from(key).to_string());
+        line.push(':');
+        line.push_str(&value.to_string());
+    };
+    // Fixed fields first, in the order people read them.
+    field("time", &rfc3339_now().into());
+    field("level", &level.into());
+    field("logger", &"redline".into());
     if let Ok(service) = std::env::var("SERVICE_NAME") {
-        obj.insert("service_name".into(), service.into());
+        field("service_name", &service.into());
     }
-    obj.insert("msg".into(), msg.into());
+    field("msg", &msg.into());
     if let serde_json::Value::Object(extra) = fields {
-        obj.extend(extra);
+        for (k, v) in &extra {
+            field(k, v);
+        }
     }
-    let mut err = io::stderr().lock();
-    let _ = writeln!(err, "{}", serde_json::Value::Object(obj));
+    line.push_str("}\n");
+    let _ = io::stderr().lock().write_all(line.as_bytes());
 }
 
 /// UTC now as RFC 3339 with milliseconds.
@@ -453,6 +462,7 @@ pub fn run_logs(args: &LogsArgs, config: Option<&Path>) -> u8 {
     let stdout = io::stdout();
     let mut tee_out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let max_reports = args.max_reports;
+    let format = args.format;
     for input in &inputs {
         let (name, reader): (&str, Box<dyn BufRead>) = if input == "-" {
             (
@@ -475,12 +485,21 @@ pub fn run_logs(args: &LogsArgs, config: Option<&Path>) -> u8 {
         let mut on_finding = |input: &str, line: u64, f: &logs::Finding| {
             shown += 1;
             if shown <= max_reports {
-                let _ = writeln!(
-                    report,
-                    "{input}:{line}: {}: {}",
-                    f.violation.label(),
-                    f.message
-                );
+                let _ = match format {
+                    Format::Text => {
+                        writeln!(
+                            report,
+                            "{input}:{line}: {}: {}",
+                            f.violation.label(),
+                            f.message
+                        )
+                    }
+                    Format::Json => writeln!(
+                        report,
+                        "{}",
+                        serde_json::json!({"input": input, "line": line, "kind": f.violation.label(), "message": f.message})
+                    ),
+                };
             }
         };
         let tee: Option<&mut dyn Write> = if args.tee { Some(&mut tee_out) } else { None };
@@ -495,19 +514,21 @@ pub fn run_logs(args: &LogsArgs, config: Option<&Path>) -> u8 {
             io_error = true;
         }
     }
-    if shown > max_reports {
-        let _ = writeln!(
-            report,
-            "… {} more violations not shown (--max-reports {max_reports})",
-            shown - max_reports
-        );
-    }
-    match args.format {
+    let not_shown = shown.saturating_sub(max_reports);
+    match format {
         Format::Text => {
+            if not_shown > 0 {
+                let _ = writeln!(
+                    report,
+                    "… {not_shown} more violations not shown (--max-reports {max_reports})"
+                );
+            }
             let _ = report.write_all(summary.render().as_bytes());
         }
         Format::Json => {
-            let _ = writeln!(report, "{}", summary.to_json());
+            let mut json = summary.to_json();
+            json["not_shown"] = not_shown.into();
+            let _ = writeln!(report, "{json}");
         }
     }
     let _ = report.flush();
