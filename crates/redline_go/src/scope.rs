@@ -70,10 +70,8 @@ pub(crate) fn declared_before(name: &str, at: Node<'_>, source: &[u8]) -> bool {
                                 return true;
                             }
                         }
-                        "range_clause" => {
-                            if statement_declares(part, name, source) {
-                                return true;
-                            }
+                        "range_clause" if statement_declares(part, name, source) => {
+                            return true;
                         }
                         _ => {}
                     }
@@ -149,17 +147,13 @@ fn spec_declares(spec: Node<'_>, name: &str, source: &[u8]) -> bool {
     match spec.kind() {
         "var_spec" | "const_spec" | "type_spec" | "type_alias" => {
             let mut c = spec.walk();
-            let found = spec
-                .children_by_field_name("name", &mut c)
-                .any(|n| node_text(n, source) == name);
-            found
+            spec.children_by_field_name("name", &mut c)
+                .any(|n| node_text(n, source) == name)
         }
         "var_spec_list" | "const_spec_list" | "type_spec_list" => {
             let mut c = spec.walk();
-            let found = spec
-                .named_children(&mut c)
-                .any(|s| spec_declares(s, name, source));
-            found
+            spec.named_children(&mut c)
+                .any(|s| spec_declares(s, name, source))
         }
         _ => false,
     }
