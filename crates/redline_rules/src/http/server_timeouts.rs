@@ -136,8 +136,12 @@ fn keyed_fields<'a, 't>(cx: &Context<'a>, body: Node<'t>) -> Option<Vec<(&'a str
         if el.kind() != "keyed_element" {
             return None;
         }
-        let key = el.child_by_field_name("key").or_else(|| el.named_child(0))?;
-        let value = el.child_by_field_name("value").or_else(|| el.named_child(1))?;
+        let key = el
+            .child_by_field_name("key")
+            .or_else(|| el.named_child(0))?;
+        let value = el
+            .child_by_field_name("value")
+            .or_else(|| el.named_child(1))?;
         out.push((cx.text(key).trim(), value));
     }
     Some(out)
@@ -186,7 +190,8 @@ fn assigned_to<'a, 't>(cx: &Context<'a>, lit: Node<'t>) -> Option<(&'a str, Node
     let stmt = list.parent()?;
     let position = {
         let mut c = list.walk();
-        list.named_children(&mut c).position(|n| n.id() == node.id())?
+        list.named_children(&mut c)
+            .position(|n| n.id() == node.id())?
     };
     let left = match stmt.kind() {
         "short_var_declaration" | "assignment_statement" => {
@@ -216,7 +221,13 @@ fn assigned_to<'a, 't>(cx: &Context<'a>, lit: Node<'t>) -> Option<(&'a str, Node
 }
 
 /// Whether `target.field = <non-zero>` appears in `body` after `after`.
-fn assigned_later(cx: &Context<'_>, body: Node<'_>, target: &str, field: &str, after: usize) -> bool {
+fn assigned_later(
+    cx: &Context<'_>,
+    body: Node<'_>,
+    target: &str,
+    field: &str,
+    after: usize,
+) -> bool {
     let mut cursor = body.walk();
     let mut stack = vec![body];
     while let Some(node) = stack.pop() {
@@ -234,8 +245,10 @@ fn assigned_later(cx: &Context<'_>, body: Node<'_>, target: &str, field: &str, a
             let rights = args(right);
             for (i, l) in lefts.iter().enumerate() {
                 if l.kind() == "selector_expression"
-                    && let (Some(op), Some(f)) =
-                        (l.child_by_field_name("operand"), l.child_by_field_name("field"))
+                    && let (Some(op), Some(f)) = (
+                        l.child_by_field_name("operand"),
+                        l.child_by_field_name("field"),
+                    )
                     && cx.text(f) == field
                     && cx.text(op) == target
                     && rights.get(i).is_none_or(|r| !is_literal_zero(cx, *r))

@@ -65,10 +65,18 @@ impl GoRule for ErrorAsString {
             let (field, replacement, start) = if has_zap
                 && let Some((_, name)) = cx.index.callee(call, &[(ZAP, "String"), (ZAP, "Any")])
             {
-                (format!("zap.{name}"), format!("zap.Error({receiver})"), call.start_byte())
+                (
+                    format!("zap.{name}"),
+                    format!("zap.Error({receiver})"),
+                    call.start_byte(),
+                )
             } else if has_zerolog && let Some(method) = zerolog_str(cx, call) {
                 // Reported at `.Str(...)`, not at the start of the chain.
-                (".Str".to_string(), format!(".Err({receiver})"), method.start_byte())
+                (
+                    ".Str".to_string(),
+                    format!(".Err({receiver})"),
+                    method.start_byte(),
+                )
             } else {
                 continue;
             };

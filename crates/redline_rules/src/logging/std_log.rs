@@ -55,12 +55,14 @@ impl GoRule for StdLog {
             let message = if import.path == "log" {
                 "the standard library `log` package writes unstructured lines that log pipelines cannot parse".to_string()
             } else {
-                format!("import of `{}` is banned by this project's configuration", import.path)
+                format!(
+                    "import of `{}` is banned by this project's configuration",
+                    import.path
+                )
             };
-            out.push(
-                cx.diagnostic(&Self::META, span, message)
-                    .with_help("log through a structured logger (zap, zerolog or log/slog) with named fields"),
-            );
+            out.push(cx.diagnostic(&Self::META, span, message).with_help(
+                "log through a structured logger (zap, zerolog or log/slog) with named fields",
+            ));
         }
     }
 }

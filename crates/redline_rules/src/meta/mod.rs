@@ -61,4 +61,3 @@ declare_rule! {
         summary: "a suppression without a reason, with an unknown rule, or that suppresses nothing",
     }
 }
-
