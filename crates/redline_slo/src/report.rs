@@ -296,6 +296,9 @@ struct Chart<'a> {
     series: Vec<(String, Vec<(i64, f64)>)>,
     lines: Vec<(String, f64)>,
     y_min: Option<f64>,
+    /// Log scale from 0.1: burn rates span 0.1x to 100x and the thresholds
+    /// (1, 3, 6, 14.4) must stay apart.
+    log: bool,
 }
 
 fn svg_chart(c: &Chart, start: i64, end: i64, events: &[Event], periods: &[BurnPeriod]) -> String {
@@ -315,9 +318,18 @@ fn svg_chart(c: &Chart, start: i64, end: i64, events: &[Event], periods: &[BurnP
     );
     let max = nice_max(max);
     let min = if min < 0.0 { -nice_max(-min) } else { 0.0 };
+    let (min, max) = if c.log {
+        (0.1, max.max(20.0))
+    } else {
+        (min, max)
+    };
     let span_t = (end - start).max(1) as f64;
     let x = |t: i64| LEFT + (t - start) as f64 / span_t * (W - LEFT - RIGHT);
-    let y = |v: f64| TOP + (max - v.clamp(min, max)) / (max - min) * (H - TOP - BOTTOM);
+    let scale = |v: f64| if c.log { v.max(min).log10() } else { v };
+    let y = |v: f64| {
+        TOP + (scale(max) - scale(v.clamp(min, max))) / (scale(max) - scale(min))
+            * (H - TOP - BOTTOM)
+    };
     let mut s = String::new();
     let _ = write!(
         s,
@@ -340,8 +352,19 @@ fn svg_chart(c: &Chart, start: i64, end: i64, events: &[Event], periods: &[BurnP
         );
     }
     // Grid and axes.
-    for i in 0..=4 {
-        let v = min + (max - min) * i as f64 / 4.0;
+    let ticks: Vec<f64> = if c.log {
+        let mut t = vec![0.1, 1.0, 10.0];
+        if max > 100.0 {
+            t.push(100.0);
+        }
+        t.push(max);
+        t
+    } else {
+        (0..=4)
+            .map(|i| min + (max - min) * i as f64 / 4.0)
+            .collect()
+    };
+    for v in ticks {
         let yy = y(v);
         let _ = write!(
             s,
@@ -466,6 +489,7 @@ pub fn render_html(reports: &[SloReport], generated_at: i64) -> String {
                 series: vec![("error ratio 5m".into(), r.ratio.clone())],
                 lines: vec![("error budget".into(), (100.0 - r.objective) / 100.0)],
                 y_min: None,
+                log: false,
             },
             Chart {
                 title: "Error budget remaining in this window",
@@ -473,9 +497,10 @@ pub fn render_html(reports: &[SloReport], generated_at: i64) -> String {
                 series: vec![("remaining %".into(), r.remaining.clone())],
                 lines: vec![],
                 y_min: Some(0.0),
+                log: false,
             },
             Chart {
-                title: "Burn rates against the alert thresholds",
+                title: "Burn rates against the alert thresholds (log scale)",
                 unit: "x",
                 series: r
                     .burns
@@ -484,6 +509,7 @@ pub fn render_html(reports: &[SloReport], generated_at: i64) -> String {
                     .collect(),
                 lines: r.thresholds.clone(),
                 y_min: None,
+                log: true,
             },
         ];
         for c in &charts {

@@ -28,7 +28,8 @@ impl AlertWindow {
 const THIRTY_DAYS: u64 = 30 * 86_400;
 
 /// Scales a window defined for a 30-day SLO to `window_secs`, rounded to
-/// whole minutes (at least one). The burn-rate factors stay the same: a
+/// whole minutes, and at least 5m: `rate()` needs several scrapes in its
+/// range, and 1m is a single sample at a 1m scrape interval. The burn-rate factors stay the same: a
 /// factor is "this share of the budget in this share of the window", so
 /// scaling both keeps each alert's meaning (2% of the budget in 1/720 of
 /// the window for the fast page).
@@ -37,7 +38,7 @@ pub fn scale(base: u64, window_secs: u64) -> u64 {
         return base;
     }
     let scaled = (base as f64 * window_secs as f64 / THIRTY_DAYS as f64 / 60.0).round() as u64;
-    scaled.max(1) * 60
+    (scaled * 60).max(300)
 }
 
 /// The four alert conditions of the SRE Workbook for an SLO window.
@@ -85,7 +86,8 @@ mod tests {
     fn seven_days_scales_windows() {
         let a = alert_windows(7 * 86_400);
         assert_eq!(a[0].long_str(), "14m");
-        assert_eq!(a[0].short_str(), "1m");
+        assert_eq!(a[0].short_str(), "5m");
+        assert_eq!(a[1].short_str(), "7m");
         assert_eq!(a[3].long_str(), "16h48m");
     }
 }

@@ -1,0 +1,52 @@
+//! Shared helpers of the integration tests: running the CLI in-process, and
+//! finding Debian's Prometheus binaries (a missing binary fails the test
+//! with a clear message; it never passes silently).
+
+#![allow(dead_code)]
+
+use clap::Parser;
+use std::path::Path;
+
+#[derive(Parser)]
+struct Cli {
+    #[command(flatten)]
+    args: redline_slo::cli::SloArgs,
+}
+
+/// Runs `redline slo ARGS...`; returns (exit code, stdout, stderr).
+pub fn slo(args: &[&str]) -> (u8, String, String) {
+    let cli = Cli::try_parse_from(std::iter::once("slo").chain(args.iter().copied()))
+        .unwrap_or_else(|e| panic!("bad test arguments {args:?}: {e}"));
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let code = redline_slo::cli::run_with(&cli.args, None, &mut out, &mut err);
+    (
+        code,
+        String::from_utf8_lossy(&out).into_owned(),
+        String::from_utf8_lossy(&err).into_owned(),
+    )
+}
+
+/// The path of a required binary, or a panic that says how to install it.
+pub fn require(bin: &str) -> String {
+    for dir in std::env::var("PATH").unwrap_or_default().split(':') {
+        let p = Path::new(dir).join(bin);
+        if p.is_file() {
+            return p.display().to_string();
+        }
+    }
+    panic!(
+        "`{bin}` is not installed: this test needs Debian's Prometheus (`apt-get install -y prometheus`)"
+    );
+}
+
+pub fn fixture(name: &str) -> String {
+    format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("no free loopback port")
+}
