@@ -17,6 +17,7 @@ mod file;
 mod gomod;
 mod package;
 mod parse;
+mod resolve;
 mod scope;
 
 pub use discover::{Discovered, DiscoveredFile, DiscoveryOptions, discover, is_generated};
@@ -26,6 +27,7 @@ pub use package::{
     MethodInfo, Package, StructField, TypeDecl, TypeKind, struct_fields, unparen_type,
 };
 pub use parse::{first_error, parse_go, parse_tree};
+pub use resolve::{enclosing_function, local_declaration};
 pub use tree_sitter::{Node, Tree};
 
 /// Text of a node in `source` (empty on invalid UTF-8).

@@ -1,10 +1,18 @@
 //! The registry: every rule of the catalog, in id order.
 
-use crate::{GoRule, RuleMeta, http, logging, manifests, map_safety, meta, modules, runtime_config};
+use crate::{
+    GoRule, RuleMeta, controllers, http, logging, manifests, map_safety, meta, modules,
+    runtime_config,
+};
 
 /// Go-source rules, run on every Go file.
 pub static GO_RULES: &[&dyn GoRule] = &[
     &map_safety::NewMap,
+    &map_safety::NilMapWrite,
+    &controllers::KeyfuncIgnoresNamespace,
+    &controllers::UnsynchronizedReconcilerState,
+    &controllers::MapWriteInGoroutine,
+    &controllers::ClientRateLimitDefaults,
     &runtime_config::OsSetenv,
     &logging::StdLog,
     &logging::ErrorAsString,
@@ -17,6 +25,11 @@ pub static ALL_RULES: &[&RuleMeta] = &[
     &meta::ParseError::META,
     &meta::InvalidSuppression::META,
     &map_safety::NewMap::META,
+    &map_safety::NilMapWrite::META,
+    &controllers::KeyfuncIgnoresNamespace::META,
+    &controllers::UnsynchronizedReconcilerState::META,
+    &controllers::MapWriteInGoroutine::META,
+    &controllers::ClientRateLimitDefaults::META,
     &runtime_config::OsSetenv::META,
     &logging::StdLog::META,
     &logging::ErrorAsString::META,
@@ -73,9 +86,8 @@ impl RuleSelector {
 
 /// The README's rule table, generated from the registry.
 pub fn readme_table() -> String {
-    let mut out = String::from(
-        "| id | name | severity | fix | what it finds |\n|---|---|---|---|---|\n",
-    );
+    let mut out =
+        String::from("| id | name | severity | fix | what it finds |\n|---|---|---|---|---|\n");
     for r in ALL_RULES {
         let fix = match r.fix {
             Some(redline_diagnostics::Applicability::Safe) => "safe",
@@ -103,7 +115,12 @@ mod tests {
     #[test]
     fn ids_are_unique_sorted_and_documented() {
         for pair in ALL_RULES.windows(2) {
-            assert!(pair[0].id < pair[1].id, "{} before {}", pair[0].id, pair[1].id);
+            assert!(
+                pair[0].id < pair[1].id,
+                "{} before {}",
+                pair[0].id,
+                pair[1].id
+            );
         }
         for r in ALL_RULES {
             let doc = r.documentation();
@@ -119,8 +136,16 @@ mod tests {
     fn selectors() {
         assert!(RuleSelector::parse("RL101").is_ok());
         assert!(RuleSelector::parse("new-map").is_ok());
-        assert!(RuleSelector::parse("RL1").unwrap().matches(find_rule("RL101").unwrap()));
-        assert!(!RuleSelector::parse("RL1").unwrap().matches(find_rule("RL401").unwrap()));
+        assert!(
+            RuleSelector::parse("RL1")
+                .unwrap()
+                .matches(find_rule("RL101").unwrap())
+        );
+        assert!(
+            !RuleSelector::parse("RL1")
+                .unwrap()
+                .matches(find_rule("RL401").unwrap())
+        );
         assert!(RuleSelector::parse("RL999").is_err());
         assert!(RuleSelector::parse("nope").is_err());
     }
