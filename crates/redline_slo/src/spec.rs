@@ -976,3 +976,93 @@ pub fn parse_window(text: &str) -> Result<u64, String> {
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(src: &str) -> Slo {
+        let loaded = load("t.yaml", src, DEFAULT_WINDOW_SECS);
+        assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+        assert_eq!(loaded.slos.len(), 1);
+        loaded.slos.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn openslo_good_total_becomes_errors_and_bare_selectors_get_rates() {
+        let slo = one(
+            "apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: api}\nspec:\n  service: web\n  timeWindow: [{duration: 28d, isRolling: true}]\n  objectives: [{targetPercent: 99.5}]\n  indicator:\n    spec:\n      ratioMetric:\n        counter: true\n        good: {metricSource: {type: Prometheus, spec: {query: 'ok_total'}}}\n        total: {metricSource: {type: Prometheus, spec: {query: 'sum(rate(all_total[{{.window}}]))'}}}\n",
+        );
+        assert_eq!(slo.window(), "28d");
+        assert_eq!(slo.objective, 99.5);
+        assert_eq!(slo.error_budget(), 0.005);
+        let Sli::Events { error, total } = &slo.sli else {
+            panic!("not events")
+        };
+        assert_eq!(total.at("5m"), "sum(rate(all_total[5m]))");
+        assert_eq!(
+            error.at("5m"),
+            "(sum(rate(all_total[5m]))) - (sum(rate(ok_total[5m])))"
+        );
+    }
+
+    #[test]
+    fn openslo_indicator_ref_and_target_ratio() {
+        let slo = one(
+            "apiVersion: openslo/v1\nkind: SLI\nmetadata: {name: errs}\nspec:\n  ratioMetric:\n    bad: {metricSource: {type: Prometheus, spec: {query: 'sum(rate(e[{{.window}}]))'}}}\n    total: {metricSource: {type: Prometheus, spec: {query: 'sum(rate(t[{{.window}}]))'}}}\n---\napiVersion: openslo/v1\nkind: SLO\nmetadata: {name: api}\nspec:\n  service: web\n  indicatorRef: errs\n  objectives: [{target: 0.999}]\n",
+        );
+        assert_eq!(slo.objective, 99.9);
+        assert_eq!(slo.window_secs, DEFAULT_WINDOW_SECS);
+        assert!(matches!(slo.sli, Sli::Events { .. }));
+    }
+
+    #[test]
+    fn sloth_kubernetes_resource_is_read() {
+        let slo = one(
+            "apiVersion: sloth.slok.dev/v1\nkind: PrometheusServiceLevel\nmetadata: {name: x}\nspec:\n  service: web\n  slos:\n    - name: avail\n      objective: 99\n      sli: {raw: {error_ratio_query: 'sum(rate(e[{{.window}}])) / sum(rate(t[{{.window}}]))'}}\n",
+        );
+        assert_eq!(slo.id(), "web-avail");
+        assert!(matches!(slo.sli, Sli::Raw { .. }));
+    }
+
+    #[test]
+    fn problems_point_at_the_value() {
+        let loaded = load(
+            "t.yaml",
+            "apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: api}\nspec:\n  service: web\n  timeWindow: [{duration: 30x}]\n  objectives: [{target: 1.5}]\n  indicator: {spec: {thresholdMetric: {}}}\n",
+            DEFAULT_WINDOW_SECS,
+        );
+        let msgs: Vec<String> = loaded.problems.iter().map(|p| p.to_string()).collect();
+        assert!(
+            msgs.iter()
+                .any(|m| m.starts_with("t.yaml:6:27: error: unknown window `30x`")),
+            "{msgs:?}"
+        );
+        assert!(
+            msgs.iter()
+                .any(|m| m.starts_with("t.yaml:7:25: error: `target` must be a ratio")),
+            "{msgs:?}"
+        );
+        assert!(
+            msgs.iter().any(|m| m.contains("only `ratioMetric`")),
+            "{msgs:?}"
+        );
+        let loaded = load("t.yaml", "a: [1\n", DEFAULT_WINDOW_SECS);
+        assert!(
+            loaded.problems[0].message.starts_with("invalid YAML"),
+            "{:?}",
+            loaded.problems
+        );
+        let loaded = load("t.yaml", "", DEFAULT_WINDOW_SECS);
+        assert!(loaded.problems[0].message.starts_with("empty file"));
+    }
+
+    #[test]
+    fn window_placeholder_variants() {
+        assert_eq!(
+            fill_window("x[{{ .window }}] {{.other}}", "5m"),
+            "x[5m] {{.other}}"
+        );
+        assert!(!has_window_placeholder("rate(x[5m])"));
+    }
+}

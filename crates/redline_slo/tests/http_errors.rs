@@ -198,3 +198,83 @@ fn config_table_unknown_keys_name_file_and_line() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn a_silent_server_times_out() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for _ in 0..2 {
+            if let Ok((s, _)) = listener.accept() {
+                held.push(s); // accept, read nothing, answer nothing
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_secs(5));
+    });
+    let started = std::time::Instant::now();
+    let (code, out, err) = status(&url, &["--timeout", "1"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("cannot reach Prometheus") && err.to_lowercase().contains("timeout"),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "timeout not applied"
+    );
+}
+
+#[test]
+fn git_commits_become_events() {
+    let dir = std::env::temp_dir().join(format!("redline-slo-git-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(&dir)
+            .args(args)
+            .env("GIT_COMMITTER_DATE", "2026-02-03T12:00:00Z")
+            .env("GIT_AUTHOR_DATE", "2026-02-03T12:00:00Z")
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
+            .output()
+            .expect("git is needed for this test");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    git(&["init", "-q"]);
+    git(&[
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "switch payment provider",
+    ]);
+    let events = redline_slo::events::from_git(&dir).unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].time, 1_770_120_000);
+    assert_eq!(events[0].description, "switch payment provider");
+    assert_eq!(events[0].service, None);
+    assert_eq!(events[0].commit.len(), 12);
+    let err = redline_slo::events::from_git(&dir.join("nope")).unwrap_err();
+    assert!(err.contains("git log in"), "{err}");
+    let bad = dir.join("events.jsonl");
+    std::fs::write(
+        &bad,
+        "{\"time\": \"2026-02-03T12:00:00Z\"}\n{\"service\": \"x\"}\n",
+    )
+    .unwrap();
+    let err = redline_slo::events::from_file(&bad).unwrap_err();
+    assert!(
+        err.starts_with(&format!("{}:2: missing `time`", bad.display())),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
