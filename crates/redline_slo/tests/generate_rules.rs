@@ -10,17 +10,22 @@ fn generated_rules_pass_promtool_and_are_deterministic() {
     let dir = std::env::temp_dir().join(format!("redline-slo-gen-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let out = dir.join("rules.yaml");
-    let files = [fixture("sloth.yaml"), fixture("openslo.yaml")];
+    let files = [
+        fixture("sloth.yaml"),
+        fixture("openslo.yaml"),
+        fixture("sloth_k8s_raw.yaml"),
+    ];
     let (code, _, err) = slo(&[
         "generate",
         &files[0],
         &files[1],
+        &files[2],
         "-o",
         out.to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{err}");
     let first = std::fs::read_to_string(&out).unwrap();
-    let (code, stdout, err) = slo(&["generate", &files[0], &files[1]]);
+    let (code, stdout, err) = slo(&["generate", &files[0], &files[1], &files[2]]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(first, stdout, "generate is not deterministic");
     let check = std::process::Command::new(promtool)
@@ -43,6 +48,13 @@ fn generated_rules_pass_promtool_and_are_deterministic() {
     assert!(first.contains(
         "sum_over_time(slo:sli_errors:rate5m{redline_id=\"checkout-requests-availability\"}[30d])"
     ));
+    // Raw SLIs average (documented), disabled alerts are left out.
+    assert!(first.contains("expr: \"avg_over_time(slo:sli_error:ratio_rate5m{redline_id=\\\"ledger-writes\\\"}[30d])\""), "{first}");
+    let ledger_alerts = &first[first.find("redline-slo-alerts-ledger-writes").unwrap()..];
+    assert!(
+        ledger_alerts.contains("redline_severity: \"ticket\"")
+            && !ledger_alerts.contains("redline_severity: \"page\"")
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
