@@ -133,9 +133,15 @@ fn has_reconcile(cx: &Context<'_>, type_name: &str) -> bool {
         m.name == "Reconcile"
             && m.param_types.first().is_some_and(|t| {
                 let t = t.trim();
+                // The method may live in another file, whose imports this
+                // file cannot see: a renamed `context` import is
+                // recognised by its name.
                 t == "context.Context"
-                    || t.strip_suffix(".Context")
-                        .is_some_and(|q| context_names.contains(&q))
+                    || t.strip_suffix(".Context").is_some_and(|q| {
+                        context_names.contains(&q)
+                            || q.to_ascii_lowercase().contains("context")
+                            || q.to_ascii_lowercase().contains("ctx")
+                    })
             })
     })
 }
