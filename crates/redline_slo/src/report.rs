@@ -71,6 +71,14 @@ pub fn build(client: &Client, slo: &Slo, at: i64, events: &[Event]) -> Result<Sl
                     query: total.at("5m"),
                 }));
             }
+            // As in `status`: no error series at all is no data, not zero
+            // errors. A step without an error sample (the series did not
+            // exist yet) counts as no errors.
+            if e.is_empty() {
+                return Err(ctx(PromError::NoData {
+                    query: error.at("5m"),
+                }));
+            }
             for (ts, v) in t {
                 points.insert(ts, (0.0, v));
             }
@@ -400,14 +408,20 @@ fn svg_chart(c: &Chart, start: i64, end: i64, events: &[Event], periods: &[BurnP
     }
     for (i, (label, v)) in c.lines.iter().enumerate() {
         let yy = y(*v);
+        // A threshold per series (burn rates) takes its series' colour.
+        let color = if c.lines.len() == c.series.len() {
+            COLORS[i % COLORS.len()]
+        } else {
+            "#555"
+        };
         let _ = write!(
             s,
             r##"<line x1="{LEFT}" x2="{:.1}" y1="{yy:.1}" y2="{yy:.1}" stroke="{}" stroke-dasharray="6 4"/><text x="{:.1}" y="{:.1}" font-size="10" text-anchor="end" fill="{}">{}</text>"##,
             W - RIGHT,
-            COLORS[(i + 1) % COLORS.len()],
+            color,
             W - RIGHT - 2.0,
             yy - 3.0,
-            COLORS[(i + 1) % COLORS.len()],
+            color,
             escape(label)
         );
     }

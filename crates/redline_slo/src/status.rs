@@ -126,7 +126,7 @@ pub fn slo_status(client: &Client, slo: &Slo, at: i64) -> Result<SloStatus, Stri
     let consumed = sli / budget * 100.0;
     let mut burn_rates = BTreeMap::new();
     for w in windows::STANDARD {
-        burn_rates.insert(duration::format(w), get(w)?.map(|r| r / budget));
+        burn_rates.insert(duration::format(w), get(w)?.map(|r| round(r / budget, 6)));
     }
     let mut alerts = Vec::new();
     for a in windows::alert_windows(slo.window_secs) {
