@@ -130,6 +130,14 @@ pub fn slo_status(client: &Client, slo: &Slo, at: i64) -> Result<SloStatus, Stri
     }
     let mut alerts = Vec::new();
     for a in windows::alert_windows(slo.window_secs) {
+        let disabled = match a.severity {
+            "page" => slo.alerting.page.disable,
+            _ => slo.alerting.ticket.disable,
+        };
+        if disabled {
+            // A disabled alert is not generated, so it cannot fire or gate.
+            continue;
+        }
         let threshold = a.factor * budget;
         let long = get(a.long)?;
         let short = get(a.short)?;

@@ -46,24 +46,39 @@ fn requests(m: usize) -> f64 {
     1000.0 + 600.0 * (2.0 * PI * m as f64 / 1440.0).sin()
 }
 
+/// The `api` job: traffic swings from 100 to 1900 requests a minute, and a
+/// nightly batch makes 1% of requests fail in the quiet hours (under 500 a
+/// minute) against 0.01% otherwise. Averaging 5m ratios, as Sloth's
+/// window rule does, weighs the quiet hours as much as the busy ones.
+fn api_requests(m: usize) -> f64 {
+    1000.0 + 900.0 * (2.0 * PI * m as f64 / 1440.0).sin()
+}
+
+fn api_error_ratio(m: usize) -> f64 {
+    if api_requests(m) < 500.0 {
+        0.01
+    } else {
+        0.0001
+    }
+}
+
 /// Cumulative (errors, total) at each minute boundary: element m is the
 /// counters' value at START + 60 m.
-struct Data {
+struct Series {
     errors: Vec<f64>,
     total: Vec<f64>,
 }
 
-impl Data {
-    fn new() -> Data {
+impl Series {
+    fn new(requests: impl Fn(usize) -> f64, ratio: impl Fn(usize) -> f64) -> Series {
         let mut errors = vec![0.0];
         let mut total = vec![0.0];
         for m in 0..MINUTES {
-            let t = START + 60 * m as i64;
             let r = requests(m);
-            errors.push(errors[m] + r * error_ratio(t));
+            errors.push(errors[m] + r * ratio(m));
             total.push(total[m] + r);
         }
-        Data { errors, total }
+        Series { errors, total }
     }
 
     /// The exact error ratio over `secs` ending at `t`.
@@ -73,16 +88,43 @@ impl Data {
         (self.errors[m] - self.errors[m - k]) / (self.total[m] - self.total[m - k])
     }
 
+    /// The average of the 5m ratios over `secs` ending at `t`, at a 5m step.
+    fn averaged_ratio(&self, t: i64, secs: i64) -> f64 {
+        let n = secs / 300;
+        (0..n).map(|i| self.ratio(t - i * 300, 300)).sum::<f64>() / n as f64
+    }
+}
+
+/// The `checkout` job (the scenario with deploys) and the `api` job.
+struct Data {
+    checkout: Series,
+    api: Series,
+}
+
+impl Data {
+    fn new() -> Data {
+        Data {
+            checkout: Series::new(requests, |m| error_ratio(START + 60 * m as i64)),
+            api: Series::new(api_requests, api_error_ratio),
+        }
+    }
+
+    fn ratio(&self, t: i64, secs: i64) -> f64 {
+        self.checkout.ratio(t, secs)
+    }
+
     fn openmetrics(&self) -> String {
-        let mut s = String::with_capacity(8 << 20);
+        let mut s = String::with_capacity(16 << 20);
         s.push_str("# HELP http_requests Requests served.\n# TYPE http_requests counter\n");
         for m in 0..=MINUTES {
             let ts = START + 60 * m as i64;
-            let ok = self.total[m] - self.errors[m];
-            s.push_str(&format!(
-                "http_requests_total{{job=\"checkout\",code=\"200\"}} {ok:.6} {ts}\nhttp_requests_total{{job=\"checkout\",code=\"500\"}} {:.6} {ts}\n",
-                self.errors[m]
-            ));
+            for (job, d) in [("checkout", &self.checkout), ("api", &self.api)] {
+                let ok = d.total[m] - d.errors[m];
+                s.push_str(&format!(
+                    "http_requests_total{{job=\"{job}\",code=\"200\"}} {ok:.6} {ts}\nhttp_requests_total{{job=\"{job}\",code=\"500\"}} {:.6} {ts}\n",
+                    d.errors[m]
+                ));
+            }
         }
         s.push_str("# EOF\n");
         s
@@ -230,6 +272,7 @@ fn against_a_real_prometheus() {
     let url = prom.url();
 
     budget_is_exact(&url, &data);
+    averaging_would_misread_the_budget(&url, &data);
     alerts_fire_at_the_right_instants(&url, &data);
     gate_exit_codes(&url);
     report_attributes_the_incident_to_its_deploy(&url, &dir);
@@ -285,6 +328,58 @@ fn budget_is_exact(url: &str, data: &Data) {
         ),
         (Some("page"), Some("1h"), Some("5m"), Some(14.4))
     );
+}
+
+/// The claim of the README: with traffic that varies, the exact budget and
+/// Sloth's average of 5m ratios differ by far more than the 0.1 points the
+/// gate needs.
+fn averaging_would_misread_the_budget(url: &str, data: &Data) {
+    let t = at(33, 0, 0);
+    let (code, out, err) = slo(&[
+        "status",
+        &fixture("api.yaml"),
+        "--prometheus",
+        url,
+        "--at",
+        &t.to_string(),
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+    let consumed = v["slos"][0]["budget_consumed_pct"].as_f64().unwrap();
+    let exact = data.api.ratio(t, 30 * DAY) / BUDGET * 100.0;
+    assert!(
+        (consumed - exact).abs() < 0.1,
+        "api: consumed {consumed} vs generator {exact}"
+    );
+    // Sloth's window rule, asked of the same Prometheus.
+    let client = redline_slo::prom::Client::new(redline_slo::prom::ClientOptions {
+        url: url.to_string(),
+        timeout: Duration::from_secs(30),
+        retries: 0,
+        ..Default::default()
+    })
+    .unwrap();
+    let sloth = client
+        .query_one(
+            "avg_over_time((sum(rate(http_requests_total{job=\"api\",code=\"500\"}[5m])) / sum(rate(http_requests_total{job=\"api\"}[5m])))[30d:5m])",
+            t,
+        )
+        .unwrap()
+        / BUDGET
+        * 100.0;
+    let averaged = data.api.averaged_ratio(t, 30 * DAY) / BUDGET * 100.0;
+    assert!(
+        (sloth - averaged).abs() < 1.0,
+        "Sloth-style {sloth} vs generator average {averaged}"
+    );
+    assert!(
+        (sloth - exact).abs() > 50.0,
+        "averaging should misread this budget badly: averaged {sloth}%, exact {exact}%"
+    );
+    // The gate sees a spent budget where Sloth's number would say the opposite.
+    assert_eq!(code, u8::from(exact >= 100.0), "{out}");
 }
 
 fn alerts_fire_at_the_right_instants(url: &str, data: &Data) {
