@@ -13,6 +13,7 @@
 //! Files are parsed exactly once; rules never re-read or re-parse.
 
 mod discover;
+mod fieldwrites;
 mod file;
 mod gomod;
 mod package;
@@ -27,6 +28,7 @@ pub use package::{
     MethodInfo, Package, StructField, TypeDecl, TypeKind, struct_fields, unparen_type,
 };
 pub use parse::{first_error, parse_go, parse_tree};
+pub use fieldwrites::{ReceiverMapWrite, receiver_map_writes};
 pub use resolve::{enclosing_function, local_declaration};
 pub use tree_sitter::{Node, Tree};
 

@@ -1,6 +1,6 @@
 use crate::{Context, DiagnosticExt, GoRule, RuleMeta, args, declare_rule, unparen};
 use redline_diagnostics::Diagnostic;
-use redline_go::{Node, local_declaration, unparen_type};
+use redline_go::{Node, enclosing_function, local_declaration, unparen_type};
 
 declare_rule! {
     /// ## What it does
@@ -8,7 +8,12 @@ declare_rule! {
     /// (`m[k] = v`, `m[k] += v`, `m[k]++`) to a map variable captured from
     /// the enclosing function — a local or parameter declared there, not
     /// inside the literal — when the literal calls no `Lock()` before the
-    /// write. Only variables whose declaration shows a map (a map type, or
+    /// write, and another writer can run at the same time: the `go`
+    /// statement is inside a loop (one goroutine per iteration), or the
+    /// enclosing function writes the map after starting the goroutine
+    /// (itself or from another goroutine). A single goroutine that is the
+    /// map's only writer cannot cause `concurrent map writes` and is left
+    /// alone. Only variables whose declaration shows a map (a map type, or
     /// `make`/a literal of one) are considered, so slices are never
     /// reported.
     ///
@@ -102,6 +107,9 @@ impl GoRule for MapWriteInGoroutine {
                 if !declares_map(cx, decl) {
                     continue;
                 }
+                if !has_concurrent_writer(cx, go, lit, name, decl) {
+                    continue;
+                }
                 out.push(
                     cx.node_diagnostic(
                         &Self::META,
@@ -115,6 +123,70 @@ impl GoRule for MapWriteInGoroutine {
             }
         }
     }
+}
+
+/// Whether another writer can run at the same time as this goroutine's
+/// write: the `go` statement sits in a loop of its function (one goroutine
+/// per iteration), or the function writes the map outside the literal
+/// after starting it (itself or in another goroutine). A single goroutine
+/// that is the map's only writer cannot cause `concurrent map writes`.
+fn has_concurrent_writer(
+    cx: &Context<'_>,
+    go: Node<'_>,
+    lit: Node<'_>,
+    name: &str,
+    decl: Node<'_>,
+) -> bool {
+    let Some(func) = enclosing_function(go) else {
+        return false;
+    };
+    let mut in_loop = false;
+    let mut n = go.parent();
+    while let Some(p) = n {
+        if p.id() == func.id() {
+            break;
+        }
+        if p.kind() == "for_statement" {
+            in_loop = true;
+            break;
+        }
+        n = p.parent();
+    }
+    if in_loop {
+        return true;
+    }
+    let Some(body) = func.child_by_field_name("body") else {
+        return false;
+    };
+    let (writes, _) = writes_and_locks(cx, body);
+    writes.into_iter().any(|w| {
+        if (w.start_byte() >= lit.start_byte() && w.end_byte() <= lit.end_byte())
+            || (w.start_byte() < go.start_byte() && !in_goroutine(w, func))
+        {
+            return false;
+        }
+        let Some(op) = w.child_by_field_name("operand").map(unparen) else {
+            return false;
+        };
+        op.kind() == "identifier"
+            && cx.text(op) == name
+            && local_declaration(name, op, &cx.file.source).is_some_and(|d| d.id() == decl.id())
+    })
+}
+
+/// Whether `node` is inside the literal of a `go` statement within `func`.
+fn in_goroutine(node: Node<'_>, func: Node<'_>) -> bool {
+    let mut n = node.parent();
+    while let Some(p) = n {
+        if p.id() == func.id() {
+            return false;
+        }
+        if p.kind() == "go_statement" {
+            return true;
+        }
+        n = p.parent();
+    }
+    false
 }
 
 /// Index expressions written in `body` (nested literals included) and the

@@ -13,6 +13,13 @@ declare_rule! {
     /// another package's `Mutex`/`RWMutex` (for example a deadlock-detecting
     /// drop-in) counts as a lock too.
     ///
+    /// Only maps whose elements a method of the type writes through its
+    /// receiver (`r.cache[k] = v`, `r.cache[k]++`, `delete(r.cache, k)`, in
+    /// any file of the package) are reported; writes in `SetupWithManager`
+    /// and other `Setup*`, `Init*`, `New*` methods do not count, since they
+    /// run before the workers start. A map filled once and then only read
+    /// is safe to share.
+    ///
     /// ## Why is this bad?
     /// Controller workers reconcile concurrently (`MaxConcurrentReconciles`),
     /// so the map is written from several goroutines at once and the
@@ -105,6 +112,9 @@ impl GoRule for UnsynchronizedReconcilerState {
                 let mut c = f.walk();
                 for n in f.children_by_field_name("name", &mut c) {
                     let field = cx.text(n);
+                    if !written_while_running(cx, type_name, field) {
+                        continue;
+                    }
                     out.push(
                         cx.node_diagnostic(
                             &Self::META,
@@ -119,6 +129,20 @@ impl GoRule for UnsynchronizedReconcilerState {
             }
         }
     }
+}
+
+/// Whether a method of the type other than its setup (`SetupWithManager`,
+/// `Setup*`, `Init*`, `New*`, which run before the workers start) writes
+/// the map's elements through the receiver. A map filled once and then only
+/// read is safe to share.
+fn written_while_running(cx: &Context<'_>, type_name: &str, field: &str) -> bool {
+    cx.package.receiver_map_writes.iter().any(|w| {
+        w.receiver_type == type_name
+            && w.field == field
+            && !["Setup", "setup", "Init", "init", "New", "new"]
+                .iter()
+                .any(|p| w.method.starts_with(p))
+    })
 }
 
 /// Whether the package declares `Reconcile(ctx context.Context, ...)` on
