@@ -17,7 +17,7 @@ pub struct SloArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum SloCommand {
     /// Check SLO specs (Sloth prometheus/v1, OpenSLO v1) and report every problem.
-    Validate(SpecArgs),
+    Validate(ValidateArgs),
     /// Write Prometheus recording rules and burn-rate alerts for the specs.
     Generate(GenerateArgs),
     /// Error budgets and burn rates from Prometheus; the deploy gate.
@@ -35,6 +35,16 @@ pub struct SpecArgs {
     /// `window` in the `[slo]` table of redline.toml).
     #[arg(long, value_name = "DURATION")]
     pub window: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    /// `text`: one `path:line:col: error: message` line per problem;
+    /// `json`: {"version": 1, "problems": [{"path", "line", "column", "message"}]}.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: OutputFormat,
 }
 
 #[derive(Debug, clap::Args)]
@@ -153,12 +163,32 @@ fn dispatch(
     };
     match &args.command {
         SloCommand::Validate(a) => {
-            let (slos, problems) = load_specs(a, &cfg)?;
+            let (slos, problems) = load_specs(&a.spec, &cfg)?;
+            if a.format == OutputFormat::Json {
+                let list: Vec<serde_json::Value> = problems
+                    .iter()
+                    .map(|p| {
+                        serde_json::json!({"path": p.path, "line": p.pos.line, "column": p.pos.column, "message": p.message})
+                    })
+                    .collect();
+                let doc = serde_json::json!({"version": 1, "slos": slos.len(), "problems": list});
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&doc).unwrap_or_default()
+                );
+                return Ok(u8::from(!problems.is_empty()));
+            }
             for p in &problems {
                 let _ = writeln!(out, "{p}");
             }
             if problems.is_empty() {
-                let _ = writeln!(out, "{} SLOs in {} files: ok", slos.len(), a.files.len());
+                let _ = writeln!(
+                    out,
+                    "{} SLOs in {} files: ok",
+                    slos.len(),
+                    a.spec.files.len()
+                );
                 Ok(0)
             } else {
                 let _ = writeln!(out, "{} problems", problems.len());

@@ -79,4 +79,10 @@ fn validate_reports_every_problem_with_positions() {
     assert!(out.contains("7 problems"), "{out}");
     let (code, out, _) = slo(&["validate", &fixture("sloth.yaml"), &fixture("openslo.yaml")]);
     assert_eq!(code, 0, "{out}");
+    let (code, out, _) = slo(&["validate", "--format", "json", &fixture("broken.yaml")]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["problems"].as_array().map(Vec::len), Some(7), "{v}");
+    assert_eq!(v["problems"][0]["line"], 5);
+    assert_eq!(v["problems"][0]["column"], 16);
 }
