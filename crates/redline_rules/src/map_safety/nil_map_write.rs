@@ -82,6 +82,9 @@ impl GoRule for NilMapWrite {
             let reports = flow.run(func, body);
             for (_, r) in reports {
                 let what = match r.nil {
+                    Nullness::Nil if r.dead => {
+                        "is nil on every path (the nil check before this write can never pass: the map is never initialised)"
+                    }
                     Nullness::Nil => "is nil here",
                     _ => "is nil on at least one path to this write",
                 };
@@ -173,12 +176,19 @@ enum Key<'a> {
     Var(usize),
     Deref(usize),
     Field(usize, &'a str),
+    /// Present in a state only reachable through a nil check that
+    /// contradicts a map that is nil on every path (`var m ...; if m != nil
+    /// { m[k] = v }`): the code is dead, and only writes to maps that are
+    /// nil on every path are reported there. Dead states never weaken live
+    /// ones at a join.
+    Dead,
 }
 
 impl Key<'_> {
     fn var(&self) -> usize {
         match self {
             Key::Var(v) | Key::Deref(v) | Key::Field(v, _) => *v,
+            Key::Dead => usize::MAX,
         }
     }
 }
@@ -189,6 +199,13 @@ type State<'a> = Option<HashMap<Key<'a>, Nullness>>;
 fn join<'a>(a: State<'a>, b: State<'a>) -> State<'a> {
     match (a, b) {
         (None, s) | (s, None) => s,
+        (Some(a), Some(b)) if a.contains_key(&Key::Dead) != b.contains_key(&Key::Dead) => {
+            if a.contains_key(&Key::Dead) {
+                Some(b)
+            } else {
+                Some(a)
+            }
+        }
         (Some(mut a), Some(b)) => {
             for (k, v) in b {
                 let e = a.entry(k).or_insert(v);
@@ -219,6 +236,8 @@ enum Origin {
 struct Report<'a> {
     node: Node<'a>,
     nil: Nullness,
+    /// Behind a nil check that can never pass.
+    dead: bool,
     subject: &'a str,
     origin: Origin,
 }
@@ -680,11 +699,13 @@ impl<'a, 'c> Flow<'a, 'c> {
             return;
         };
         let nil = s.get(&key).copied().unwrap_or(Nullness::Unknown);
-        if matches!(nil, Nullness::Nil | Nullness::Maybe) {
+        let dead = s.contains_key(&Key::Dead);
+        if nil == Nullness::Nil || (nil == Nullness::Maybe && !dead) {
             let subject = self.cx.text(unparen(operand));
             self.reports.entry(target.start_byte()).or_insert(Report {
                 node: target,
                 nil,
+                dead,
                 subject,
                 origin,
             });
@@ -1493,9 +1514,13 @@ fn with<'a>(st: &State<'a>, key: &Key<'a>, to: Option<Nullness>) -> State<'a> {
     if let (Some(v), Some(to)) = (s.get_mut(key), to) {
         match (*v, to) {
             (Nullness::Unknown, _) => {}
-            // Contradicts what is known: the branch is not taken with this
-            // map; keep it quiet.
-            (Nullness::NonNil, Nullness::Nil) => {}
+            // Contradicts what is known: the branch is never taken. Its
+            // code is dead; writes there to maps nil on every path are
+            // still reported (the check shows the author expected the map
+            // to be initialised), but the state does not flow on.
+            (Nullness::NonNil, Nullness::Nil) | (Nullness::Nil, Nullness::NonNil) => {
+                s.insert(Key::Dead, Nullness::Unknown);
+            }
             _ => *v = to,
         }
     }
