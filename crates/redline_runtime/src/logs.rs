@@ -492,9 +492,12 @@ pub fn check_line(line: &[u8], schema: &LogSchema) -> Vec<Finding> {
         .and_then(|s| de.end().map(|_| s));
     let facts = match shape {
         Err(e) => {
+            // serde_json says "line 1 column N"; the line is the log's.
+            let text = e.to_string();
+            let what = text.split(" at line ").next().unwrap_or(&text);
             findings.push(Finding {
                 violation: Violation::InvalidJson,
-                message: format!("not valid JSON: {e}"),
+                message: format!("not valid JSON at byte {}: {what}", e.column()),
             });
             return findings;
         }
@@ -966,6 +969,27 @@ mod tests {
             assert_eq!(summary.bad_lines, 2);
             assert_eq!(seen[0], (3, "invalid-json".to_string()));
             assert!(seen[1..].iter().all(|(n, _)| *n == 5), "{seen:?}");
+        }
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic() {
+        let schema = LogSchema::preset(Preset::Slog);
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let alphabet = b"{}[]\":,\\ \n\r0123456789.eE+-truefalsnul\xff\xc3\xa9levlERROR";
+        for round in 0..300 {
+            let len = (round * 7) % 200;
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    alphabet[(state % alphabet.len() as u64) as usize]
+                })
+                .collect();
+            let (summary, _, out) = run(&bytes, &schema, 1 + round % 13);
+            assert_eq!(out, bytes);
+            assert!(summary.lines >= summary.bad_lines);
         }
     }
 
