@@ -221,7 +221,11 @@ impl Client {
                     if attempt >= self.opts.retries {
                         return Err(PromError::Unreachable {
                             url: self.opts.url.clone(),
-                            detail: format!("{detail} (after {} attempts)", attempt + 1),
+                            detail: format!(
+                                "{detail} (after {} attempt{})",
+                                attempt + 1,
+                                if attempt == 0 { "" } else { "s" }
+                            ),
                         });
                     }
                     detail
