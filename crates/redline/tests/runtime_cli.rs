@@ -66,7 +66,15 @@ fn exec_child_sees_gomaxprocs_from_a_fake_cgroup() {
     for (round, want) in [("down", "1"), ("up", "2")] {
         let out = good_env(&mut redline(&dir))
             .env("REDLINE_CGROUP_ROOT", &root)
-            .args(["exec", "--round", round, "--", "sh", "-c", "echo $GOMAXPROCS"])
+            .args([
+                "exec",
+                "--round",
+                round,
+                "--",
+                "sh",
+                "-c",
+                "echo $GOMAXPROCS",
+            ])
             .output()
             .unwrap();
         assert!(out.status.success(), "{out:?}");
@@ -78,6 +86,24 @@ fn exec_child_sees_gomaxprocs_from_a_fake_cgroup() {
         assert_eq!(lines[0]["cpu_quota"], 1.5);
         assert_eq!(lines[0]["level"], "info");
         assert_eq!(lines[0]["service_name"], "orders");
+    }
+    // Half a CPU: automaxprocs says 1, Go 1.25's rule at least 2.
+    let half = fake_v2(&scratch("fake-half"), "50000");
+    for (round, want) in [("down", "1\n"), ("up", "2\n")] {
+        let out = good_env(&mut redline(&dir))
+            .env("REDLINE_CGROUP_ROOT", &half)
+            .args([
+                "exec",
+                "--round",
+                round,
+                "--",
+                "sh",
+                "-c",
+                "echo $GOMAXPROCS",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), want, "{round}");
     }
     // The hidden flag works like the variable.
     let out = good_env(&mut redline(&dir))
@@ -223,7 +249,11 @@ fn build_go_program(dir: &Path) -> Option<PathBuf> {
     if !go.status.success() {
         return None;
     }
-    std::fs::write(dir.join("go.mod"), "module example.com/printer\n\ngo 1.18\n").unwrap();
+    std::fs::write(
+        dir.join("go.mod"),
+        "module example.com/printer\n\ngo 1.18\n",
+    )
+    .unwrap();
     std::fs::write(
         dir.join("main.go"),
         "package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n)\n\nfunc main() { fmt.Printf(\"[%s]\\n\", os.Getenv(\"GOMAXPROCS\")) }\n",
@@ -294,7 +324,12 @@ fn exec_leaves_gomaxprocs_unset_for_go_1_25_binaries() {
         lines[0]["msg"].as_str().unwrap().contains("left unset"),
         "{lines:?}"
     );
-    assert!(lines[0]["go_version"].as_str().unwrap().starts_with("go1.25"));
+    assert!(
+        lines[0]["go_version"]
+            .as_str()
+            .unwrap()
+            .starts_with("go1.25")
+    );
 
     // GODEBUG=containermaxprocs=0 switches the runtime's own reading off.
     let out = run(&patched, Some("containermaxprocs=0"));
@@ -381,12 +416,22 @@ fn logs_through_a_pipe_with_tee() {
     let out = child.wait_with_output().unwrap();
     writer.join().unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(String::from_utf8_lossy(&out.stdout), input, "tee changed the log");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        input,
+        "tee changed the log"
+    );
     let report = String::from_utf8_lossy(&out.stderr);
     assert!(report.contains("<stdin>:2: invalid-json"), "{report}");
-    assert!(report.contains("<stdin>:3: error-without-stack"), "{report}");
+    assert!(
+        report.contains("<stdin>:3: error-without-stack"),
+        "{report}"
+    );
     assert!(report.contains("<stdin>:4: missing-request_id"), "{report}");
-    assert!(report.contains("4 lines (0 blank), 3 with violations"), "{report}");
+    assert!(
+        report.contains("4 lines (0 blank), 3 with violations"),
+        "{report}"
+    );
 
     // Clean input: exit 0, and without --tee the report goes to stdout.
     let clean = dir.join("clean.log");
@@ -398,7 +443,10 @@ fn logs_through_a_pipe_with_tee() {
     let out = redline(&dir).arg("logs").arg(&clean).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stdout).contains("1 lines (0 blank), 0 with violations"));
-    let out = redline(&dir).args(["logs", "missing.log"]).output().unwrap();
+    let out = redline(&dir)
+        .args(["logs", "missing.log"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -416,9 +464,14 @@ fn logs_on_a_large_file_uses_bounded_memory() {
         let mut i = 0u64;
         while written < 300 << 20 {
             let line = if i % 1000 == 999 {
-                format!("{{\"level\":\"error\",\"ts\":{i},\"request_id\":\"r{i}\",\"service_name\":\"orders\",\"msg\":\"failed\"}}\n")
+                format!(
+                    "{{\"level\":\"error\",\"ts\":{i},\"request_id\":\"r{i}\",\"service_name\":\"orders\",\"msg\":\"failed\"}}\n"
+                )
             } else {
-                format!("{{\"level\":\"info\",\"ts\":{i}.5,\"request_id\":\"r{i}\",\"service_name\":\"orders\",\"msg\":\"handled request\",\"path\":\"/v1/orders/{i}\",\"status\":200,\"latency_ms\":{}}}\n", i % 97)
+                format!(
+                    "{{\"level\":\"info\",\"ts\":{i}.5,\"request_id\":\"r{i}\",\"service_name\":\"orders\",\"msg\":\"handled request\",\"path\":\"/v1/orders/{i}\",\"status\":200,\"latency_ms\":{}}}\n",
+                    i % 97
+                )
             };
             f.write_all(line.as_bytes()).unwrap();
             written += line.len();

@@ -9,7 +9,9 @@
 //!
 //! Nested cgroups: a parent's quota also throttles its children, so the
 //! limit is the smallest quota on the way from the process's cgroup up to
-//! the mount point (what Go 1.25's runtime does).
+//! the mount point. (Go 1.25's runtime reads only the leaf and says in its
+//! source that a tighter parent limit "would be our effective limit";
+//! container runtimes usually hide parents anyway.)
 
 use std::path::{Path, PathBuf};
 
@@ -44,7 +46,8 @@ pub enum Rounding {
     /// quota can feed).
     #[default]
     Down,
-    /// Go 1.25's runtime: round up, at least 1.
+    /// Go 1.25's runtime: round up, at least 2, at most the CPUs this
+    /// process may run on.
     Up,
 }
 
@@ -59,19 +62,50 @@ impl Rounding {
 
 impl CpuLimit {
     /// The GOMAXPROCS this limit asks for.
-    pub fn gomaxprocs(&self, rounding: Rounding) -> u64 {
-        let n = match rounding {
-            Rounding::Down => self.quota_us / self.period_us,
-            Rounding::Up => self.quota_us.div_ceil(self.period_us),
-        };
-        n.max(1)
+    /// The GOMAXPROCS this limit asks for. `allowed_cpus` (the CPUs of the
+    /// process's affinity mask, when known) caps `Up` as Go caps it.
+    pub fn gomaxprocs(&self, rounding: Rounding, allowed_cpus: Option<u64>) -> u64 {
+        match rounding {
+            Rounding::Down => (self.quota_us / self.period_us).max(1),
+            Rounding::Up => {
+                let n = self.quota_us.div_ceil(self.period_us).max(2);
+                allowed_cpus.map_or(n, |cpus| n.min(cpus.max(1)))
+            }
+        }
     }
 
-    /// The largest GOMAXPROCS the limit justifies (rounded up), as RL702
-    /// counts it.
+    /// The largest GOMAXPROCS the limit justifies: the quota rounded up
+    /// (as RL702 counts it).
     pub fn max_gomaxprocs(&self) -> u64 {
-        self.gomaxprocs(Rounding::Up)
+        self.quota_us.div_ceil(self.period_us).max(1)
     }
+}
+
+/// CPUs in the affinity mask (`Cpus_allowed_list` of
+/// `<root>/proc/self/status`), when readable.
+pub fn allowed_cpus(root: &Path) -> Option<u64> {
+    let status = std::fs::read_to_string(under(root, "/proc/self/status")).ok()?;
+    let list = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))?
+        .trim();
+    parse_cpu_list(list)
+}
+
+/// `0-3,8,10-11` → 7.
+pub fn parse_cpu_list(list: &str) -> Option<u64> {
+    let mut n: u64 = 0;
+    for part in list.split(',').filter(|p| !p.is_empty()) {
+        let (a, b) = match part.split_once('-') {
+            Some((a, b)) => (a.trim().parse::<u64>().ok()?, b.trim().parse::<u64>().ok()?),
+            None => {
+                let a = part.trim().parse::<u64>().ok()?;
+                (a, a)
+            }
+        };
+        n = n.checked_add(b.checked_sub(a)? + 1)?;
+    }
+    (n > 0).then_some(n)
 }
 
 /// The root under which `/proc` and `/sys` are read: `override_root`, or
@@ -464,8 +498,10 @@ mod tests {
         assert_eq!(l.version, 2);
         assert_eq!(l.cpus, 2.5);
         assert!(l.source.ends_with("kubepods.slice/pod1/ctr/cpu.max"));
-        assert_eq!(l.gomaxprocs(Rounding::Down), 2);
-        assert_eq!(l.gomaxprocs(Rounding::Up), 3);
+        assert_eq!(l.gomaxprocs(Rounding::Down, None), 2);
+        assert_eq!(l.gomaxprocs(Rounding::Up, None), 3);
+        assert_eq!(l.gomaxprocs(Rounding::Up, Some(2)), 2);
+        assert_eq!(l.max_gomaxprocs(), 3);
     }
 
     #[test]
@@ -483,8 +519,11 @@ mod tests {
         .unwrap();
         let l = limited(cpu_quota(&root).unwrap());
         assert!(l.source.ends_with("a/cpu.max"), "{:?}", l.source);
-        assert_eq!(l.gomaxprocs(Rounding::Down), 1);
-        assert_eq!(l.gomaxprocs(Rounding::Up), 1);
+        assert_eq!(l.gomaxprocs(Rounding::Down, None), 1);
+        // Go's rule: at least 2 (unless the process may use one CPU only).
+        assert_eq!(l.gomaxprocs(Rounding::Up, None), 2);
+        assert_eq!(l.gomaxprocs(Rounding::Up, Some(1)), 1);
+        assert_eq!(l.max_gomaxprocs(), 1);
     }
 
     #[test]
@@ -504,7 +543,7 @@ mod tests {
         let root = tmp("v2ns");
         fake::v2(&root, "/", &[("", "300000 100000")]).unwrap();
         let l = limited(cpu_quota(&root).unwrap());
-        assert_eq!(l.gomaxprocs(Rounding::Down), 3);
+        assert_eq!(l.gomaxprocs(Rounding::Down, None), 3);
     }
 
     #[test]
@@ -513,8 +552,8 @@ mod tests {
         fake::v1(&root, "/docker/abc", "150000\n", "100000\n").unwrap();
         let l = limited(cpu_quota(&root).unwrap());
         assert_eq!(l.version, 1);
-        assert_eq!(l.gomaxprocs(Rounding::Down), 1);
-        assert_eq!(l.gomaxprocs(Rounding::Up), 2);
+        assert_eq!(l.gomaxprocs(Rounding::Down, None), 1);
+        assert_eq!(l.gomaxprocs(Rounding::Up, Some(64)), 2);
 
         let root = tmp("v1max");
         fake::v1(&root, "/docker/abc", "-1\n", "100000\n").unwrap();
@@ -536,7 +575,7 @@ mod tests {
         )
         .unwrap();
         let l = limited(cpu_quota(&root).unwrap());
-        assert_eq!(l.gomaxprocs(Rounding::Down), 4);
+        assert_eq!(l.gomaxprocs(Rounding::Down, None), 4);
     }
 
     #[test]
@@ -555,6 +594,17 @@ mod tests {
     }
 
     #[test]
+    fn cpu_lists() {
+        assert_eq!(parse_cpu_list("0-3,8,10-11"), Some(7));
+        assert_eq!(parse_cpu_list("0"), Some(1));
+        assert_eq!(parse_cpu_list(""), None);
+        assert_eq!(parse_cpu_list("3-1"), None);
+        assert_eq!(parse_cpu_list("x"), None);
+        // This machine's own mask is readable and not empty.
+        assert!(allowed_cpus(Path::new("/")).is_some_and(|n| n >= 1));
+    }
+
+    #[test]
     fn mountinfo_escapes() {
         let m = parse_mountinfo(
             "1 2 0:1 / /sys/fs/my\\040cgroup rw shared:1 - cgroup2 cgroup2 rw\nshort line\n",
@@ -568,7 +618,7 @@ mod tests {
         // Whatever this machine has, reading it must not panic; a container
         // here normally has a cgroup v2 entry.
         match cpu_quota(Path::new("/")) {
-            Ok(CpuQuota::Limited(l)) => assert!(l.gomaxprocs(Rounding::Down) >= 1),
+            Ok(CpuQuota::Limited(l)) => assert!(l.gomaxprocs(Rounding::Down, None) >= 1),
             Ok(CpuQuota::Unlimited { source, .. }) => assert!(source.is_absolute()),
             Err(e) => assert!(!e.is_empty()),
         }

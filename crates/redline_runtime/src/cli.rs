@@ -32,8 +32,9 @@ pub struct EnvArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct ExecArgs {
-    /// How to round a fractional CPU quota: `down` (go.uber.org/automaxprocs,
-    /// at least 1) or `up` (Go's own rule).
+    /// How to round a fractional CPU quota: `down` (go.uber.org/automaxprocs:
+    /// at least 1) or `up` (Go 1.25's own rule: at least 2, at most the CPUs
+    /// this process may run on).
     #[arg(long, value_enum, default_value_t = Rounding::Down)]
     pub round: Rounding,
     /// Read /proc and /sys under this directory (tests).
@@ -301,13 +302,16 @@ fn decide_gomaxprocs(
     }
     match quota {
         Ok(CpuQuota::Limited(limit)) => {
-            let n = limit.gomaxprocs(rounding);
+            let n = limit.gomaxprocs(rounding, cgroup::allowed_cpus(cgroup_root));
             log_line(
                 "info",
                 &format!(
                     "set GOMAXPROCS={n} from the cgroup CPU quota ({} CPUs, rounded {})",
                     trim_float(limit.cpus),
-                    rounding.as_str()
+                    match rounding {
+                        Rounding::Down => "down, at least 1",
+                        Rounding::Up => "up, at least 2, at most the allowed CPUs",
+                    }
                 ),
                 serde_json::json!({
                     "GOMAXPROCS": n,
