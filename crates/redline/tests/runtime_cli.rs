@@ -481,7 +481,7 @@ fn logs_on_a_large_file_uses_bounded_memory() {
         f.write_all(&vec![b'x'; 50 << 20]).unwrap();
         f.write_all(b"\n").unwrap();
     }
-    let child = redline(&dir)
+    let mut child = redline(&dir)
         .arg("logs")
         .arg(&path)
         .stdout(Stdio::piped())
@@ -490,7 +490,7 @@ fn logs_on_a_large_file_uses_bounded_memory() {
     let pid = child.id();
     let mut peak_kb = 0u64;
     let mut out = String::new();
-    let mut stdout = child.stdout.unwrap();
+    let mut stdout = child.stdout.take().unwrap();
     let reader = std::thread::spawn(move || {
         stdout.read_to_string(&mut out).unwrap();
         out
@@ -509,6 +509,7 @@ fn logs_on_a_large_file_uses_bounded_memory() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let out = reader.join().unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(1));
     eprintln!("peak RSS {peak_kb} kB\n{out}");
     assert!(out.contains("line-too-long"), "{out}");
     assert!(out.contains("error-without-stack"), "{out}");
