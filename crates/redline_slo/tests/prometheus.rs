@@ -516,6 +516,69 @@ fn report_attributes_the_incident_to_its_deploy(url: &str, dir: &Path) {
     if let Ok(keep) = std::env::var("REDLINE_SLO_KEEP_REPORT") {
         let _ = std::fs::copy(&html, keep);
     }
+
+    // The same attribution from a git repository's commit times.
+    let repo = dir.join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    for (args, date) in [
+        (&["init", "-q"][..], "2026-02-03T09:00:00Z"),
+        (
+            &["commit", "-q", "--allow-empty", "-m", "refactor logging"][..],
+            "2026-02-03T09:00:00Z",
+        ),
+        (
+            &[
+                "commit",
+                "-q",
+                "--allow-empty",
+                "-m",
+                "switch payment provider",
+            ][..],
+            "2026-02-03T12:00:00Z",
+        ),
+    ] {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(&repo)
+            .args(args)
+            .env("GIT_COMMITTER_DATE", date)
+            .env("GIT_AUTHOR_DATE", date)
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
+            .output()
+            .expect("git is needed for this test");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let (code, out, err) = slo(&[
+        "report",
+        &fixture("sloth.yaml"),
+        "--prometheus",
+        url,
+        "--at",
+        &t,
+        "--events-from-git",
+        repo.to_str().unwrap(),
+        "-o",
+        html.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    let table = &page[page
+        .find("class=\"attribution\"")
+        .expect("no attribution table")..];
+    let row = &table[..table.find("</table>").unwrap()];
+    assert!(
+        row.contains("most likely: 2026-02-03T12:00:00Z")
+            && row.contains("switch payment provider"),
+        "{row}"
+    );
+    assert!(!row.contains("refactor logging"), "{row}");
 }
 
 fn empty_results_are_errors(url: &str, dir: &Path) {
