@@ -365,6 +365,30 @@ fn env_reports_every_problem_without_secrets() {
 }
 
 #[test]
+fn env_compares_gomaxprocs_with_the_cgroup_quota() {
+    let dir = scratch("envquota");
+    let root = fake_v2(&dir, "150000");
+    let run = |value: &str| {
+        good_env(&mut redline(&dir))
+            .env("REDLINE_CGROUP_ROOT", &root)
+            .env("GOMAXPROCS", value)
+            .arg("env")
+            .output()
+            .unwrap()
+    };
+    let out = run("3");
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("GOMAXPROCS=3 is larger than the cgroup CPU quota allows"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("exceeds-cpu-limit"), "{stdout}");
+    // 1.5 CPUs rounded up allow 2.
+    assert_eq!(run("2").status.code(), Some(0));
+}
+
+#[test]
 fn env_reads_the_env_tables_of_redline_toml() {
     let dir = scratch("envcfg");
     std::fs::write(
