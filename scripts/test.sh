@@ -5,10 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests call: gofmt/go (fix output, Go build info),
-# prometheus + promtool (redline slo against a real Prometheus), jq.
-packages=(golang-go prometheus jq)
+# prometheus + promtool (redline slo against a real Prometheus), chromium
+# (the SLO report's screenshot test), jq.
+packages=(golang-go prometheus chromium jq)
 missing=()
-for bin_pkg in gofmt:golang-go go:golang-go prometheus:prometheus promtool:prometheus jq:jq; do
+for bin_pkg in gofmt:golang-go go:golang-go prometheus:prometheus promtool:prometheus chromium:chromium jq:jq; do
   bin=${bin_pkg%%:*}
   pkg=${bin_pkg##*:}
   command -v "$bin" >/dev/null 2>&1 || missing+=("$pkg")
