@@ -141,14 +141,23 @@ pub fn check_manifest(display_path: &str, source: &[u8], ctx: &ManifestContext) 
     }
     if let Some(err) = &stream.error
         && declares_kubernetes_kind(&text)
-        && !looks_like_template(&text)
     {
-        out.push(parse_error(
-            display_path,
-            &index,
-            err.offset,
-            err.message.clone(),
-        ));
+        let mut d = parse_error(display_path, &index, err.offset, err.message.clone());
+        if looks_like_template(&text) {
+            // Not a manifest yet: say so without failing the run.
+            d.severity = Severity::Info;
+            d.message = format!(
+                "not checked: this looks like an unrendered Helm/Go template (`{{{{ … }}}}`), \
+                 and it is not valid YAML ({})",
+                err.message
+            );
+            d.help = Some(
+                "render it and check the output: `helm template CHART | redline check \
+                 --stdin-filename rendered.yaml -`"
+                    .into(),
+            );
+        }
+        out.push(d);
     }
     redline_diagnostics::sort(&mut out);
     out
@@ -209,7 +218,13 @@ mod tests {
         assert!(d[0].span.line >= 4, "{:?}", d[0].span);
         assert!(check_manifest("values.yaml", b"a: [x\n", &ctx).is_empty());
         let tpl = b"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n  labels: {{- include \"x\" . | nindent 4 }}\n";
-        assert!(check_manifest("templates/d.yaml", tpl, &ctx).is_empty());
+        let d = check_manifest("templates/d.yaml", tpl, &ctx);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!((d[0].rule, d[0].severity), ("RL000", Severity::Info));
+        assert!(d[0].message.contains("unrendered"), "{}", d[0].message);
+        // A rendered ConfigMap may hold `{{ }}` in its data: checked as usual.
+        let cm = b"apiVersion: v1\nkind: ConfigMap\ndata:\n  t: '{{ .Labels.x }}'\n";
+        assert!(check_manifest("cm.yaml", cm, &ctx).is_empty());
         let not_utf8 = b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: \xff\n";
         let d = check_manifest("pod.yaml", not_utf8, &ctx);
         assert_eq!(d[0].rule, "RL000");

@@ -15,7 +15,11 @@ fn example(name: &str) -> String {
 #[test]
 fn good_example_is_clean() {
     let text = example("deployment-good.yaml");
-    let d = check_manifest("deployment-good.yaml", text.as_bytes(), &ManifestContext::default());
+    let d = check_manifest(
+        "deployment-good.yaml",
+        text.as_bytes(),
+        &ManifestContext::default(),
+    );
     assert!(d.is_empty(), "{d:#?}");
 }
 
@@ -28,8 +32,15 @@ fn bad_example_findings_match_its_comments() {
             want.push((i + 1, line[pos + 2..pos + 7].to_string()));
         }
     }
-    let d = check_manifest("deployment-bad.yaml", text.as_bytes(), &ManifestContext::default());
-    let mut got: Vec<(usize, String)> = d.iter().map(|d| (d.span.line, d.rule.to_string())).collect();
+    let d = check_manifest(
+        "deployment-bad.yaml",
+        text.as_bytes(),
+        &ManifestContext::default(),
+    );
+    let mut got: Vec<(usize, String)> = d
+        .iter()
+        .map(|d| (d.span.line, d.rule.to_string()))
+        .collect();
     got.sort();
     want.sort();
     assert_eq!(got, want, "{d:#?}");
