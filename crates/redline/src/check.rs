@@ -2,7 +2,9 @@
 //! model → rules → suppressions → sorted diagnostics. Parallelism lives
 //! here and nowhere else.
 
+use crate::cache::Cache;
 use crate::config::Config;
+use crate::progress::Progress;
 use crate::suppress;
 use rayon::prelude::*;
 use redline_diagnostics::{Diagnostic, LineIndex, Summary, render::Sources, sort};
@@ -44,8 +46,27 @@ pub fn display_path(path: &Path, cwd: &Path) -> String {
     if s.is_empty() { ".".to_string() } else { s }
 }
 
+/// What a run may use besides the files: the result cache and the
+/// progress bar.
+#[derive(Default, Clone, Copy)]
+pub struct RunOptions<'a> {
+    pub cache: Option<&'a Cache>,
+    pub progress: Option<&'a Progress>,
+}
+
 /// Runs the check over `paths`.
+#[allow(dead_code)]
 pub fn run(paths: &[PathBuf], config: &Config, cwd: &Path) -> Result<Outcome, String> {
+    run_with(paths, config, cwd, RunOptions::default())
+}
+
+/// Runs the check over `paths` with a cache and/or a progress bar.
+pub fn run_with(
+    paths: &[PathBuf],
+    config: &Config,
+    cwd: &Path,
+    options: RunOptions<'_>,
+) -> Result<Outcome, String> {
     let started = Instant::now();
     let discovered = redline_go::discover(
         paths,
@@ -64,12 +85,20 @@ pub fn run(paths: &[PathBuf], config: &Config, cwd: &Path) -> Result<Outcome, St
             }
         })
         .unwrap_or_else(|| PathBuf::from("."));
+    if let Some(p) = options.progress {
+        p.add_total(
+            discovered.go_files.len()
+                + discovered.manifest_files.len()
+                + discovered.go_mod_files.len(),
+        );
+    }
     let other_results = check_other_files(
         &discovered.manifest_files,
         &discovered.go_mod_files,
         config,
         cwd,
         &scan_root,
+        options,
     )?;
     // Group by directory: a package is the files of one directory sharing
     // a package clause. Directories are analysed in parallel, and only one
@@ -83,6 +112,7 @@ pub fn run(paths: &[PathBuf], config: &Config, cwd: &Path) -> Result<Outcome, St
     let results: Vec<DirResult> = dirs
         .into_par_iter()
         .map(|files| {
+            let count = files.len();
             let mut io_errors = Vec::new();
             let inputs: Vec<Input> = files
                 .into_iter()
@@ -99,8 +129,11 @@ pub fn run(paths: &[PathBuf], config: &Config, cwd: &Path) -> Result<Outcome, St
                     }
                 })
                 .collect();
-            let mut r = check_go_inputs(inputs, config);
+            let mut r = check_go_dir(inputs, config, options.cache);
             r.io_errors.extend(io_errors);
+            if let Some(p) = options.progress {
+                p.add_done(count);
+            }
             r
         })
         .collect();
@@ -128,6 +161,7 @@ fn check_other_files(
     config: &Config,
     cwd: &Path,
     scan_root: &Path,
+    options: RunOptions<'_>,
 ) -> Result<Vec<DirResult>, String> {
     let manifest_rules_on = ALL_RULES
         .iter()
@@ -143,49 +177,203 @@ fn check_other_files(
     };
     let mod_rule_on =
         config.enabled(&RequiredModule::META) && !config.settings.required_modules.is_empty();
+    // Manifest results depend on the context (env spec, go.mod facts) too.
+    let ctx_salt = format!("{ctx:?}");
     let manifest_results = manifests.par_iter().filter_map(|f| {
-        let ctx = ctx.as_ref()?;
-        Some(check_one(f, cwd, config, |display, source| {
-            redline_k8s::check_manifest(display, source, ctx)
-        }))
-    });
-    let mod_results = go_mods.par_iter().filter_map(|f| {
-        if !mod_rule_on {
-            return None;
+        if let Some(p) = options.progress {
+            p.add_done(1);
         }
+        let ctx = ctx.as_ref()?;
         Some(check_one(
             f,
             cwd,
             config,
-            |display, source| match redline_go::parse_go_mod(&String::from_utf8_lossy(source)) {
-                Ok(m) => check_go_mod(display, source, &m, &config.settings),
-                Err(e) => {
-                    let meta = &ParseError::META;
-                    vec![Diagnostic {
-                        rule: meta.id,
-                        name: meta.name,
-                        severity: meta.severity,
-                        path: display.to_string(),
-                        span: LineIndex::new(source).span(e.start_byte, e.end_byte),
-                        message: format!("go.mod: {}; this file was not checked", e.message),
-                        help: Some(
-                            "fix the directive (`go mod edit -fmt` shows Go's own error)".into(),
-                        ),
-                        fix: None,
-                    }]
-                }
-            },
+            options.cache.map(|c| (c, ctx_salt.as_str())),
+            |display, source| redline_k8s::check_manifest(display, source, ctx),
         ))
+    });
+    let mod_results = go_mods.par_iter().filter_map(|f| {
+        if let Some(p) = options.progress {
+            p.add_done(1);
+        }
+        if !mod_rule_on {
+            return None;
+        }
+        Some(check_one(f, cwd, config, None, |display, source| {
+            go_mod_diagnostics(display, source, config)
+        }))
     });
     Ok(manifest_results.chain(mod_results).collect())
 }
 
+/// RL601 on one go.mod, or RL000 when it does not parse.
+fn go_mod_diagnostics(display: &str, source: &[u8], config: &Config) -> Vec<Diagnostic> {
+    match redline_go::parse_go_mod(&String::from_utf8_lossy(source)) {
+        Ok(m) => check_go_mod(display, source, &m, &config.settings),
+        Err(e) => {
+            let meta = &ParseError::META;
+            vec![Diagnostic {
+                rule: meta.id,
+                name: meta.name,
+                severity: meta.severity,
+                path: display.to_string(),
+                span: LineIndex::new(source).span(e.start_byte, e.end_byte),
+                message: format!("go.mod: {}; this file was not checked", e.message),
+                help: Some("fix the directive (`go mod edit -fmt` shows Go's own error)".into()),
+                fix: None,
+            }]
+        }
+    }
+}
+
+/// Checks source read from standard input as if it were the file `path`
+/// (`--stdin-filename`): Go by the `.go` extension (with the other Go files
+/// of its directory on disk, if any, as the rest of its package), a
+/// manifest by `.yaml`, `.yml` or `.json`, or a `go.mod`.
+pub fn run_stdin(
+    path: &Path,
+    source: Vec<u8>,
+    config: &Config,
+    cwd: &Path,
+) -> Result<Outcome, String> {
+    let started = Instant::now();
+    let display = display_path(path, cwd);
+    let source: Arc<[u8]> = source.into();
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    let mut result = if ext == "go" {
+        let mut inputs = vec![Input {
+            path: path.to_path_buf(),
+            display: display.clone(),
+            source: source.clone(),
+            explicit: true,
+        }];
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        if let Ok(entries) = std::fs::read_dir(&dir) {
+            for entry in entries.flatten() {
+                let sibling = entry.path();
+                let is_go = sibling.extension().is_some_and(|e| e == "go");
+                if !is_go || sibling.file_name() == path.file_name() || !sibling.is_file() {
+                    continue;
+                }
+                if let Ok(bytes) = std::fs::read(&sibling) {
+                    inputs.push(Input {
+                        display: display_path(&sibling, cwd),
+                        path: sibling,
+                        source: bytes.into(),
+                        explicit: false,
+                    });
+                }
+            }
+        }
+        let mut r = check_go_inputs(inputs, config);
+        r.diagnostics.retain(|d| d.path == display);
+        r.sources.retain(|k, _| *k == display);
+        r.files_scanned = 1;
+        r
+    } else {
+        let diags = if name == "go.mod" {
+            go_mod_diagnostics(&display, &source, config)
+        } else if matches!(ext, "yaml" | "yml" | "json") {
+            let scan_root = match path.parent() {
+                Some(d) if !d.as_os_str().is_empty() && d.is_dir() => d.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            let ctx = redline_k8s::ManifestContext::from_config(
+                config.path.as_deref(),
+                config.go_version.as_deref(),
+                &scan_root,
+            )?;
+            redline_k8s::check_manifest(&display, &source, &ctx)
+        } else {
+            return Err(format!(
+                "--stdin-filename {}: cannot tell what to check; name a Go file (.go), a manifest (.yaml, .yml, .json) or a go.mod",
+                path.display()
+            ));
+        };
+        let diags = apply_config(diags, config);
+        let lines = LineIndex::new(&source);
+        let diags = suppress::apply(&display, &source, &lines, diags, config);
+        let mut r = DirResult {
+            files_scanned: 1,
+            ..DirResult::default()
+        };
+        if !diags.is_empty() {
+            r.sources.insert(display.clone(), source.clone());
+        }
+        r.diagnostics = diags;
+        r
+    };
+    sort(&mut result.diagnostics);
+    Ok(Outcome {
+        diagnostics: result.diagnostics,
+        summary: Summary {
+            files_scanned: result.files_scanned,
+            elapsed_ms: started.elapsed().as_millis(),
+        },
+        sources: result.sources,
+        io_errors: result.io_errors,
+    })
+}
+
+/// What `redline debug parse` measured.
+pub struct ParseStats {
+    pub files: usize,
+    pub bytes: usize,
+    pub trees_with_errors: usize,
+    pub io_errors: usize,
+}
+
+/// The parse floor of the benchmark: discovers the Go files exactly as
+/// `check` does (same walk, same generated-file skip), reads and parses
+/// every one with tree-sitter on all cores, and does nothing else.
+pub fn parse_only(paths: &[PathBuf]) -> Result<ParseStats, String> {
+    let discovered = redline_go::discover(
+        paths,
+        &DiscoveryOptions {
+            exclude: Vec::new(),
+            manifests: false,
+        },
+    )?;
+    let per_file: Vec<(usize, usize, usize, usize)> = discovered
+        .go_files
+        .par_iter()
+        .map(|f| match std::fs::read(&f.path) {
+            Err(_) => (0, 0, 0, 1),
+            Ok(bytes) if !f.explicit && is_generated(&bytes) => (0, 0, 0, 0),
+            Ok(bytes) => match redline_go::parse_go(&bytes) {
+                Some(tree) => (1, bytes.len(), usize::from(tree.root_node().has_error()), 0),
+                None => (1, bytes.len(), 1, 0),
+            },
+        })
+        .collect();
+    let mut stats = ParseStats {
+        files: 0,
+        bytes: 0,
+        trees_with_errors: 0,
+        io_errors: 0,
+    };
+    for (f, b, e, io) in per_file {
+        stats.files += f;
+        stats.bytes += b;
+        stats.trees_with_errors += e;
+        stats.io_errors += io;
+    }
+    Ok(stats)
+}
+
 /// Reads one non-Go file, runs `check` on it, and applies the
-/// configuration (select/ignore, severity) and suppressions.
+/// configuration (select/ignore, severity) and suppressions. With a cache
+/// (and the salt of everything else the check depends on), an unchanged
+/// file is not checked again.
 fn check_one(
     f: &redline_go::DiscoveredFile,
     cwd: &Path,
     config: &Config,
+    cache: Option<(&Cache, &str)>,
     check: impl Fn(&str, &[u8]) -> Vec<Diagnostic>,
 ) -> DirResult {
     let mut result = DirResult::default();
@@ -199,15 +387,71 @@ fn check_one(
         }
     };
     let display = display_path(&f.path, cwd);
-    let diags = check(&display, &source);
     result.files_scanned = 1;
+    let key = cache.map(|(c, salt)| {
+        let mut h = c.hasher("manifest");
+        h.update(salt.as_bytes());
+        h.update(b"\0");
+        h.update(display.as_bytes());
+        h.update(b"\0");
+        h.update(&source);
+        (c, h.digest128())
+    });
+    if let Some((c, k)) = key
+        && let Some((_, diags)) = c.get_entry(k)
+    {
+        if !diags.is_empty() {
+            result.sources.insert(display, source);
+        }
+        result.diagnostics = diags;
+        return result;
+    }
+    let diags = check(&display, &source);
     let diags = apply_config(diags, config);
     let lines = LineIndex::new(&source);
     let diags = suppress::apply(&display, &source, &lines, diags, config);
+    if let Some((c, k)) = key {
+        c.put(k, 1, &diags);
+    }
     if !diags.is_empty() {
         result.sources.insert(display, source);
     }
     result.diagnostics = diags;
+    result
+}
+
+/// Checks the Go files of one directory, through the cache when there is
+/// one: the key covers every file of the directory, because a package's
+/// findings depend on all of its files.
+fn check_go_dir(inputs: Vec<Input>, config: &Config, cache: Option<&Cache>) -> DirResult {
+    let Some(cache) = cache else {
+        return check_go_inputs(inputs, config);
+    };
+    let mut h = cache.hasher("go");
+    for i in &inputs {
+        h.update(i.display.as_bytes());
+        h.update(if i.explicit { b"\x01" } else { b"\x00" });
+        h.update(&(i.source.len() as u64).to_le_bytes());
+        h.update(&i.source);
+    }
+    let key = h.digest128();
+    if let Some((files_scanned, diagnostics)) = cache.get_entry(key) {
+        let mut result = DirResult {
+            files_scanned,
+            ..DirResult::default()
+        };
+        for d in &diagnostics {
+            if !result.sources.contains_key(&d.path)
+                && let Some(i) = inputs.iter().find(|i| i.display == d.path)
+            {
+                result.sources.insert(i.display.clone(), i.source.clone());
+            }
+        }
+        result.diagnostics = diagnostics;
+        return result;
+    }
+    let result = check_go_inputs(inputs, config);
+    cache.put(key, result.files_scanned, &result.diagnostics);
     result
 }
 

@@ -2,14 +2,19 @@
 //! to the subcommands, and exit codes (0 clean, 1 findings at the failing
 //! level, 2 usage, configuration or I/O error).
 
+mod baseline;
+mod cache;
 mod check;
 mod config;
+mod fix;
+mod newcode;
+mod output;
+mod progress;
 mod suppress;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use redline_diagnostics::render::{self, Format, RenderOptions};
 use redline_rules::{ALL_RULES, RuleSelector, find_rule};
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -55,10 +60,23 @@ enum Command {
     Logs(redline_runtime::cli::LogsArgs),
     /// SLO specs, Prometheus rules, error budgets and the deploy gate.
     Slo(redline_slo::cli::SloArgs),
+    /// Internal tools (benchmarks).
+    #[command(hide = true, subcommand)]
+    Debug(DebugCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum DebugCommand {
+    /// Discover, read and parse every Go file on all cores, and nothing
+    /// else: the parse floor of the benchmark.
+    Parse {
+        #[arg(default_value = ".")]
+        paths: Vec<PathBuf>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
-enum ColorChoice {
+pub enum ColorChoice {
     Auto,
     Always,
     Never,
@@ -66,12 +84,58 @@ enum ColorChoice {
 
 #[derive(Debug, clap::Args)]
 struct CheckArgs {
-    /// Files or directories to check.
+    /// Files or directories to check; `-` reads one file from standard
+    /// input (with --stdin-filename).
     #[arg(default_value = ".")]
     paths: Vec<PathBuf>,
-    /// Output format: text or json.
-    #[arg(long, default_value = "text")]
-    format: String,
+    /// Output format: text, json, sarif, github, gitlab, checkstyle or
+    /// junit. FORMAT:PATH writes that report to a file; repeat the option
+    /// (or separate with commas) for several reports in one run.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "text",
+        value_name = "FORMAT[:PATH]"
+    )]
+    format: Vec<String>,
+    /// Write the report to FILE; the text report still goes to the terminal.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Print the number of findings per rule instead of the findings.
+    #[arg(long)]
+    statistics: bool,
+    /// Report only findings on lines added or changed since REV (git).
+    #[arg(long, value_name = "REV", conflicts_with = "new_from_merge_base")]
+    new_from_rev: Option<String>,
+    /// Report only findings on lines added or changed since the merge base
+    /// of BRANCH and HEAD (git), e.g. origin/main.
+    #[arg(long, value_name = "BRANCH")]
+    new_from_merge_base: Option<String>,
+    /// Hide the findings recorded in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Record today's findings in this baseline file (exits 0).
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
+    /// Apply safe fixes, then report what remains.
+    #[arg(long)]
+    fix: bool,
+    /// Print the fixes as a unified diff instead of applying them.
+    #[arg(long, conflicts_with = "fix")]
+    diff: bool,
+    /// Also apply fixes that may change behaviour.
+    #[arg(long)]
+    unsafe_fixes: bool,
+    /// Neither read nor write the result cache.
+    #[arg(long)]
+    no_cache: bool,
+    /// Cache directory (default: $XDG_CACHE_HOME/redline or ~/.cache/redline).
+    #[arg(long, env = "REDLINE_CACHE_DIR", value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    /// With `-` as the path: the file name the source on standard input
+    /// stands for (its extension says Go or manifest; paths in findings).
+    #[arg(long, value_name = "PATH")]
+    stdin_filename: Option<PathBuf>,
     /// Only these rules (ids, names or prefixes such as RL1), comma-separated.
     #[arg(long, value_delimiter = ',')]
     select: Vec<String>,
@@ -174,6 +238,19 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             config_file.as_deref(),
         )),
         Command::Slo(args) => Ok(redline_slo::cli::run(&args, config_file.as_deref())),
+        Command::Debug(DebugCommand::Parse { paths }) => {
+            let started = std::time::Instant::now();
+            let stats = check::parse_only(&paths).map_err(Fatal)?;
+            eprintln!(
+                "parsed {} files ({} bytes, {} with syntax errors, {} unreadable) in {} ms",
+                stats.files,
+                stats.bytes,
+                stats.trees_with_errors,
+                stats.io_errors,
+                started.elapsed().as_millis()
+            );
+            Ok(0)
+        }
     }
 }
 
@@ -205,39 +282,193 @@ fn run_check(args: CheckArgs, config_file: Option<PathBuf>) -> Result<u8, Fatal>
     if let Some(f) = &args.fail_on {
         config.fail_on = config::FailOn::parse(f).map_err(|e| Fatal(format!("--fail-on: {e}")))?;
     }
-    let format: Format = args
-        .format
-        .parse()
-        .map_err(|e: String| Fatal(format!("--format: {e}")))?;
+    let reports = output::plan(&args.format, args.output.as_deref()).map_err(Fatal)?;
     let cwd = std::env::current_dir()
         .map_err(|e| Fatal(format!("cannot read the working directory: {e}")))?;
-    let outcome = check::run(&args.paths, &config, &cwd).map_err(Fatal)?;
-    let color = match args.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    let stdin_mode = args.paths.iter().any(|p| p.as_os_str() == "-");
+    let stdin_source = match (stdin_mode, &args.stdin_filename) {
+        (false, None) => None,
+        (false, Some(_)) => {
+            return Err(Fatal(
+                "--stdin-filename needs `-` as the path: `redline check --stdin-filename main.go -`"
+                    .into(),
+            ));
+        }
+        (true, None) => {
+            return Err(Fatal(
+                "reading from standard input (`-`) needs --stdin-filename PATH to tell Go from YAML"
+                    .into(),
+            ));
+        }
+        (true, Some(name)) => {
+            if args.paths.len() > 1 {
+                return Err(Fatal(
+                    "`-` (standard input) cannot be combined with other paths".into(),
+                ));
+            }
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
+                .map_err(|e| Fatal(format!("cannot read standard input: {e}")))?;
+            Some((name.clone(), bytes))
         }
     };
-    let mut out = std::io::stdout().lock();
-    render::render(
-        format,
-        &outcome.diagnostics,
-        &outcome.summary,
-        &outcome.sources,
-        RenderOptions { color },
-        &mut out,
-    )
-    .or_else(|e| {
-        // A closed pipe (`redline check | head`) is the reader's choice.
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            Ok(())
-        } else {
-            Err(Fatal(format!("cannot write the report: {e}")))
+    // New-code gating is resolved before the scan: a bad revision is a
+    // usage error, whatever the tree contains.
+    let changed = match (&args.new_from_rev, &args.new_from_merge_base) {
+        (Some(rev), _) => Some(newcode::ChangedLines::since_rev(&cwd, rev).map_err(Fatal)?),
+        (None, Some(branch)) => {
+            Some(newcode::ChangedLines::since_merge_base(&cwd, branch).map_err(Fatal)?)
         }
-    })?;
-    drop(out);
+        (None, None) => None,
+    };
+    let baseline = match &args.baseline {
+        Some(file) => Some(baseline::Baseline::load(file, &cwd).map_err(Fatal)?),
+        None => None,
+    };
+    let cache = if args.no_cache || stdin_source.is_some() {
+        None
+    } else {
+        args.cache_dir
+            .clone()
+            .or_else(cache::default_dir)
+            .map(|dir| cache::Cache::open(dir, &config))
+    };
+    let progress = progress::Progress::start();
+    let options = check::RunOptions {
+        cache: cache.as_ref(),
+        progress: progress.as_ref(),
+    };
+    let scan = |config: &config::Config| -> Result<check::Outcome, Fatal> {
+        match &stdin_source {
+            Some((name, bytes)) => {
+                check::run_stdin(name, bytes.clone(), config, &cwd).map_err(Fatal)
+            }
+            None => check::run_with(&args.paths, config, &cwd, options).map_err(Fatal),
+        }
+    };
+    let mut outcome = scan(&config)?;
+
+    // Fixes: --diff prints them; --fix writes them and re-checks until
+    // nothing more applies (a fix that overlapped another waits a round).
+    if args.diff || args.fix {
+        let plans = fix::plan(
+            &outcome.diagnostics,
+            &outcome.sources,
+            &cwd,
+            args.unsafe_fixes,
+        );
+        if let Some(p) = &progress {
+            p.finish();
+        }
+        if args.diff {
+            let diff = fix::unified_diff(&plans);
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(diff.as_bytes());
+            let fixes: usize = plans.iter().map(|p| p.fixes).sum();
+            eprintln!(
+                "redline: {fixes} fix{} in {} file{} (not applied; use --fix)",
+                if fixes == 1 { "" } else { "es" },
+                plans.len(),
+                if plans.len() == 1 { "" } else { "s" }
+            );
+            return Ok(u8::from(!plans.is_empty()));
+        }
+        if let Some((name, bytes)) = &stdin_source {
+            // Standard input: the fixed source goes to standard output.
+            let fixed = plans
+                .first()
+                .map(|p| p.fixed.clone())
+                .unwrap_or_else(|| bytes.clone());
+            let _ = std::io::stdout().lock().write_all(&fixed);
+            let after = check::run_stdin(name, fixed, &config, &cwd).map_err(Fatal)?;
+            let fails = after
+                .diagnostics
+                .iter()
+                .any(|d| config.fail_on.fails(d.severity));
+            return Ok(u8::from(fails));
+        }
+        let mut plans = plans;
+        let mut total = 0;
+        let mut problems = Vec::new();
+        for _round in 0..10 {
+            if plans.is_empty() {
+                break;
+            }
+            let (applied, mut errs) = fix::apply(&plans);
+            total += applied;
+            let stuck = applied == 0;
+            problems.append(&mut errs);
+            outcome = scan(&config)?;
+            if stuck {
+                break;
+            }
+            plans = fix::plan(
+                &outcome.diagnostics,
+                &outcome.sources,
+                &cwd,
+                args.unsafe_fixes,
+            );
+            // A file that could not be written is not retried.
+            plans.retain(|p| {
+                !problems
+                    .iter()
+                    .any(|m| m.starts_with(&format!("{}:", p.display)))
+            });
+        }
+        for p in &problems {
+            eprintln!("redline: warning: {p}");
+        }
+        eprintln!(
+            "redline: fixed {total} finding{}; {} remain{}",
+            if total == 1 { "" } else { "s" },
+            outcome.diagnostics.len(),
+            if outcome.diagnostics.len() == 1 {
+                "s"
+            } else {
+                ""
+            }
+        );
+    }
+    if let Some(p) = &progress {
+        p.finish();
+    }
+
+    if let Some(file) = &args.write_baseline {
+        let n =
+            baseline::write(file, &outcome.diagnostics, &outcome.sources, &cwd).map_err(Fatal)?;
+        eprintln!(
+            "redline: wrote {n} finding{} to the baseline {}",
+            if n == 1 { "" } else { "s" },
+            file.display()
+        );
+        return Ok(0);
+    }
+    let mut diagnostics = std::mem::take(&mut outcome.diagnostics);
+    if let Some(changed) = &changed {
+        diagnostics = changed.retain(diagnostics, &cwd);
+    }
+    if let Some(b) = baseline {
+        let (kept, hidden) = b.filter(diagnostics, &outcome.sources, &cwd);
+        if hidden > 0 {
+            eprintln!(
+                "redline: {hidden} finding{} hidden by the baseline",
+                if hidden == 1 { "" } else { "s" }
+            );
+        }
+        diagnostics = kept;
+    }
+    outcome.diagnostics = diagnostics;
+    if let Some(c) = &cache
+        && std::env::var_os("REDLINE_CACHE_STATS").is_some()
+    {
+        eprintln!(
+            "redline: cache {}: {} hits, {} misses",
+            c.dir().display(),
+            c.hits.load(std::sync::atomic::Ordering::Relaxed),
+            c.misses.load(std::sync::atomic::Ordering::Relaxed)
+        );
+    }
+    output::write_reports(&reports, &outcome, args.color, args.statistics).map_err(Fatal)?;
     if let Some(first) = outcome.io_errors.first() {
         return Err(Fatal(if outcome.io_errors.len() == 1 {
             first.clone()

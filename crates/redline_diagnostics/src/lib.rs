@@ -11,7 +11,10 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
+pub mod fingerprint;
 pub mod render;
+
+pub use fingerprint::fingerprints;
 
 /// How bad a finding is. `Info` never fails a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

@@ -1,0 +1,288 @@
+//! Golden-file tests for every output format, and validation of the SARIF
+//! report against the official SARIF 2.1.0 schema
+//! (`tests/schemas/sarif-schema-2.1.0.json`, from the OASIS sarif-spec
+//! repository). Regenerate the golden files with `UPDATE_GOLDEN=1 cargo
+//! test -p redline_diagnostics --test formats` and review the diff.
+
+use redline_diagnostics::render::{Format, RenderOptions, RuleInfo, Sources, render};
+use redline_diagnostics::{Applicability, Diagnostic, Edit, Fix, LineIndex, Severity, Summary};
+use std::path::Path;
+
+const GO: &str =
+    "package p\n\n// a comment\nvar m = map[string]int{\"é\": 1}; var n = new(map[string]int)\n";
+const YAML: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n";
+
+fn span(src: &str, needle: &str) -> redline_diagnostics::Span {
+    let start = src.find(needle).expect("needle in source");
+    LineIndex::new(src.as_bytes()).span(start, start + needle.len())
+}
+
+fn sample() -> (Vec<Diagnostic>, Sources) {
+    let fix_span = span(GO, "new(map[string]int)");
+    let diagnostics = vec![
+        Diagnostic {
+            rule: "RL101",
+            name: "new-map",
+            severity: Severity::Error,
+            path: "pkg/a b.go".into(),
+            span: fix_span,
+            message: "`new(map[string]int)` returns a pointer to a nil map".into(),
+            help: Some("use `make(map[string]int)`".into()),
+            fix: Some(Fix {
+                applicability: Applicability::Safe,
+                edits: vec![Edit {
+                    span: fix_span,
+                    content: "&map[string]int{}".into(),
+                }],
+            }),
+        },
+        Diagnostic {
+            rule: "RL701",
+            name: "gomaxprocs-unset",
+            severity: Severity::Warning,
+            path: "deploy/web,prod.yaml".into(),
+            span: span(YAML, "Deployment"),
+            message: "100% of CPU: a, b: c\nsecond line & <tag> \"quoted\"".into(),
+            help: None,
+            fix: None,
+        },
+        Diagnostic {
+            rule: "RL402",
+            name: "error-as-string",
+            severity: Severity::Info,
+            path: "deploy/web,prod.yaml".into(),
+            span: span(YAML, "name: web"),
+            message: "informational".into(),
+            help: None,
+            fix: None,
+        },
+    ];
+    let mut sources = Sources::new();
+    sources.insert("pkg/a b.go".into(), GO.as_bytes().into());
+    sources.insert("deploy/web,prod.yaml".into(), YAML.as_bytes().into());
+    let mut sorted = diagnostics;
+    redline_diagnostics::sort(&mut sorted);
+    (sorted, sources)
+}
+
+fn rules() -> Vec<RuleInfo> {
+    vec![
+        RuleInfo {
+            id: "RL101",
+            name: "new-map",
+            summary: "`new(T)` with a map type yields a pointer to a nil map",
+            documentation: "## What it does\nFinds `new(map[K]V)`.\n".into(),
+            severity: Severity::Error,
+            fix: Some(Applicability::Safe),
+        },
+        RuleInfo {
+            id: "RL701",
+            name: "gomaxprocs-unset",
+            summary: "GOMAXPROCS is not set",
+            documentation: "## What it does\nChecks GOMAXPROCS.\n".into(),
+            severity: Severity::Warning,
+            fix: None,
+        },
+    ]
+}
+
+fn rendered(format: Format, diagnostics: &[Diagnostic], sources: &Sources) -> String {
+    let rules = rules();
+    let mut out = Vec::new();
+    render(
+        format,
+        diagnostics,
+        &Summary {
+            files_scanned: 2,
+            elapsed_ms: 0,
+        },
+        sources,
+        RenderOptions {
+            color: false,
+            rules: &rules,
+            tool_version: "0.0.0-test",
+        },
+        &mut out,
+    )
+    .expect("rendering to memory");
+    String::from_utf8(out).expect("reports are UTF-8")
+}
+
+fn golden(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, actual).expect("writing golden file");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run with UPDATE_GOLDEN=1 to create it",
+            path.display()
+        )
+    });
+    assert_eq!(
+        actual,
+        expected,
+        "{} differs; if the change is intended, run with UPDATE_GOLDEN=1",
+        path.display()
+    );
+}
+
+#[test]
+fn every_format_matches_its_golden_file() {
+    let (diagnostics, sources) = sample();
+    for format in Format::ALL {
+        let ext = match format {
+            Format::Text | Format::Github => "txt",
+            Format::Json | Format::Sarif | Format::Gitlab => "json",
+            Format::Checkstyle | Format::Junit => "xml",
+        };
+        golden(
+            &format!("{}.{ext}", format.name()),
+            &rendered(format, &diagnostics, &sources),
+        );
+        golden(
+            &format!("{}-empty.{ext}", format.name()),
+            &rendered(format, &[], &Sources::new()),
+        );
+    }
+}
+
+#[test]
+fn github_escapes_properties_and_data() {
+    let (diagnostics, sources) = sample();
+    let out = rendered(Format::Github, &diagnostics, &sources);
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("::warning "))
+        .expect("a warning annotation");
+    assert!(
+        line.starts_with("::warning file=deploy/web%2Cprod.yaml,line=2,col=7,"),
+        "{line}"
+    );
+    assert!(line.contains("title=RL701 gomaxprocs-unset::"), "{line}");
+    assert!(
+        line.ends_with("::100%25 of CPU: a, b: c%0Asecond line & <tag> \"quoted\""),
+        "{line}"
+    );
+    assert!(out.contains("::notice file="), "info maps to notice");
+}
+
+fn sarif_validator() -> jsonschema::Validator {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schemas/sarif-schema-2.1.0.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("schema file"))
+            .expect("schema JSON");
+    jsonschema::draft4::new(&schema).expect("the SARIF schema compiles")
+}
+
+#[test]
+fn sarif_is_valid_against_the_2_1_0_schema() {
+    let validator = sarif_validator();
+    let (diagnostics, sources) = sample();
+    for (diags, srcs) in [(diagnostics, sources), (Vec::new(), Sources::new())] {
+        let report: serde_json::Value =
+            serde_json::from_str(&rendered(Format::Sarif, &diags, &srcs)).expect("SARIF is JSON");
+        let errors: Vec<String> = validator
+            .iter_errors(&report)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "SARIF schema violations: {errors:#?}");
+    }
+    // The validator is not vacuous: a report without `version` is rejected.
+    let mut broken: serde_json::Value =
+        serde_json::from_str(&rendered(Format::Sarif, &[], &Sources::new())).expect("JSON");
+    broken.as_object_mut().expect("object").remove("version");
+    assert!(!validator.is_valid(&broken));
+}
+
+#[test]
+fn sarif_columns_are_code_points_and_fixes_byte_exact() {
+    let (diagnostics, sources) = sample();
+    let report: serde_json::Value =
+        serde_json::from_str(&rendered(Format::Sarif, &diagnostics, &sources)).expect("JSON");
+    let run = &report["runs"][0];
+    let result = run["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|r| r["ruleId"] == "RL101")
+        .expect("the RL101 result");
+    let region = &result["locations"][0]["physicalLocation"]["region"];
+    // `é` is two bytes and one code point: byte column 42, SARIF column 41.
+    assert_eq!(region["startLine"], 4);
+    assert_eq!(
+        result["locations"][0]["physicalLocation"]["region"]["startColumn"],
+        41
+    );
+    let byte_column = diagnostics
+        .iter()
+        .find(|d| d.rule == "RL101")
+        .map(|d| d.span.column);
+    assert_eq!(byte_column, Some(42));
+    let replacement = &result["fixes"][0]["artifactChanges"][0]["replacements"][0];
+    let offset = replacement["deletedRegion"]["byteOffset"]
+        .as_u64()
+        .expect("offset") as usize;
+    let length = replacement["deletedRegion"]["byteLength"]
+        .as_u64()
+        .expect("length") as usize;
+    assert_eq!(&GO[offset..offset + length], "new(map[string]int)");
+    assert_eq!(
+        result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "pkg/a%20b.go"
+    );
+    assert_eq!(run["tool"]["driver"]["rules"][0]["id"], "RL101");
+    assert_eq!(result["ruleIndex"], 0);
+}
+
+#[test]
+fn gitlab_fingerprints_are_stable_across_line_shifts() {
+    let (diagnostics, sources) = sample();
+    let fp = |diags: &[Diagnostic], srcs: &Sources| -> Vec<String> {
+        let v: serde_json::Value =
+            serde_json::from_str(&rendered(Format::Gitlab, diags, srcs)).expect("JSON");
+        v.as_array()
+            .expect("array")
+            .iter()
+            .map(|i| i["fingerprint"].as_str().expect("fingerprint").to_string())
+            .collect()
+    };
+    let before = fp(&diagnostics, &sources);
+    // Three lines inserted above every finding.
+    let shifted_go = format!("// one\n// two\n// three\n{GO}");
+    let shifted_yaml = format!("# one\n# two\n# three\n{YAML}");
+    let mut shifted_sources = Sources::new();
+    shifted_sources.insert("pkg/a b.go".into(), shifted_go.as_bytes().into());
+    shifted_sources.insert(
+        "deploy/web,prod.yaml".into(),
+        shifted_yaml.as_bytes().into(),
+    );
+    let shifted: Vec<Diagnostic> = diagnostics
+        .iter()
+        .cloned()
+        .map(|mut d| {
+            d.span.line += 3;
+            d.span.end_line += 3;
+            d
+        })
+        .collect();
+    assert_eq!(before, fp(&shifted, &shifted_sources));
+    let unique: std::collections::BTreeSet<_> = before.iter().collect();
+    assert_eq!(unique.len(), before.len());
+}
+
+#[test]
+fn xml_formats_escape_markup() {
+    let (diagnostics, sources) = sample();
+    for format in [Format::Checkstyle, Format::Junit] {
+        let out = rendered(format, &diagnostics, &sources);
+        assert!(
+            out.contains("&amp; &lt;tag&gt; &quot;quoted&quot;"),
+            "{format}: {out}"
+        );
+        assert!(!out.contains("<tag>"), "{format}");
+    }
+}
