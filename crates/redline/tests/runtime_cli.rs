@@ -474,6 +474,38 @@ fn logs_through_a_pipe_with_tee() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+#[test]
+fn logs_tee_passes_lines_on_while_the_service_runs() {
+    let dir = scratch("live");
+    let mut child = redline(&dir)
+        .args(["logs", "--tee"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    // stdin stays open: the line and its report must arrive anyway.
+    stdin.write_all(b"service started\n").unwrap();
+    stdin.flush().unwrap();
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert_eq!(line, "service started\n");
+    let mut report = String::new();
+    stderr.read_line(&mut report).unwrap();
+    assert!(report.starts_with("<stdin>:1: invalid-json"), "{report}");
+    drop(stdin);
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    assert!(
+        rest.contains("1 lines (0 blank), 1 with violations"),
+        "{rest}"
+    );
+    assert_eq!(child.wait().unwrap().code(), Some(1));
+}
+
 /// Peak memory stays bounded on a large input. Generates ~300 MB; run with
 /// `cargo test -p redline --test runtime_cli -- --ignored` (bench/logs/
 /// has the same check as a script).

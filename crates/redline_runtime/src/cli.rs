@@ -459,12 +459,13 @@ pub fn run_logs(args: &LogsArgs, config: Option<&Path>) -> u8 {
     let mut shown: u64 = 0;
     // Reports go to stderr with --tee (stdout carries the log), else stdout.
     let mut report: Box<dyn Write> = if args.tee {
-        Box::new(io::BufWriter::new(io::stderr()))
+        // Unbuffered: a report must show up while the service runs.
+        Box::new(io::stderr())
     } else {
         Box::new(io::BufWriter::new(io::stdout()))
     };
     let stdout = io::stdout();
-    let mut tee_out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut tee_out = stdout.lock();
     let max_reports = args.max_reports;
     let format = args.format;
     for input in &inputs {

@@ -701,7 +701,10 @@ pub fn validate_stream<R: BufRead>(
         }
         take_part(&mut pending, &mut overflow, &buf[start..], cap);
         if let Some(t) = tee.as_deref_mut() {
+            // Pass each read on at once: behind a live service a read is a
+            // few lines, and the next stage must not wait for a full buffer.
             t.write_all(buf)?;
+            t.flush()?;
         }
         summary.bytes += len as u64;
         reader.consume(len);
