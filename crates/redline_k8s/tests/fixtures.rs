@@ -234,3 +234,50 @@ fn mutated_fixtures_never_panic() {
         }
     }
 }
+
+/// A longer random-mutation run (`cargo test -p redline_k8s --release
+/// --test fixtures -- --ignored`): insertions, deletions and byte flips
+/// of every fixture; none may panic or hang.
+#[test]
+#[ignore]
+fn fuzz_random_mutations() {
+    let ctx = ManifestContext::default();
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let tokens: [&[u8]; 12] = [
+        b"{", b"}", b"[", b"]", b": ", b"- ", b"\n  ", b"&a ", b"*a", b"<<: ", b"\"", b"\t",
+    ];
+    let mut runs = 0;
+    for path in fixture_files() {
+        let base = std::fs::read(&path).unwrap();
+        for _ in 0..5_000 {
+            let mut m = base.clone();
+            for _ in 0..(1 + next() % 4) {
+                let at = (next() as usize) % (m.len() + 1);
+                match next() % 3 {
+                    0 => {
+                        let t = tokens[(next() as usize) % tokens.len()];
+                        m.splice(at..at, t.iter().copied());
+                    }
+                    1 => {
+                        let end = (at + (next() as usize) % 16).min(m.len());
+                        m.drain(at..end);
+                    }
+                    _ => {
+                        if at < m.len() {
+                            m[at] = next() as u8;
+                        }
+                    }
+                }
+            }
+            let _ = check_manifest("fuzz.yaml", &m, &ctx);
+            runs += 1;
+        }
+    }
+    assert!(runs >= 40_000, "{runs}");
+}
