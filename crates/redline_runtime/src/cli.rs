@@ -108,7 +108,7 @@ pub fn run_env(args: &EnvArgs, config: Option<&Path>) -> u8 {
         }
         Format::Text => {
             for p in &problems {
-                println!("{}: {} ({})", p.var, p.message, p.kind.as_str());
+                println!("{}: {}", p.kind.as_str(), p.message);
             }
             if problems.is_empty() {
                 println!(
