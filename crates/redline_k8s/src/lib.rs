@@ -17,7 +17,7 @@ pub mod yaml;
 pub use module::ModuleFacts;
 
 use redline_diagnostics::{Diagnostic, LineIndex, Severity};
-use redline_runtime::spec::EnvSpec;
+use redline_runtime::spec::{EnvSpec, is_env_name};
 use serde::Deserialize;
 use std::path::Path;
 
@@ -61,7 +61,7 @@ impl Default for ManifestContext {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct ManifestsTable {
-    required_env: Option<Vec<String>>,
+    required_env: Option<Vec<toml::Spanned<String>>>,
     required_env_containers: Option<Vec<String>>,
 }
 
@@ -79,23 +79,28 @@ impl ManifestContext {
         go_version_override: Option<&str>,
         scan_root: &Path,
     ) -> Result<ManifestContext, String> {
-        let mut ctx = ManifestContext {
-            env_spec: EnvSpec::from_config(config)?,
-            ..ManifestContext::default()
-        };
-        let file: ConfigFile = redline_runtime::config::load(config)?;
-        if let Some(m) = file.manifests {
-            if let Some(r) = m.required_env {
-                if let Some(bad) = r.iter().find(|n| !redline_runtime::spec::is_env_name(n)) {
-                    return Err(format!(
-                        "{}: [manifests] required-env: `{bad}` is not an environment variable name",
-                        config.map(|p| p.display().to_string()).unwrap_or_default()
-                    ));
+        let mut ctx = ManifestContext::default();
+        if let Some(path) = config {
+            let display = path.display().to_string();
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("{display}: cannot read the configuration: {e}"))?;
+            ctx.env_spec = EnvSpec::from_config_text(&display, &text)?;
+            let file: ConfigFile = redline_runtime::config::parse(&display, &text)?;
+            if let Some(m) = file.manifests {
+                if let Some(r) = m.required_env {
+                    if let Some(bad) = r.iter().find(|n| !is_env_name(n.get_ref())) {
+                        let line = redline_runtime::config::line_of(&text, bad.span().start);
+                        return Err(format!(
+                            "{display}:{line}: [manifests] required-env: `{}` is not an \
+                             environment variable name (letters, digits, `_`)",
+                            bad.get_ref()
+                        ));
+                    }
+                    ctx.required_env = r.into_iter().map(toml::Spanned::into_inner).collect();
                 }
-                ctx.required_env = r;
-            }
-            if let Some(c) = m.required_env_containers {
-                ctx.required_env_containers = c;
+                if let Some(c) = m.required_env_containers {
+                    ctx.required_env_containers = c;
+                }
             }
         }
         ctx.module = ModuleFacts::discover(scan_root);
@@ -248,6 +253,16 @@ mod tests {
         std::fs::write(&cfg, "[manifests]\nrequired_env = [\"REGION\"]\n").unwrap();
         let err = ManifestContext::from_config(Some(&cfg), None, &dir).unwrap_err();
         assert!(err.contains("redline.toml:2"), "{err}");
+        std::fs::write(
+            &cfg,
+            "[manifests]\nrequired-env = [\n  \"OK\",\n  \"a-b\",\n]\n",
+        )
+        .unwrap();
+        let err = ManifestContext::from_config(Some(&cfg), None, &dir).unwrap_err();
+        assert!(
+            err.contains("redline.toml:4:") && err.contains("a-b"),
+            "{err}"
+        );
         std::fs::write(&cfg, "").unwrap();
         let err = ManifestContext::from_config(Some(&cfg), Some("latest"), &dir).unwrap_err();
         assert!(err.contains("latest"), "{err}");
