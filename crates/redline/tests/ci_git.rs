@@ -1,0 +1,311 @@
+//! New-code gating and the baseline, against real git histories built in
+//! temporary directories.
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn redline(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_redline"))
+        .arg("--isolated")
+        .args(args)
+        .current_dir(dir)
+        .env("REDLINE_CACHE_DIR", dir.join(".cache"))
+        .output()
+        .expect("redline runs")
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.invalid",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn write(dir: &Path, rel: &str, text: &str) {
+    let p = dir.join(rel);
+    if let Some(parent) = p.parent() {
+        std::fs::create_dir_all(parent).expect("mkdir");
+    }
+    std::fs::write(p, text).expect("write");
+}
+
+/// (path, line, rule) of every finding in a JSON report.
+fn findings(out: &Output) -> Vec<(String, u64, String)> {
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    v["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| {
+            (
+                d["path"].as_str().unwrap_or("").to_string(),
+                d["line"].as_u64().unwrap_or(0),
+                d["rule"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+const OLD: &str = "package p\n\nvar legacy = new(map[string]int)\n\nfunc keep() {}\n";
+
+fn repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    git(dir.path(), &["init", "-q"]);
+    write(dir.path(), ".gitignore", ".cache/\n");
+    write(dir.path(), "p/old.go", OLD);
+    write(
+        dir.path(),
+        "p/moved.go",
+        "package p\n\nvar moved = new(map[int]int)\n",
+    );
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-q", "-m", "legacy"]);
+    dir
+}
+
+#[test]
+fn new_from_rev_reports_only_added_and_changed_lines() {
+    let dir = repo();
+    let d = dir.path();
+    // Committed change: a new finding in an existing file, below the old one.
+    write(
+        d,
+        "p/old.go",
+        &format!("{OLD}\nvar added = new(map[string]bool)\n"),
+    );
+    // A rename: only changed lines of a moved file are new.
+    git(d, &["mv", "p/moved.go", "p/renamed.go"]);
+    git(d, &["commit", "-q", "-am", "change"]);
+    // Uncommitted edit and an untracked file count as new as well.
+    write(
+        d,
+        "p/untracked.go",
+        "package p\n\nvar u = new(map[int]string)\n",
+    );
+    let all = findings(&redline(d, &["check", "--format", "json", "."]));
+    assert_eq!(all.len(), 4, "{all:?}");
+    let out = redline(
+        d,
+        &["check", "--format", "json", "--new-from-rev", "HEAD~1", "."],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        findings(&out),
+        vec![
+            ("p/old.go".to_string(), 7, "RL101".to_string()),
+            ("p/untracked.go".to_string(), 3, "RL101".to_string()),
+        ]
+    );
+    // From a subdirectory, with paths relative to it.
+    let out = redline(
+        &d.join("p"),
+        &["check", "--format", "json", "--new-from-rev", "HEAD", "."],
+    );
+    assert_eq!(
+        findings(&out),
+        vec![("untracked.go".to_string(), 3, "RL101".to_string())]
+    );
+    // Nothing new since the working tree's own state: exit 0.
+    std::fs::remove_file(d.join("p/untracked.go")).expect("rm");
+    let out = redline(d, &["check", "--new-from-rev", "HEAD", "."]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn new_from_merge_base_compares_with_the_branch_point() {
+    let dir = repo();
+    let d = dir.path();
+    git(d, &["checkout", "-q", "-b", "feature"]);
+    write(
+        d,
+        "p/feature.go",
+        "package p\n\nvar f = new(map[string]int)\n",
+    );
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-q", "-m", "feature"]);
+    // main moves on after the branch point; its changes are not the branch's.
+    git(d, &["checkout", "-q", "main"]);
+    write(
+        d,
+        "p/later.go",
+        "package p\n\nvar l = new(map[string]int)\n",
+    );
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-q", "-m", "main moves on"]);
+    git(d, &["checkout", "-q", "feature"]);
+    let out = redline(
+        d,
+        &[
+            "check",
+            "--format",
+            "json",
+            "--new-from-merge-base",
+            "main",
+            ".",
+        ],
+    );
+    assert_eq!(
+        findings(&out),
+        vec![("p/feature.go".to_string(), 3, "RL101".to_string())]
+    );
+}
+
+#[test]
+fn new_code_errors_are_clear() {
+    let dir = repo();
+    let out = redline(dir.path(), &["check", "--new-from-rev", "no-such-rev", "."]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("`no-such-rev` is not a commit"), "{err}");
+    let plain = tempfile::tempdir().expect("tempdir");
+    write(plain.path(), "a.go", "package a\n");
+    let out = redline(
+        plain.path(),
+        &["check", "--new-from-merge-base", "main", "."],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is not inside a git checkout"), "{err}");
+}
+
+#[test]
+fn baseline_hides_known_findings_across_unrelated_edits() {
+    let dir = repo();
+    let d = dir.path();
+    let out = redline(
+        d,
+        &["check", "--write-baseline", "redline-baseline.json", "."],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let base: Value = serde_json::from_str(
+        &std::fs::read_to_string(d.join("redline-baseline.json")).expect("baseline"),
+    )
+    .expect("JSON");
+    assert_eq!(base["findings"].as_array().map(Vec::len), Some(2));
+    let out = redline(d, &["check", "--baseline", "redline-baseline.json", "."]);
+    assert_eq!(out.status.code(), Some(0));
+
+    // Unrelated edits: lines inserted above, the declaration moved below a
+    // new function, re-indented; and one new finding.
+    write(
+        d,
+        "p/old.go",
+        "package p\n\n// Package comment.\n\nfunc keep() {}\n\nfunc other() {}\n\n  var   legacy = new(map[string]int)\n\nvar fresh = new(map[string]int)\n",
+    );
+    let out = redline(
+        d,
+        &[
+            "check",
+            "--format",
+            "json",
+            "--baseline",
+            "redline-baseline.json",
+            ".",
+        ],
+    );
+    assert_eq!(
+        findings(&out),
+        vec![("p/old.go".to_string(), 11, "RL101".to_string())]
+    );
+    // The baseline works from another working directory too.
+    let out = redline(
+        &d.join("p"),
+        &[
+            "check",
+            "--format",
+            "json",
+            "--baseline",
+            "../redline-baseline.json",
+            ".",
+        ],
+    );
+    assert_eq!(
+        findings(&out),
+        vec![("old.go".to_string(), 11, "RL101".to_string())]
+    );
+
+    // Fix the moved finding; re-writing the baseline drops it.
+    std::fs::remove_file(d.join("p/moved.go")).expect("rm");
+    let out = redline(
+        d,
+        &["check", "--write-baseline", "redline-baseline.json", "."],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let base: Value = serde_json::from_str(
+        &std::fs::read_to_string(d.join("redline-baseline.json")).expect("baseline"),
+    )
+    .expect("JSON");
+    let paths: Vec<&str> = base["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["path"].as_str())
+        .collect();
+    assert_eq!(paths, vec!["p/old.go", "p/old.go"]);
+    // Re-adding the fixed finding shows it again: it left the baseline.
+    write(
+        d,
+        "p/moved.go",
+        "package p\n\nvar moved = new(map[int]int)\n",
+    );
+    let out = redline(
+        d,
+        &[
+            "check",
+            "--format",
+            "json",
+            "--baseline",
+            "redline-baseline.json",
+            ".",
+        ],
+    );
+    assert_eq!(
+        findings(&out),
+        vec![("p/moved.go".to_string(), 3, "RL101".to_string())]
+    );
+}
+
+#[test]
+fn baseline_errors_are_clear() {
+    let dir = repo();
+    let out = redline(dir.path(), &["check", "--baseline", "missing.json", "."]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--write-baseline missing.json"));
+    write(dir.path(), "bad.json", "{\"version\": 1, \"findings\": 3}");
+    let out = redline(dir.path(), &["check", "--baseline", "bad.json", "."]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.json:1:"));
+}
