@@ -1,21 +1,20 @@
 //! Facts about the Go module that a manifest deploys, for RL701: its `go`
 //! version and whether it uses go.uber.org/automaxprocs.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// What RL701 needs to know about the scanned Go module.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ModuleFacts {
     /// The `go` directive of the nearest go.mod, e.g. `(1, 25)`.
     pub go_version: Option<(u32, u32)>,
-    /// go.mod requires go.uber.org/automaxprocs, or a non-test .go file of
-    /// the module imports it.
+    /// go.mod requires go.uber.org/automaxprocs. Since Go 1.17 a module's
+    /// go.mod lists every module its packages import, so this is the
+    /// import check without reading the module's sources a second time.
     pub imports_automaxprocs: bool,
 }
 
 const AUTOMAXPROCS: &str = "go.uber.org/automaxprocs";
-/// .go files scanned at most (the scan is a cheap text search).
-const MAX_GO_FILES: usize = 50_000;
 
 impl ModuleFacts {
     /// Finds the nearest go.mod walking up from `start_dir` and reads it;
@@ -30,13 +29,7 @@ impl ModuleFacts {
             return ModuleFacts::default();
         };
         let text = std::fs::read_to_string(&go_mod).unwrap_or_default();
-        let mut facts = ModuleFacts::from_go_mod(&text);
-        if !facts.imports_automaxprocs
-            && let Some(root) = go_mod.parent()
-        {
-            facts.imports_automaxprocs = module_imports(root, AUTOMAXPROCS);
-        }
-        facts
+        ModuleFacts::from_go_mod(&text)
     }
 
     /// Reads the `go` directive and the requirements of a go.mod text.
@@ -85,44 +78,6 @@ pub fn parse_go_directive(text: &str) -> Option<(u32, u32)> {
     Some((major, minor_digits.parse().ok()?))
 }
 
-/// Whether a non-test .go file under `root` (this module only: not
-/// vendor/, testdata/, hidden directories or nested modules) mentions the
-/// import path `path` in an import.
-fn module_imports(root: &Path, path: &str) -> bool {
-    let needle = format!("\"{path}");
-    let mut stack: Vec<PathBuf> = vec![root.to_path_buf()];
-    let mut scanned = 0;
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let p = entry.path();
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let Ok(ft) = entry.file_type() else { continue };
-            if ft.is_dir() {
-                if name.starts_with('.')
-                    || name.starts_with('_')
-                    || matches!(name.as_str(), "vendor" | "testdata" | "node_modules")
-                    || p.join("go.mod").is_file()
-                {
-                    continue;
-                }
-                stack.push(p);
-            } else if ft.is_file() && name.ends_with(".go") && !name.ends_with("_test.go") {
-                scanned += 1;
-                if scanned > MAX_GO_FILES {
-                    return false;
-                }
-                if std::fs::read_to_string(&p).is_ok_and(|t| t.contains(&needle)) {
-                    return true;
-                }
-            }
-        }
-    }
-    false
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,33 +104,21 @@ mod tests {
     }
 
     #[test]
-    fn discover_walks_up_and_scans_imports() {
+    fn discover_walks_up_to_the_nearest_go_mod() {
         let root = std::env::temp_dir().join(format!("redline-mod-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         std::fs::create_dir_all(root.join("deploy/k8s")).unwrap();
-        std::fs::create_dir_all(root.join("cmd/api")).unwrap();
-        std::fs::create_dir_all(root.join("vendor/x")).unwrap();
         std::fs::write(root.join("go.mod"), "module x\n\ngo 1.23\n").unwrap();
-        // Only a test file and vendor/ mention it: not the module's import.
-        std::fs::write(
-            root.join("cmd/api/main_test.go"),
-            "package main\nimport _ \"go.uber.org/automaxprocs\"\n",
-        )
-        .unwrap();
-        std::fs::write(
-            root.join("vendor/x/x.go"),
-            "package x\nimport _ \"go.uber.org/automaxprocs\"\n",
-        )
-        .unwrap();
         let f = ModuleFacts::discover(&root.join("deploy/k8s"));
         assert_eq!(f.go_version, Some((1, 23)));
         assert!(!f.imports_automaxprocs);
         std::fs::write(
-            root.join("cmd/api/main.go"),
-            "package main\nimport _ \"go.uber.org/automaxprocs\"\n",
+            root.join("go.mod"),
+            "module x\n\ngo 1.23\n\nrequire go.uber.org/automaxprocs v1.6.0\n",
         )
         .unwrap();
         assert!(ModuleFacts::discover(&root.join("deploy/k8s")).imports_automaxprocs);
+        let _ = std::fs::remove_dir_all(&root);
         assert_eq!(
             ModuleFacts::discover(Path::new("/")),
             ModuleFacts::default()
