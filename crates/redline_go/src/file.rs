@@ -202,6 +202,9 @@ pub struct NodeIndex<'a> {
     pub functions: Vec<Node<'a>>,
     pub go_statements: Vec<Node<'a>>,
     pub type_specs: Vec<Node<'a>>,
+    /// Index expressions written by an assignment (`m[k] = v`, `m[k] += v`)
+    /// or an inc/dec statement (`m[k]++`), in source order.
+    pub index_writes: Vec<Node<'a>>,
     /// Every identifier declared in a local scope (parameters, results,
     /// receivers, `:=`, local `var`/`const`/`type`, range and type-switch
     /// bindings).
@@ -216,6 +219,7 @@ impl<'a> NodeIndex<'a> {
             composite_literals: Vec::new(),
             functions: Vec::new(),
             go_statements: Vec::new(),
+            index_writes: Vec::new(),
             type_specs: Vec::new(),
             local_names: HashSet::new(),
         };
@@ -235,6 +239,24 @@ impl<'a> NodeIndex<'a> {
                     idx.functions.push(node);
                 }
                 "go_statement" => idx.go_statements.push(node),
+                "assignment_statement" => {
+                    if let Some(left) = node.child_by_field_name("left") {
+                        let mut c = left.walk();
+                        for target in left.named_children(&mut c) {
+                            let target = unparen_expr(target);
+                            if target.kind() == "index_expression" {
+                                idx.index_writes.push(target);
+                            }
+                        }
+                    }
+                }
+                "inc_statement" | "dec_statement" => {
+                    if let Some(target) = node.named_child(0).map(unparen_expr)
+                        && target.kind() == "index_expression"
+                    {
+                        idx.index_writes.push(target);
+                    }
+                }
                 "type_spec" | "type_alias" => {
                     if in_function && let Some(n) = node.child_by_field_name("name") {
                         idx.local_names.insert(node_text(n, &file.source));
@@ -395,4 +417,14 @@ impl<'a> NodeIndex<'a> {
             _ => None,
         }
     }
+}
+
+fn unparen_expr(mut node: Node<'_>) -> Node<'_> {
+    while node.kind() == "parenthesized_expression" {
+        match node.named_child(0) {
+            Some(inner) => node = inner,
+            None => break,
+        }
+    }
+    node
 }

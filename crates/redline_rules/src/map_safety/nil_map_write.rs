@@ -71,11 +71,19 @@ impl GoRule for NilMapWrite {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-        for &func in &cx.index.functions {
+        // Only functions that write a map element can panic on one.
+        let mut seen = std::collections::HashSet::new();
+        let functions = cx
+            .index
+            .index_writes
+            .iter()
+            .filter_map(|w| redline_go::enclosing_function(*w))
+            .filter(|f| seen.insert(f.id()));
+        for func in functions {
             let Some(body) = func.child_by_field_name("body") else {
                 continue;
             };
-            if !has_map_write(body) {
+            if !worth_analysing(cx, func, body) {
                 continue;
             }
             let mut flow = Flow::new(cx);
@@ -115,36 +123,124 @@ impl GoRule for NilMapWrite {
     }
 }
 
-/// Whether a function body (not counting nested function literals, which
-/// are analysed on their own) writes to an index expression.
-fn has_map_write(body: Node<'_>) -> bool {
-    let mut stack = vec![body];
-    while let Some(n) = stack.pop() {
+/// A cheap pre-pass: whether a function body (not counting nested function
+/// literals, which are analysed on their own) both writes to an index
+/// expression and has something that could make a map nil (a `var`, a
+/// `new`, a `nil` assigned, a literal of a package struct with map fields,
+/// or a named map result). Most functions have not, and are skipped.
+fn worth_analysing(cx: &Context<'_>, func: Node<'_>, body: Node<'_>) -> bool {
+    let mut write = false;
+    let mut source = func
+        .child_by_field_name("result")
+        .is_some_and(|r| r.kind() == "parameter_list" && named_map_result(cx, r));
+    // One cursor for the whole walk: this runs on every function.
+    let mut cursor = body.walk();
+    loop {
+        let n = cursor.node();
+        let mut descend = true;
         match n.kind() {
-            "func_literal" => continue,
+            "func_literal" => descend = false,
             "assignment_statement" => {
                 if let Some(left) = n.child_by_field_name("left")
                     && args(left)
                         .iter()
                         .any(|l| unparen(*l).kind() == "index_expression")
                 {
-                    return true;
+                    write = true;
+                }
+                if !source
+                    && let Some(right) = n.child_by_field_name("right")
+                    && args(right).iter().any(|r| unparen(*r).kind() == "nil")
+                {
+                    source = true;
                 }
             }
-            "inc_statement" | "dec_statement"
+            "inc_statement" | "dec_statement" => {
                 if n.named_child(0)
-                    .is_some_and(|o| unparen(o).kind() == "index_expression") =>
-            {
-                return true;
+                    .is_some_and(|o| unparen(o).kind() == "index_expression")
+                {
+                    write = true;
+                }
+            }
+            // `var m map[K]V`, `var c Cache` (a struct with map fields);
+            // `var x = new(...)` and literals are found below.
+            "var_spec" if !source => {
+                if let Some(t) = n.child_by_field_name("type") {
+                    let mut t = unparen_type(t);
+                    if t.kind() == "generic_type"
+                        && let Some(base) = t.child_by_field_name("type")
+                    {
+                        t = base;
+                    }
+                    source = t.kind() == "map_type"
+                        || (t.kind() == "type_identifier"
+                            && (cx.package.is_map_type(cx.text(t))
+                                || struct_has_map_field(cx, cx.text(t))));
+                }
+            }
+            "call_expression" if !source => {
+                if n.child_by_field_name("function")
+                    .is_some_and(|f| f.kind() == "identifier" && cx.text(f) == "new")
+                {
+                    source = true;
+                }
+            }
+            "composite_literal" if !source => {
+                if let Some(mut t) = n.child_by_field_name("type") {
+                    if t.kind() == "generic_type"
+                        && let Some(base) = t.child_by_field_name("type")
+                    {
+                        t = base;
+                    }
+                    if t.kind() == "type_identifier" && struct_has_map_field(cx, cx.text(t)) {
+                        source = true;
+                    }
+                }
             }
             _ => {}
         }
-        let mut c = n.walk();
-        for child in n.named_children(&mut c) {
-            stack.push(child);
+        if write && source {
+            return true;
+        }
+        if descend && cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.node().id() == body.id() {
+                return false;
+            }
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return false;
+            }
         }
     }
-    false
+}
+
+fn struct_has_map_field(cx: &Context<'_>, name: &str) -> bool {
+    cx.package.types.get(name).is_some_and(|decl| {
+        decl.kind == TypeKind::Struct
+            && decl
+                .fields
+                .iter()
+                .any(|f| !f.embedded && cx.package.is_map_type_text(&f.type_text))
+    })
+}
+
+fn named_map_result(cx: &Context<'_>, result: Node<'_>) -> bool {
+    let mut c = result.walk();
+    let found = result.named_children(&mut c).any(|d| {
+        let mut c2 = d.walk();
+        d.children_by_field_name("name", &mut c2).next().is_some()
+            && d.child_by_field_name("type").is_some_and(|t| {
+                let t = unparen_type(t);
+                t.kind() == "map_type"
+                    || (t.kind() == "type_identifier" && cx.package.is_map_type(cx.text(t)))
+            })
+    });
+    found
 }
 
 /// What is known about a tracked map at a program point.
@@ -253,6 +349,8 @@ struct Target<'a> {
 const MAX_LOOP_ITERATIONS: usize = 12;
 /// Statements visited per function before giving up (deeply nested loops).
 const BUDGET: usize = 200_000;
+/// Statement nesting and condition depth before giving up.
+const MAX_DEPTH: usize = 400;
 
 struct Flow<'a, 'c> {
     cx: &'c Context<'a>,
@@ -264,6 +362,9 @@ struct Flow<'a, 'c> {
     reports: BTreeMap<usize, Report<'a>>,
     budget: usize,
     aborted: bool,
+    /// Statement nesting, to give up on absurdly deep code instead of
+    /// exhausting the stack.
+    depth: usize,
 }
 
 impl<'a, 'c> Flow<'a, 'c> {
@@ -277,6 +378,7 @@ impl<'a, 'c> Flow<'a, 'c> {
             reports: BTreeMap::new(),
             budget: BUDGET,
             aborted: false,
+            depth: 0,
         }
     }
 
@@ -742,15 +844,22 @@ impl<'a, 'c> Flow<'a, 'c> {
         st
     }
 
-    fn stmt(&mut self, s: Node<'a>, mut st: State<'a>) -> State<'a> {
+    fn stmt(&mut self, s: Node<'a>, st: State<'a>) -> State<'a> {
         if st.is_none() || self.aborted {
             return st;
         }
-        if self.budget == 0 {
+        if self.budget == 0 || self.depth > MAX_DEPTH {
             self.aborted = true;
             return None;
         }
         self.budget -= 1;
+        self.depth += 1;
+        let out = self.stmt_inner(s, st);
+        self.depth -= 1;
+        out
+    }
+
+    fn stmt_inner(&mut self, s: Node<'a>, mut st: State<'a>) -> State<'a> {
         match s.kind() {
             "comment" | "empty_statement" | "fallthrough_statement" => st,
             "block" => self.block(s, st),
@@ -1155,6 +1264,13 @@ impl<'a, 'c> Flow<'a, 'c> {
 
     /// The states when `cond` is true and when it is false.
     fn refine(&self, cond: Node<'a>, st: State<'a>) -> (State<'a>, State<'a>) {
+        self.refine_at(cond, st, 0)
+    }
+
+    fn refine_at(&self, cond: Node<'a>, st: State<'a>, depth: usize) -> (State<'a>, State<'a>) {
+        if depth > MAX_DEPTH {
+            return (st.clone(), st);
+        }
         let cond = unparen(cond);
         match cond.kind() {
             "unary_expression"
@@ -1164,7 +1280,7 @@ impl<'a, 'c> Flow<'a, 'c> {
             {
                 match cond.child_by_field_name("operand") {
                     Some(o) => {
-                        let (t, f) = self.refine(o, st);
+                        let (t, f) = self.refine_at(o, st, depth + 1);
                         (f, t)
                     }
                     None => (st.clone(), st),
@@ -1180,13 +1296,13 @@ impl<'a, 'c> Flow<'a, 'c> {
                 };
                 match self.cx.text(op) {
                     "&&" => {
-                        let (t1, f1) = self.refine(l, st);
-                        let (t2, f2) = self.refine(r, t1);
+                        let (t1, f1) = self.refine_at(l, st, depth + 1);
+                        let (t2, f2) = self.refine_at(r, t1, depth + 1);
                         (t2, join(f1, f2))
                     }
                     "||" => {
-                        let (t1, f1) = self.refine(l, st);
-                        let (t2, f2) = self.refine(r, f1);
+                        let (t1, f1) = self.refine_at(l, st, depth + 1);
+                        let (t2, f2) = self.refine_at(r, f1, depth + 1);
                         (join(t1, t2), f2)
                     }
                     op @ ("==" | "!=") => {
