@@ -155,12 +155,11 @@ fn worth_analysing(cx: &Context<'_>, func: Node<'_>, body: Node<'_>) -> bool {
                     source = true;
                 }
             }
-            "inc_statement" | "dec_statement" => {
+            "inc_statement" | "dec_statement"
                 if n.named_child(0)
-                    .is_some_and(|o| unparen(o).kind() == "index_expression")
-                {
-                    write = true;
-                }
+                    .is_some_and(|o| unparen(o).kind() == "index_expression") =>
+            {
+                write = true;
             }
             // `var m map[K]V`, `var c Cache` (a struct with map fields);
             // `var x = new(...)` and literals are found below.
@@ -178,12 +177,12 @@ fn worth_analysing(cx: &Context<'_>, func: Node<'_>, body: Node<'_>) -> bool {
                                 || struct_has_map_field(cx, cx.text(t))));
                 }
             }
-            "call_expression" if !source => {
-                if n.child_by_field_name("function")
-                    .is_some_and(|f| f.kind() == "identifier" && cx.text(f) == "new")
-                {
-                    source = true;
-                }
+            "call_expression"
+                if !source
+                    && n.child_by_field_name("function")
+                        .is_some_and(|f| f.kind() == "identifier" && cx.text(f) == "new") =>
+            {
+                source = true;
             }
             "composite_literal" if !source => {
                 if let Some(mut t) = n.child_by_field_name("type") {
@@ -231,7 +230,8 @@ fn struct_has_map_field(cx: &Context<'_>, name: &str) -> bool {
 
 fn named_map_result(cx: &Context<'_>, result: Node<'_>) -> bool {
     let mut c = result.walk();
-    let found = result.named_children(&mut c).any(|d| {
+    let mut decls = result.named_children(&mut c);
+    decls.any(|d| {
         let mut c2 = d.walk();
         d.children_by_field_name("name", &mut c2).next().is_some()
             && d.child_by_field_name("type").is_some_and(|t| {
@@ -239,8 +239,7 @@ fn named_map_result(cx: &Context<'_>, result: Node<'_>) -> bool {
                 t.kind() == "map_type"
                     || (t.kind() == "type_identifier" && cx.package.is_map_type(cx.text(t)))
             })
-    });
-    found
+    })
 }
 
 /// What is known about a tracked map at a program point.
