@@ -92,25 +92,62 @@ pub fn run_with(
                 + discovered.go_mod_files.len(),
         );
     }
-    let other_results = check_other_files(
-        &discovered.manifest_files,
-        &discovered.go_mod_files,
-        config,
-        cwd,
-        &scan_root,
-        options,
-    )?;
     // Group by directory: a package is the files of one directory sharing
-    // a package clause. Directories are analysed in parallel, and only one
-    // directory's trees per thread are alive at a time.
+    // a package clause.
     let mut by_dir: BTreeMap<PathBuf, Vec<(PathBuf, bool)>> = BTreeMap::new();
     for f in discovered.go_files {
         let dir = f.path.parent().map(Path::to_path_buf).unwrap_or_default();
         by_dir.entry(dir).or_default().push((f.path, f.explicit));
     }
-    let dirs: Vec<Vec<(PathBuf, bool)>> = by_dir.into_values().collect();
-    let results: Vec<DirResult> = dirs
-        .into_par_iter()
+    let mut dirs: Vec<Vec<(PathBuf, bool)>> = by_dir.into_values().collect();
+    // Largest packages first, so that no big one starts last and runs
+    // alone on one core at the end (longest-processing-time-first).
+    dirs.sort_by_key(|files| std::cmp::Reverse(files.len()));
+    // Manifests and go.mod files are checked at the same time as the Go
+    // packages: a few multi-megabyte manifests (install.yaml, CRDs) must
+    // neither hold up the Go work nor wait for it.
+    let manifest_files = discovered.manifest_files;
+    let go_mod_files = discovered.go_mod_files;
+    let (other_results, results) = rayon::join(
+        || {
+            check_other_files(
+                &manifest_files,
+                &go_mod_files,
+                config,
+                cwd,
+                &scan_root,
+                options,
+            )
+        },
+        || check_go_dirs(dirs, config, cwd, options),
+    );
+    let other_results = other_results?;
+    let mut outcome = Outcome {
+        diagnostics: Vec::new(),
+        summary: Summary::default(),
+        sources: Sources::new(),
+        io_errors: Vec::new(),
+    };
+    for r in results.into_iter().chain(other_results) {
+        outcome.summary.files_scanned += r.files_scanned;
+        outcome.diagnostics.extend(r.diagnostics);
+        outcome.sources.extend(r.sources);
+        outcome.io_errors.extend(r.io_errors);
+    }
+    sort(&mut outcome.diagnostics);
+    outcome.summary.elapsed_ms = started.elapsed().as_millis();
+    Ok(outcome)
+}
+
+/// Reads and checks the Go packages, one directory per task, in parallel.
+/// Only one directory's trees per thread are alive at a time.
+fn check_go_dirs(
+    dirs: Vec<Vec<(PathBuf, bool)>>,
+    config: &Config,
+    cwd: &Path,
+    options: RunOptions<'_>,
+) -> Vec<DirResult> {
+    dirs.into_par_iter()
         .map(|files| {
             let count = files.len();
             let mut io_errors = Vec::new();
@@ -136,22 +173,7 @@ pub fn run_with(
             }
             r
         })
-        .collect();
-    let mut outcome = Outcome {
-        diagnostics: Vec::new(),
-        summary: Summary::default(),
-        sources: Sources::new(),
-        io_errors: Vec::new(),
-    };
-    for r in results.into_iter().chain(other_results) {
-        outcome.summary.files_scanned += r.files_scanned;
-        outcome.diagnostics.extend(r.diagnostics);
-        outcome.sources.extend(r.sources);
-        outcome.io_errors.extend(r.io_errors);
-    }
-    sort(&mut outcome.diagnostics);
-    outcome.summary.elapsed_ms = started.elapsed().as_millis();
-    Ok(outcome)
+        .collect()
 }
 
 /// Checks manifests (RL70x) and go.mod files (RL601), in parallel.
