@@ -364,6 +364,14 @@ struct Flow<'a, 'c> {
     /// Statement nesting, to give up on absurdly deep code instead of
     /// exhausting the stack.
     depth: usize,
+    /// Maps made non-nil under `if X != nil` / `if len(X) > 0`, with the
+    /// text of `X`: inside `for ... range X` the branch was taken.
+    guards: HashMap<Key<'a>, &'a str>,
+    /// Locals bound to closures that never return (`bad := func() {
+    /// t.Fatalf(...) }`), by declaring identifier.
+    noreturn: std::collections::HashSet<usize>,
+    /// Package functions of this file that never return, by name.
+    noreturn_functions: HashMap<&'a str, bool>,
 }
 
 impl<'a, 'c> Flow<'a, 'c> {
@@ -378,6 +386,9 @@ impl<'a, 'c> Flow<'a, 'c> {
             budget: BUDGET,
             aborted: false,
             depth: 0,
+            guards: HashMap::new(),
+            noreturn: std::collections::HashSet::new(),
+            noreturn_functions: HashMap::new(),
         }
     }
 
@@ -959,7 +970,27 @@ impl<'a, 'c> Flow<'a, 'c> {
 
     /// `panic(...)`, `os.Exit`, `log.Fatal*`, `t.Fatal*`, `t.Skip*`,
     /// `runtime.Goexit`: the path ends.
-    fn is_terminating(&self, e: Node<'a>) -> bool {
+    fn is_terminating(&mut self, e: Node<'a>) -> bool {
+        let e = unparen(e);
+        if e.kind() != "call_expression" {
+            return false;
+        }
+        let Some(f) = e.child_by_field_name("function").map(unparen) else {
+            return false;
+        };
+        if f.kind() == "identifier" && !self.is_builtin(f, "panic") {
+            let name = self.cx.text(f);
+            return match self.lookup(name) {
+                Some(Some(id)) => self.noreturn.contains(&id),
+                Some(None) => false,
+                None => self.function_never_returns(name),
+            };
+        }
+        self.is_terminating_call(e)
+    }
+
+    /// A call that ends the path by itself (no look-up of local helpers).
+    fn is_terminating_call(&self, e: Node<'a>) -> bool {
         let e = unparen(e);
         if e.kind() != "call_expression" {
             return false;
@@ -990,6 +1021,44 @@ impl<'a, 'c> Flow<'a, 'c> {
         }
     }
 
+    /// Whether a function body's last statement ends the path
+    /// (`panic(...)`, `t.Fatalf(...)`, `os.Exit(...)`).
+    fn body_never_returns(&self, body: Node<'a>) -> bool {
+        let mut node = body;
+        if let Some(list) = body.named_child(0).filter(|n| n.kind() == "statement_list") {
+            node = list;
+        }
+        let mut c = node.walk();
+        let last = node
+            .named_children(&mut c)
+            .filter(|n| n.kind() != "comment")
+            .last();
+        last.is_some_and(|l| {
+            l.kind() == "expression_statement"
+                && l.named_child(0)
+                    .is_some_and(|e| self.is_terminating_call(e))
+        })
+    }
+
+    /// A function declared at the top of this file whose body never returns.
+    fn function_never_returns(&mut self, name: &'a str) -> bool {
+        if let Some(known) = self.noreturn_functions.get(name) {
+            return *known;
+        }
+        let root = self.cx.file.tree.root_node();
+        let mut c = root.walk();
+        let decl = root.named_children(&mut c).find(|d| {
+            d.kind() == "function_declaration"
+                && d.child_by_field_name("name")
+                    .is_some_and(|n| self.cx.text(n) == name)
+        });
+        let never = decl
+            .and_then(|d| d.child_by_field_name("body"))
+            .is_some_and(|b| self.body_never_returns(b));
+        self.noreturn_functions.insert(name, never);
+        never
+    }
+
     fn short_var(&mut self, s: Node<'a>, mut st: State<'a>) -> State<'a> {
         let lefts = s.child_by_field_name("left").map(args).unwrap_or_default();
         let rights = s.child_by_field_name("right").map(args).unwrap_or_default();
@@ -1015,6 +1084,18 @@ impl<'a, 'c> Flow<'a, 'c> {
         }
         for (l, name, value) in new_names {
             let id = self.new_variable(l, None, value, &mut st);
+            if id.is_none()
+                && let Some(lit) = value.map(unparen).filter(|v| v.kind() == "func_literal")
+                && lit
+                    .child_by_field_name("body")
+                    .is_some_and(|b| self.body_never_returns(b))
+            {
+                // Declared, not tracked (no kind): only `is_terminating`
+                // looks at it.
+                self.noreturn.insert(l.start_byte());
+                self.declare(name, Some(l.start_byte()));
+                continue;
+            }
             self.declare(name, id);
         }
         st
@@ -1249,16 +1330,57 @@ impl<'a, 'c> Flow<'a, 'c> {
             Some(cond) => self.refine(cond, st),
             None => (st.clone(), st),
         };
+        let guard = s
+            .child_by_field_name("condition")
+            .and_then(|c| self.non_empty_operand(c));
+        let before = t.clone();
         let a = match s.child_by_field_name("consequence") {
             Some(b) => self.block(b, t),
             None => t,
         };
+        if let (Some(g), Some(before), Some(after)) = (guard, &before, &a) {
+            for (k, v) in after {
+                if *v == Nullness::NonNil
+                    && matches!(before.get(k), Some(Nullness::Nil | Nullness::Maybe))
+                {
+                    self.guards.insert(k.clone(), g);
+                }
+            }
+        }
         let b = match s.child_by_field_name("alternative") {
             Some(alt) => self.stmt(alt, f),
             None => f,
         };
         self.scopes.pop();
         join(a, b)
+    }
+
+    /// `X` in `X != nil`, `len(X) > 0`, `len(X) != 0`, `len(X) >= 1`.
+    fn non_empty_operand(&self, cond: Node<'a>) -> Option<&'a str> {
+        let cond = unparen(cond);
+        if cond.kind() != "binary_expression" {
+            return None;
+        }
+        let l = unparen(cond.child_by_field_name("left")?);
+        let r = unparen(cond.child_by_field_name("right")?);
+        let op = self.cx.text(cond.child_by_field_name("operator")?);
+        if op == "!=" && self.is_nil(r) && !self.is_nil(l) {
+            return Some(self.cx.text(l));
+        }
+        if l.kind() == "call_expression"
+            && r.kind() == "int_literal"
+            && matches!(
+                (op, self.cx.text(r)),
+                ("!=", "0") | (">", "0") | (">=", "1")
+            )
+            && self.is_builtin(unparen(l.child_by_field_name("function")?), "len")
+        {
+            let [arg] = args(l.child_by_field_name("arguments")?)[..] else {
+                return None;
+            };
+            return Some(self.cx.text(unparen(arg)));
+        }
+        None
     }
 
     /// The states when `cond` is true and when it is false.
@@ -1519,6 +1641,7 @@ impl<'a, 'c> Flow<'a, 'c> {
         let body = s.child_by_field_name("body");
         let mut condition = None;
         let mut update = None;
+        let mut ranged: Option<&'a str> = None;
         match header {
             None => {}
             Some(h) if h.kind() == "for_clause" => {
@@ -1531,6 +1654,7 @@ impl<'a, 'c> Flow<'a, 'c> {
             Some(h) if h.kind() == "range_clause" => {
                 if let Some(r) = h.child_by_field_name("right") {
                     self.expr(r, &mut st);
+                    ranged = Some(self.cx.text(unparen(r)));
                 }
                 let lefts = h.child_by_field_name("left").map(args).unwrap_or_default();
                 if has_token(h, ":=") {
@@ -1552,7 +1676,7 @@ impl<'a, 'c> Flow<'a, 'c> {
         let mut head = entry.clone();
         let mut converged = false;
         for _ in 0..MAX_LOOP_ITERATIONS {
-            let (back, _) = self.loop_once(label, condition, body, update, head.clone());
+            let (back, _) = self.loop_once(label, condition, ranged, body, update, head.clone());
             let next = join(entry.clone(), back);
             if next == head {
                 converged = true;
@@ -1569,7 +1693,7 @@ impl<'a, 'c> Flow<'a, 'c> {
             self.scopes.pop();
             return None;
         }
-        let (_, exit) = self.loop_once(label, condition, body, update, head);
+        let (_, exit) = self.loop_once(label, condition, ranged, body, update, head);
         self.scopes.pop();
         exit
     }
@@ -1580,12 +1704,23 @@ impl<'a, 'c> Flow<'a, 'c> {
         &mut self,
         label: Option<&'a str>,
         condition: Option<Node<'a>>,
+        ranged: Option<&'a str>,
         body: Option<Node<'a>>,
         update: Option<Node<'a>>,
         mut head: State<'a>,
     ) -> (State<'a>, State<'a>) {
         if let Some(cond) = condition {
             self.expr(cond, &mut head);
+        }
+        // The body of `for ... range X` runs only when X is not empty, so a
+        // map made under `if X != nil` / `if len(X) > 0` is made there.
+        let mut entry = head.clone();
+        if let (Some(r), Some(s)) = (ranged, entry.as_mut()) {
+            for (k, v) in s.iter_mut() {
+                if *v == Nullness::Maybe && self.guards.get(k).is_some_and(|g| *g == r) {
+                    *v = Nullness::NonNil;
+                }
+            }
         }
         self.targets.push(Target {
             label,
@@ -1594,8 +1729,8 @@ impl<'a, 'c> Flow<'a, 'c> {
             continues: None,
         });
         let b = match body {
-            Some(b) => self.block(b, head.clone()),
-            None => head.clone(),
+            Some(b) => self.block(b, entry),
+            None => entry,
         };
         let t = self.targets.pop();
         let (breaks, continues) = t.map(|t| (t.breaks, t.continues)).unwrap_or((None, None));
