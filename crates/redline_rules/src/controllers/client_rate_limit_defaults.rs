@@ -94,7 +94,19 @@ impl GoRule for ClientRateLimitDefaults {
         if !CONSTRUCTORS.iter().any(|(p, _)| cx.file.imports_path(p)) {
             return;
         }
-        for &func in &cx.index.functions {
+        // Only functions that obtain a config can report: find the source
+        // calls in the index first (most files have none).
+        let mut seen = std::collections::HashSet::new();
+        for &call in &cx.index.calls {
+            if !is_source(cx, call) {
+                continue;
+            }
+            let Some(func) = redline_go::enclosing_function(call) else {
+                continue;
+            };
+            if !seen.insert(func.id()) {
+                continue;
+            }
             let Some(body) = func.child_by_field_name("body") else {
                 continue;
             };

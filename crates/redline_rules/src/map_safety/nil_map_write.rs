@@ -17,8 +17,11 @@ declare_rule! {
     /// - a named map result never assigned before the write.
     ///
     /// The analysis follows `if`/`else`, `switch` and `select` cases, `for`
-    /// loops, early `return`/`continue`/`break`/`panic`, and understands
-    /// `if m == nil { m = make(...) }` guards. Maps that arrive as
+    /// loops, early `return`/`continue`/`break`/`panic` (and calls of local
+    /// closures or functions of the file that always panic or exit), and
+    /// understands `if m == nil { m = make(...) }` and `len(m) > 0` guards,
+    /// and that a map made under `if X != nil` is made inside
+    /// `for ... range X`. Maps that arrive as
     /// parameters, receivers' fields, globals and results of calls are
     /// never reported, and neither is a map whose address is taken, that a
     /// closure assigns, or (for structs and `new` pointers) that is handed
