@@ -22,13 +22,13 @@ mod resolve;
 mod scope;
 
 pub use discover::{Discovered, DiscoveredFile, DiscoveryOptions, discover, is_generated};
+pub use fieldwrites::{ReceiverMapWrite, receiver_map_writes};
 pub use file::{GoFile, Import, ImportName, NodeIndex};
 pub use gomod::{GoMod, GoModError, Requirement, parse_go_mod};
 pub use package::{
     MethodInfo, Package, StructField, TypeDecl, TypeKind, struct_fields, unparen_type,
 };
 pub use parse::{first_error, parse_go, parse_tree};
-pub use fieldwrites::{ReceiverMapWrite, receiver_map_writes};
 pub use resolve::{enclosing_function, local_declaration};
 pub use tree_sitter::{Node, Tree};
 
