@@ -48,7 +48,7 @@ impl GoRule for StdLog {
             return;
         }
         for import in &cx.file.imports {
-            if !cx.settings.banned_imports.iter().any(|b| *b == import.path) {
+            if !cx.settings.banned_imports.contains(&import.path) {
                 continue;
             }
             let span = cx.file.span_bytes(import.start_byte, import.end_byte);
