@@ -225,21 +225,26 @@ impl<'a> NodeIndex<'a> {
         };
         let root = file.tree.root_node();
         let mut cursor = root.walk();
+        let tags = kind_tags();
         // Depth of function nesting, to know whether a declaration is local.
         let mut fn_depth_stack: Vec<usize> = Vec::new();
         let mut depth = 0usize;
         loop {
             let node = cursor.node();
-            let kind = node.kind();
+            // Most nodes are tokens and identifiers: one table look-up by
+            // kind id decides, with no string comparison.
+            let tag = tags
+                .get(usize::from(node.kind_id()))
+                .copied()
+                .unwrap_or(Tag::Other);
             let in_function = !fn_depth_stack.is_empty();
-            match kind {
-                "call_expression" => idx.calls.push(node),
-                "composite_literal" => idx.composite_literals.push(node),
-                "function_declaration" | "method_declaration" | "func_literal" => {
-                    idx.functions.push(node);
-                }
-                "go_statement" => idx.go_statements.push(node),
-                "assignment_statement" => {
+            match tag {
+                Tag::Other => {}
+                Tag::Call => idx.calls.push(node),
+                Tag::CompositeLiteral => idx.composite_literals.push(node),
+                Tag::Function => idx.functions.push(node),
+                Tag::Go => idx.go_statements.push(node),
+                Tag::Assignment => {
                     if let Some(left) = node.child_by_field_name("left") {
                         let mut c = left.walk();
                         for target in left.named_children(&mut c) {
@@ -250,32 +255,32 @@ impl<'a> NodeIndex<'a> {
                         }
                     }
                 }
-                "inc_statement" | "dec_statement" => {
+                Tag::IncDec => {
                     if let Some(target) = node.named_child(0).map(unparen_expr)
                         && target.kind() == "index_expression"
                     {
                         idx.index_writes.push(target);
                     }
                 }
-                "type_spec" | "type_alias" => {
+                Tag::TypeSpec => {
                     if in_function && let Some(n) = node.child_by_field_name("name") {
                         idx.local_names.insert(node_text(n, &file.source));
                     }
                     idx.type_specs.push(node);
                 }
-                "parameter_declaration" | "variadic_parameter_declaration" => {
+                Tag::Parameter => {
                     let mut c = node.walk();
                     for n in node.children_by_field_name("name", &mut c) {
                         idx.local_names.insert(node_text(n, &file.source));
                     }
                 }
-                "var_spec" | "const_spec" if in_function => {
+                Tag::VarOrConst if in_function => {
                     let mut c = node.walk();
                     for n in node.children_by_field_name("name", &mut c) {
                         idx.local_names.insert(node_text(n, &file.source));
                     }
                 }
-                "short_var_declaration" | "range_clause" | "receive_statement" => {
+                Tag::Binding => {
                     if let Some(left) = node.child_by_field_name("left") {
                         let mut c = left.walk();
                         for n in left.named_children(&mut c) {
@@ -285,7 +290,7 @@ impl<'a> NodeIndex<'a> {
                         }
                     }
                 }
-                "type_switch_statement" => {
+                Tag::TypeSwitch => {
                     if let Some(alias) = node.child_by_field_name("alias") {
                         let mut c = alias.walk();
                         for n in alias.named_children(&mut c) {
@@ -293,12 +298,9 @@ impl<'a> NodeIndex<'a> {
                         }
                     }
                 }
-                _ => {}
+                Tag::VarOrConst => {}
             }
-            let is_fn = matches!(
-                kind,
-                "function_declaration" | "method_declaration" | "func_literal"
-            );
+            let is_fn = tag == Tag::Function;
             if cursor.goto_first_child() {
                 depth += 1;
                 if is_fn {
@@ -427,4 +429,53 @@ fn unparen_expr(mut node: Node<'_>) -> Node<'_> {
         }
     }
     node
+}
+
+/// What the node index does with a node kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tag {
+    Other,
+    Call,
+    CompositeLiteral,
+    Function,
+    Go,
+    Assignment,
+    IncDec,
+    TypeSpec,
+    Parameter,
+    VarOrConst,
+    Binding,
+    TypeSwitch,
+}
+
+/// The tag of every node kind id of the grammar, built once per process.
+/// Built from names over all ids, so aliased kinds are covered too.
+fn kind_tags() -> &'static [Tag] {
+    static TAGS: std::sync::OnceLock<Vec<Tag>> = std::sync::OnceLock::new();
+    TAGS.get_or_init(|| {
+        let language = redline_go_grammar::language();
+        let count = language.node_kind_count();
+        (0..count)
+            .map(|id| {
+                let id = u16::try_from(id).unwrap_or(u16::MAX);
+                if !language.node_kind_is_named(id) {
+                    return Tag::Other;
+                }
+                match language.node_kind_for_id(id).unwrap_or("") {
+                    "call_expression" => Tag::Call,
+                    "composite_literal" => Tag::CompositeLiteral,
+                    "function_declaration" | "method_declaration" | "func_literal" => Tag::Function,
+                    "go_statement" => Tag::Go,
+                    "assignment_statement" => Tag::Assignment,
+                    "inc_statement" | "dec_statement" => Tag::IncDec,
+                    "type_spec" | "type_alias" => Tag::TypeSpec,
+                    "parameter_declaration" | "variadic_parameter_declaration" => Tag::Parameter,
+                    "var_spec" | "const_spec" => Tag::VarOrConst,
+                    "short_var_declaration" | "range_clause" | "receive_statement" => Tag::Binding,
+                    "type_switch_statement" => Tag::TypeSwitch,
+                    _ => Tag::Other,
+                }
+            })
+            .collect()
+    })
 }
