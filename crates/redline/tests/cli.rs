@@ -382,3 +382,89 @@ fn arbitrary_bytes_never_crash() {
     let v = json_of(&out);
     assert_eq!(v["summary"]["files_scanned"].as_u64(), Some(60));
 }
+
+#[test]
+fn required_module_checks_every_go_mod() {
+    let dir = tempfile::tempdir().unwrap();
+    let sdk = "go.example.com/platform/slo-sdk";
+    // Missing the required module, in ten shapes.
+    let missing = [
+        "module a\n\ngo 1.22\n",
+        "module b\n\ngo 1.22\n\nrequire go.uber.org/zap v1.27.0\n",
+        "module c\n\nrequire (\n\tgo.uber.org/zap v1.27.0\n)\n",
+        "module d\n\n// require go.example.com/platform/slo-sdk v1.0.0\n",
+        "module e\n\nrequire go.example.com/platform/slo-sdk-extra v1.0.0\n",
+        "module f\n\nrequire go.example.com/platform v1.0.0\n",
+        "module g\n\nreplace go.example.com/platform/slo-sdk => ../sdk\n",
+        "module h\n\nexclude go.example.com/platform/slo-sdk v0.1.0\n",
+        "module \"i\"\n\ngo 1.23\ntoolchain go1.23.2\n",
+        "module j // the service\n\nrequire (\n)\n",
+    ];
+    // Requiring it, in ten shapes.
+    let present = [
+        "module k\n\nrequire go.example.com/platform/slo-sdk v1.2.0\n",
+        "module l\n\nrequire (\n\tgo.example.com/platform/slo-sdk v1.2.0\n)\n",
+        "module m\n\nrequire (\n\tgo.uber.org/zap v1.27.0\n\tgo.example.com/platform/slo-sdk v1.2.0 // indirect\n)\n",
+        "module n\n\nrequire \"go.example.com/platform/slo-sdk\" v1.2.0\n",
+        "module o\n\nrequire go.example.com/platform/slo-sdk v1.2.0 // pinned\n",
+        "module p\n\nrequire go.example.com/platform/slo-sdk v0.0.0-20260101000000-abcdef123456\n",
+        "module q\n\nrequire go.example.com/platform/slo-sdk v1.2.0\nreplace go.example.com/platform/slo-sdk => ../sdk\n",
+        "// header comment\nmodule r\n\ngo 1.24\n\nrequire (\n\t// the SDK\n\tgo.example.com/platform/slo-sdk v1.2.0\n)\n",
+        "module s\r\n\r\nrequire go.example.com/platform/slo-sdk v1.2.0\r\n",
+        "module t\n\nrequire (\n\tgo.example.com/platform/slo-sdk v1.2.0\n\tgo.example.com/platform/slo-sdk/v2 v2.0.0\n)\n",
+    ];
+    for (i, text) in missing.iter().enumerate() {
+        write(dir.path(), &format!("missing{i}/go.mod"), text);
+    }
+    for (i, text) in present.iter().enumerate() {
+        write(dir.path(), &format!("present{i}/go.mod"), text);
+    }
+    write(
+        dir.path(),
+        "redline.toml",
+        &format!("required-modules = [\"{sdk}\"]\n"),
+    );
+    let out = Command::cargo_bin("redline")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["check", "--format", "json", "."])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json_of(&out);
+    let found: Vec<(String, u64)> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            assert_eq!(d["rule"], "RL601", "{d}");
+            assert!(d["message"].as_str().unwrap().contains(sdk));
+            (
+                d["path"].as_str().unwrap().to_string(),
+                d["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, u64)> = (0..missing.len())
+        .map(|i| (format!("missing{i}/go.mod"), 1))
+        .collect();
+    assert_eq!(
+        found, expected,
+        "RL601 is reported at the module line of each go.mod lacking the module, and only there"
+    );
+
+    // Inactive until configured.
+    let out = Command::cargo_bin("redline")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["--isolated", "check", "--format", "json", "."])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(json_of(&out)["diagnostics"].as_array().unwrap().len(), 0);
+}
