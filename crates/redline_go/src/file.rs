@@ -239,7 +239,7 @@ impl<'a> NodeIndex<'a> {
                 .unwrap_or(Tag::Other);
             let in_function = !fn_depth_stack.is_empty();
             match tag {
-                Tag::Other => {}
+                Tag::Other | Tag::Opaque => {}
                 Tag::Call => idx.calls.push(node),
                 Tag::CompositeLiteral => idx.composite_literals.push(node),
                 Tag::Function => idx.functions.push(node),
@@ -301,7 +301,7 @@ impl<'a> NodeIndex<'a> {
                 Tag::VarOrConst => {}
             }
             let is_fn = tag == Tag::Function;
-            if cursor.goto_first_child() {
+            if tag != Tag::Opaque && cursor.goto_first_child() {
                 depth += 1;
                 if is_fn {
                     fn_depth_stack.push(depth);
@@ -435,6 +435,10 @@ fn unparen_expr(mut node: Node<'_>) -> Node<'_> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Tag {
     Other,
+    /// A subtree that holds nothing the index collects (types, strings,
+    /// comments, imports): not entered. Go types hold no expressions but
+    /// constant array lengths.
+    Opaque,
     Call,
     CompositeLiteral,
     Function,
@@ -473,6 +477,27 @@ fn kind_tags() -> &'static [Tag] {
                     "var_spec" | "const_spec" => Tag::VarOrConst,
                     "short_var_declaration" | "range_clause" | "receive_statement" => Tag::Binding,
                     "type_switch_statement" => Tag::TypeSwitch,
+                    "comment"
+                    | "interpreted_string_literal"
+                    | "raw_string_literal"
+                    | "rune_literal"
+                    | "import_declaration"
+                    | "package_clause"
+                    | "qualified_type"
+                    | "pointer_type"
+                    | "slice_type"
+                    | "array_type"
+                    | "implicit_length_array_type"
+                    | "map_type"
+                    | "channel_type"
+                    | "struct_type"
+                    | "interface_type"
+                    | "function_type"
+                    | "generic_type"
+                    | "type_arguments"
+                    | "type_parameter_list"
+                    | "negated_type"
+                    | "type_constraint" => Tag::Opaque,
                     _ => Tag::Other,
                 }
             })
