@@ -21,5 +21,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${packages[@]}" >/dev/null
 fi
 
+# Microsoft's SARIF multitool (npm) validates the SARIF report in the tests.
+tools="$PWD/target/tools"
+export SARIF_MULTITOOL="$tools/node_modules/.bin/sarif-multitool"
+if [ ! -x "$SARIF_MULTITOOL" ]; then
+  echo "scripts/test.sh: installing @microsoft/sarif-multitool into target/tools"
+  npm install --silent --no-audit --no-fund --prefix "$tools" @microsoft/sarif-multitool@5.7.0 >/dev/null
+fi
+# npm may hold back the package's own `chmod u+x` install script.
+chmod u+x "$tools"/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool
+
 cargo fmt --all -- --check
 cargo test --workspace --locked "$@"
