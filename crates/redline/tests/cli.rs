@@ -22,6 +22,16 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     p
 }
 
+/// Runs redline in `dir` (config discovery starts there).
+fn run_in(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::cargo_bin("redline")
+        .unwrap()
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
 fn json_of(out: &std::process::Output) -> Value {
     serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
@@ -170,12 +180,7 @@ fn config_errors_name_file_and_line() {
         "redline.toml",
         "select = [\"RL101\"]\n\n[severity]\nRL402 = \"error\"\nunknown-rule = \"error\"\n",
     );
-    let out = Command::cargo_bin("redline")
-        .unwrap()
-        .current_dir(dir.path())
-        .args(["check", "."])
-        .output()
-        .unwrap();
+    let out = run_in(dir.path(), &["check", "."]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -184,12 +189,7 @@ fn config_errors_name_file_and_line() {
     );
 
     write(dir.path(), "redline.toml", "selec = [\"RL101\"]\n");
-    let out = Command::cargo_bin("redline")
-        .unwrap()
-        .current_dir(dir.path())
-        .args(["check", "."])
-        .output()
-        .unwrap();
+    let out = run_in(dir.path(), &["check", "."]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -211,14 +211,8 @@ fn config_is_found_walking_up_and_flags_override() {
         "redline.toml",
         "ignore = [\"os-setenv\"]\nfail-on = \"error\"\n[severity]\nnew-map = \"warning\"\n",
     );
-    let run = |args: &[&str]| {
-        Command::cargo_bin("redline")
-            .unwrap()
-            .current_dir(dir.path().join("svc"))
-            .args(args)
-            .output()
-            .unwrap()
-    };
+    let svc = dir.path().join("svc");
+    let run = |args: &[&str]| run_in(&svc, args);
     // RL301 ignored, RL101 downgraded to a warning, fail-on error → exit 0.
     let out = run(&["check", "--format", "json", "."]);
     let v = json_of(&out);
@@ -251,12 +245,10 @@ fn suppressions_are_audited() {
         "p.go",
         "package p\n\nimport \"os\"\n\nfunc f() {\n\t//redline:ignore RL301 -- the test harness owns this process\n\tos.Setenv(\"A\", \"1\")\n\tos.Setenv(\"B\", \"1\") //redline:ignore RL301\n\t//redline:ignore RL101 -- nothing here\n\tos.Clearenv() //redline:ignore RL777 -- typo\n}\n",
     );
-    let out = Command::cargo_bin("redline")
-        .unwrap()
-        .current_dir(dir.path())
-        .args(["--isolated", "check", "--format", "json", "."])
-        .output()
-        .unwrap();
+    let out = run_in(
+        dir.path(),
+        &["--isolated", "check", "--format", "json", "."],
+    );
     let v = json_of(&out);
     let got: Vec<(u64, String, String)> = v["diagnostics"]
         .as_array()
@@ -367,12 +359,10 @@ fn arbitrary_bytes_never_crash() {
         write(dir.path(), &format!("f{i}.{ext}"), "");
         std::fs::write(dir.path().join(format!("f{i}.{ext}")), &bytes).unwrap();
     }
-    let out = Command::cargo_bin("redline")
-        .unwrap()
-        .current_dir(dir.path())
-        .args(["--isolated", "check", "--format", "json", "."])
-        .output()
-        .unwrap();
+    let out = run_in(
+        dir.path(),
+        &["--isolated", "check", "--format", "json", "."],
+    );
     let code = out.status.code();
     assert!(
         code == Some(0) || code == Some(1),
@@ -424,12 +414,7 @@ fn required_module_checks_every_go_mod() {
         "redline.toml",
         &format!("required-modules = [\"{sdk}\"]\n"),
     );
-    let out = Command::cargo_bin("redline")
-        .unwrap()
-        .current_dir(dir.path())
-        .args(["check", "--format", "json", "."])
-        .output()
-        .unwrap();
+    let out = run_in(dir.path(), &["check", "--format", "json", "."]);
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -459,12 +444,10 @@ fn required_module_checks_every_go_mod() {
     );
 
     // Inactive until configured.
-    let out = Command::cargo_bin("redline")
-        .unwrap()
-        .current_dir(dir.path())
-        .args(["--isolated", "check", "--format", "json", "."])
-        .output()
-        .unwrap();
+    let out = run_in(
+        dir.path(),
+        &["--isolated", "check", "--format", "json", "."],
+    );
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(json_of(&out)["diagnostics"].as_array().unwrap().len(), 0);
 }
