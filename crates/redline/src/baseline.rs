@@ -175,17 +175,18 @@ impl Baseline {
 
     /// Removes the findings the baseline records; returns how many it hid.
     pub fn filter(
-        mut self,
+        &self,
         diagnostics: Vec<Diagnostic>,
         sources: &Sources,
         cwd: &Path,
     ) -> (Vec<Diagnostic>, usize) {
         let (fps, _) = rooted_fingerprints(&diagnostics, sources, &self.base, cwd);
+        let mut counts = self.counts.clone();
         let mut hidden = 0;
         let kept = diagnostics
             .into_iter()
             .zip(fps)
-            .filter_map(|(d, fp)| match self.counts.get_mut(&fp) {
+            .filter_map(|(d, fp)| match counts.get_mut(&fp) {
                 Some(n) if *n > 0 => {
                     *n -= 1;
                     hidden += 1;

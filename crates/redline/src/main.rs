@@ -348,15 +348,28 @@ fn run_check(args: CheckArgs, config_file: Option<PathBuf>) -> Result<u8, Fatal>
     };
     let mut outcome = scan(&config)?;
 
+    // What the user sees: new-code gating, then the baseline. Fixes are
+    // planned from the same view, so `--fix` writes only what it reports.
+    let mut changed = changed;
+    let gate = |diagnostics: Vec<redline_diagnostics::Diagnostic>,
+                changed: &Option<newcode::ChangedLines>,
+                sources: &redline_diagnostics::render::Sources|
+     -> (Vec<redline_diagnostics::Diagnostic>, usize) {
+        let diagnostics = match changed {
+            Some(c) => c.retain(diagnostics, &cwd),
+            None => diagnostics,
+        };
+        match &baseline {
+            Some(b) => b.filter(diagnostics, sources, &cwd),
+            None => (diagnostics, 0),
+        }
+    };
+
     // Fixes: --diff prints them; --fix writes them and re-checks until
     // nothing more applies (a fix that overlapped another waits a round).
     if args.diff || args.fix {
-        let plans = fix::plan(
-            &outcome.diagnostics,
-            &outcome.sources,
-            &cwd,
-            args.unsafe_fixes,
-        );
+        let (visible, _) = gate(outcome.diagnostics.clone(), &changed, &outcome.sources);
+        let plans = fix::plan(&visible, &outcome.sources, &cwd, args.unsafe_fixes);
         if let Some(p) = &progress {
             p.finish();
         }
@@ -399,15 +412,15 @@ fn run_check(args: CheckArgs, config_file: Option<PathBuf>) -> Result<u8, Fatal>
             let stuck = applied == 0;
             problems.append(&mut errs);
             outcome = scan(&config)?;
+            // The fixes moved lines: compare with the base again.
+            if let Some(c) = &changed {
+                changed = Some(c.refresh().map_err(Fatal)?);
+            }
             if stuck {
                 break;
             }
-            plans = fix::plan(
-                &outcome.diagnostics,
-                &outcome.sources,
-                &cwd,
-                args.unsafe_fixes,
-            );
+            let (visible, _) = gate(outcome.diagnostics.clone(), &changed, &outcome.sources);
+            plans = fix::plan(&visible, &outcome.sources, &cwd, args.unsafe_fixes);
             // A file that could not be written is not retried.
             plans.retain(|p| {
                 !problems
@@ -418,15 +431,12 @@ fn run_check(args: CheckArgs, config_file: Option<PathBuf>) -> Result<u8, Fatal>
         for p in &problems {
             eprintln!("redline: warning: {p}");
         }
+        let (remaining, _) = gate(outcome.diagnostics.clone(), &changed, &outcome.sources);
         eprintln!(
             "redline: fixed {total} finding{}; {} remain{}",
             if total == 1 { "" } else { "s" },
-            outcome.diagnostics.len(),
-            if outcome.diagnostics.len() == 1 {
-                "s"
-            } else {
-                ""
-            }
+            remaining.len(),
+            if remaining.len() == 1 { "s" } else { "" }
         );
     }
     if let Some(p) = &progress {
@@ -443,19 +453,13 @@ fn run_check(args: CheckArgs, config_file: Option<PathBuf>) -> Result<u8, Fatal>
         );
         return Ok(0);
     }
-    let mut diagnostics = std::mem::take(&mut outcome.diagnostics);
-    if let Some(changed) = &changed {
-        diagnostics = changed.retain(diagnostics, &cwd);
-    }
-    if let Some(b) = baseline {
-        let (kept, hidden) = b.filter(diagnostics, &outcome.sources, &cwd);
-        if hidden > 0 {
-            eprintln!(
-                "redline: {hidden} finding{} hidden by the baseline",
-                if hidden == 1 { "" } else { "s" }
-            );
-        }
-        diagnostics = kept;
+    let all = std::mem::take(&mut outcome.diagnostics);
+    let (diagnostics, hidden) = gate(all, &changed, &outcome.sources);
+    if hidden > 0 {
+        eprintln!(
+            "redline: {hidden} finding{} hidden by the baseline",
+            if hidden == 1 { "" } else { "s" }
+        );
     }
     outcome.diagnostics = diagnostics;
     if let Some(c) = &cache

@@ -16,6 +16,8 @@ use std::process::Command;
 #[derive(Debug)]
 pub struct ChangedLines {
     root: PathBuf,
+    /// The commit the working tree is compared with.
+    base: String,
     files: HashMap<String, Changed>,
 }
 
@@ -137,7 +139,17 @@ impl ChangedLines {
             }
         }
         let root = std::fs::canonicalize(&root).unwrap_or(root);
-        Ok(ChangedLines { root, files })
+        Ok(ChangedLines {
+            root,
+            base: commit.to_string(),
+            files,
+        })
+    }
+
+    /// The same comparison, run again: after `--fix` has written files,
+    /// their lines may have moved.
+    pub fn refresh(&self) -> Result<ChangedLines, String> {
+        ChangedLines::since_commit(self.root.clone(), &self.base)
     }
 
     /// The repository-relative path of a diagnostic's file.

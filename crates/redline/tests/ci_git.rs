@@ -309,3 +309,75 @@ fn baseline_errors_are_clear() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad.json:1:"));
 }
+
+/// `--fix` writes only what the run reports: findings hidden by new-code
+/// gating or by the baseline stay as they are.
+#[test]
+fn fix_writes_only_the_findings_it_reports() {
+    let dir = repo();
+    let d = dir.path();
+    let moved_before = std::fs::read(d.join("p/moved.go")).expect("read");
+    // A new finding two lines above the legacy one: fixing it does not
+    // move the legacy line, but the legacy line must stay unfixed.
+    write(
+        d,
+        "p/old.go",
+        "package p\n\nvar added = new(map[string]bool)\n\nvar legacy = new(map[string]int)\n\nfunc keep() {}\n",
+    );
+    let out = redline(
+        d,
+        &[
+            "check",
+            "--fix",
+            "--format",
+            "json",
+            "--new-from-rev",
+            "HEAD",
+            ".",
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("fixed 1 finding; 0 remain"), "{err}");
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(d.join("p/old.go")).expect("read"),
+        "package p\n\nvar added = &map[string]bool{}\n\nvar legacy = new(map[string]int)\n\nfunc keep() {}\n"
+    );
+    assert_eq!(
+        std::fs::read(d.join("p/moved.go")).expect("read"),
+        moved_before
+    );
+
+    // The baseline: its two findings stay, a new one is fixed.
+    let out = redline(d, &["check", "--write-baseline", "base.json", "."]);
+    assert_eq!(out.status.code(), Some(0));
+    write(
+        d,
+        "p/fresh.go",
+        "package p\n\nvar fresh = new(map[int]bool)\n",
+    );
+    let out = redline(d, &["check", "--fix", "--baseline", "base.json", "."]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("fixed 1 finding; 0 remain"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(d.join("p/fresh.go")).expect("read"),
+        "package p\n\nvar fresh = &map[int]bool{}\n"
+    );
+    assert_eq!(
+        std::fs::read(d.join("p/moved.go")).expect("read"),
+        moved_before
+    );
+    assert!(
+        std::fs::read_to_string(d.join("p/old.go"))
+            .expect("read")
+            .contains("var legacy = new(map[string]int)")
+    );
+    // --diff shows the same view: nothing left to fix.
+    let out = redline(d, &["check", "--diff", "--baseline", "base.json", "."]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
