@@ -6,10 +6,11 @@ cd "$(dirname "$0")/.."
 
 # Debian packages the tests call: gofmt/go (fix output, Go build info),
 # prometheus + promtool (redline slo against a real Prometheus), chromium
-# (the SLO report's screenshot test), jq.
-packages=(golang-go prometheus chromium jq)
+# (the SLO report's screenshot test), jq, script from bsdutils (a pty for the
+# progress-bar test).
+packages=(golang-go prometheus chromium jq bsdutils)
 missing=()
-for bin_pkg in gofmt:golang-go go:golang-go prometheus:prometheus promtool:prometheus chromium:chromium jq:jq; do
+for bin_pkg in gofmt:golang-go go:golang-go prometheus:prometheus promtool:prometheus chromium:chromium jq:jq script:bsdutils; do
   bin=${bin_pkg%%:*}
   pkg=${bin_pkg##*:}
   command -v "$bin" >/dev/null 2>&1 || missing+=("$pkg")

@@ -451,3 +451,60 @@ fn required_module_checks_every_go_mod() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(json_of(&out)["diagnostics"].as_array().unwrap().len(), 0);
 }
+
+/// The progress bar, on a real terminal: `script` gives redline a pty.
+/// With the delay at 0 a scan of a few hundred files draws the bar and
+/// erases it; through a pipe there is never a bar.
+#[test]
+fn progress_bar_draws_on_a_terminal_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let body: String = (0..200)
+        .map(|i| {
+            format!("func f{i}(m map[string]int) int {{\n\tm[\"k\"] = {i}\n\treturn len(m)\n}}\n\n")
+        })
+        .collect();
+    for p in 0..40 {
+        for f in 0..10 {
+            write(
+                dir.path(),
+                &format!("p{p}/f{f}.go"),
+                &format!("package p{p}\n\n{body}").replace("func f", &format!("func g{f}_")),
+            );
+        }
+    }
+    let exe = assert_cmd::cargo::cargo_bin("redline");
+    let cmd = format!(
+        "{} --isolated check --no-cache {}",
+        exe.display(),
+        dir.path().display()
+    );
+    let out = Command::new("script")
+        .args(["-qefc", &cmd, "/dev/null"])
+        .env("REDLINE_PROGRESS_DELAY_MS", "0")
+        .env("TERM", "xterm")
+        .output()
+        .expect("script(1) from util-linux runs");
+    let tty = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{tty}");
+    assert!(tty.contains("checking ["), "no bar on a terminal: {tty:?}");
+    assert!(tty.contains("/400 files"), "{tty:?}");
+    // Erased before the summary is printed.
+    let last_bar = tty.rfind("checking [").unwrap();
+    let erase = tty.rfind("\r\x1b[2K").unwrap();
+    assert!(erase > last_bar, "{tty:?}");
+    assert!(
+        tty[erase..].contains("no red lines crossed in 400 files"),
+        "{tty:?}"
+    );
+
+    // The same scan through a pipe: no bar, no escape codes.
+    let out = redline()
+        .env("REDLINE_PROGRESS_DELAY_MS", "0")
+        .args(["--isolated", "check", "--no-cache"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("checking ["));
+    assert!(!out.stderr.contains(&0x1b));
+}
