@@ -156,7 +156,28 @@ struct CheckArgs {
 /// A usage, configuration or I/O error: one line on stderr, exit 2.
 struct Fatal(String);
 
+/// mimalloc for Rust's allocations and for tree-sitter's (parsing is most
+/// of a scan, and tree-sitter allocates a node at a time).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn use_mimalloc_for_tree_sitter() {
+    use libmimalloc_sys::{mi_calloc, mi_free, mi_malloc, mi_realloc};
+    // SAFETY: one allocator family (mimalloc's, whose alignment is at
+    // least malloc's), installed before any tree-sitter object exists,
+    // from the main thread before any other thread starts.
+    unsafe {
+        tree_sitter::set_allocator(Some(tree_sitter::Allocator {
+            malloc: mi_malloc,
+            calloc: mi_calloc,
+            realloc: mi_realloc,
+            free: mi_free,
+        }));
+    }
+}
+
 fn main() -> ExitCode {
+    use_mimalloc_for_tree_sitter();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
