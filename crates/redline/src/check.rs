@@ -148,6 +148,9 @@ fn check_go_dirs(
     options: RunOptions<'_>,
 ) -> Vec<DirResult> {
     dirs.into_par_iter()
+        // One directory per task: rayon would otherwise hand each thread
+        // a contiguous half of the list (the large packages to one).
+        .with_max_len(1)
         .map(|files| {
             let count = files.len();
             let mut io_errors = Vec::new();
