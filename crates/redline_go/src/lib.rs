@@ -13,7 +13,6 @@
 //! Files are parsed exactly once; rules never re-read or re-parse.
 
 mod discover;
-mod fieldwrites;
 mod file;
 mod gomod;
 mod package;
@@ -22,7 +21,6 @@ mod resolve;
 mod scope;
 
 pub use discover::{Discovered, DiscoveredFile, DiscoveryOptions, discover, is_generated};
-pub use fieldwrites::{ReceiverMapWrite, receiver_map_writes};
 pub use file::{GoFile, Import, ImportName, NodeIndex};
 pub use gomod::{GoMod, GoModError, Requirement, parse_go_mod};
 pub use package::{

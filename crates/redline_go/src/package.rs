@@ -66,9 +66,6 @@ pub struct Package {
     pub methods: HashMap<String, Vec<MethodInfo>>,
     /// Names of package-level functions, variables and constants.
     pub values: std::collections::HashSet<String>,
-    /// Map elements written through the receiver by methods of types that
-    /// have a `Reconcile` method (see [`crate::receiver_map_writes`]).
-    pub receiver_map_writes: Vec<crate::ReceiverMapWrite>,
 }
 
 impl Package {
@@ -106,12 +103,6 @@ impl Package {
                 }
             }
         }
-        let reconcilers = |t: &str| pkg.methods_of(t).iter().any(|m| m.name == "Reconcile");
-        let writes: Vec<crate::ReceiverMapWrite> = files
-            .iter()
-            .flat_map(|f| crate::receiver_map_writes(f, &reconcilers))
-            .collect();
-        pkg.receiver_map_writes = writes;
         pkg
     }
 

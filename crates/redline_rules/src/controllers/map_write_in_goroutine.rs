@@ -1,6 +1,6 @@
 use crate::{Context, DiagnosticExt, GoRule, RuleMeta, args, declare_rule, unparen};
 use redline_diagnostics::Diagnostic;
-use redline_go::{Node, enclosing_function, local_declaration, unparen_type};
+use redline_go::{Node, local_declaration, unparen_type};
 
 declare_rule! {
     /// ## What it does
@@ -8,19 +8,20 @@ declare_rule! {
     /// (`m[k] = v`, `m[k] += v`, `m[k]++`) to a map variable captured from
     /// the enclosing function — a local or parameter declared there, not
     /// inside the literal — when the literal calls no `Lock()` before the
-    /// write, and another writer can run at the same time: the `go`
-    /// statement is inside a loop (one goroutine per iteration), or the
-    /// enclosing function writes the map after starting the goroutine
-    /// (itself or from another goroutine). A single goroutine that is the
-    /// map's only writer cannot cause `concurrent map writes` and is left
-    /// alone. Only variables whose declaration shows a map (a map type, or
+    /// write. Only variables whose declaration shows a map (a map type, or
     /// `make`/a literal of one) are considered, so slices are never
     /// reported.
     ///
     /// ## Why is this bad?
-    /// Go maps are not safe for concurrent writes: the goroutine races with
+    /// Go maps are not safe for concurrent use: the goroutine races with
     /// its siblings and with the enclosing function, and the runtime kills
-    /// the process with `fatal error: concurrent map writes`.
+    /// the process with `fatal error: concurrent map writes` (or `concurrent
+    /// map read and map write`). A goroutine that is the map's only writer,
+    /// read by its parent only after a handshake, is correct only as long
+    /// as the handshake really orders every write before every read: the
+    /// rule asks for the lock (or a channel of results) that makes it
+    /// obvious. Where a handshake is the design, say so with
+    /// `//redline:ignore RL203 -- <why the reads are ordered>`.
     ///
     /// ## Example
     /// ```go
@@ -107,15 +108,12 @@ impl GoRule for MapWriteInGoroutine {
                 if !declares_map(cx, decl) {
                     continue;
                 }
-                if !has_concurrent_writer(cx, go, lit, name, decl) {
-                    continue;
-                }
                 out.push(
                     cx.node_diagnostic(
                         &Self::META,
                         w,
                         format!(
-                            "goroutine writes to map `{name}` of the enclosing function without holding a lock; concurrent map writes crash the process"
+                            "goroutine writes to map `{name}` of the enclosing function without holding a lock; a concurrent write or read crashes the process"
                         ),
                     )
                     .with_help("guard the map with a `sync.Mutex` (Lock before the write), or send results over a channel"),
@@ -123,70 +121,6 @@ impl GoRule for MapWriteInGoroutine {
             }
         }
     }
-}
-
-/// Whether another writer can run at the same time as this goroutine's
-/// write: the `go` statement sits in a loop of its function (one goroutine
-/// per iteration), or the function writes the map outside the literal
-/// after starting it (itself or in another goroutine). A single goroutine
-/// that is the map's only writer cannot cause `concurrent map writes`.
-fn has_concurrent_writer(
-    cx: &Context<'_>,
-    go: Node<'_>,
-    lit: Node<'_>,
-    name: &str,
-    decl: Node<'_>,
-) -> bool {
-    let Some(func) = enclosing_function(go) else {
-        return false;
-    };
-    let mut in_loop = false;
-    let mut n = go.parent();
-    while let Some(p) = n {
-        if p.id() == func.id() {
-            break;
-        }
-        if p.kind() == "for_statement" {
-            in_loop = true;
-            break;
-        }
-        n = p.parent();
-    }
-    if in_loop {
-        return true;
-    }
-    let Some(body) = func.child_by_field_name("body") else {
-        return false;
-    };
-    let (writes, _) = writes_and_locks(cx, body);
-    writes.into_iter().any(|w| {
-        if (w.start_byte() >= lit.start_byte() && w.end_byte() <= lit.end_byte())
-            || (w.start_byte() < go.start_byte() && !in_goroutine(w, func))
-        {
-            return false;
-        }
-        let Some(op) = w.child_by_field_name("operand").map(unparen) else {
-            return false;
-        };
-        op.kind() == "identifier"
-            && cx.text(op) == name
-            && local_declaration(name, op, &cx.file.source).is_some_and(|d| d.id() == decl.id())
-    })
-}
-
-/// Whether `node` is inside the literal of a `go` statement within `func`.
-fn in_goroutine(node: Node<'_>, func: Node<'_>) -> bool {
-    let mut n = node.parent();
-    while let Some(p) = n {
-        if p.id() == func.id() {
-            return false;
-        }
-        if p.kind() == "go_statement" {
-            return true;
-        }
-        n = p.parent();
-    }
-    false
 }
 
 /// Index expressions written in `body` (nested literals included) and the

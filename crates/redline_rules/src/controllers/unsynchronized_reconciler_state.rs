@@ -13,18 +13,16 @@ declare_rule! {
     /// another package's `Mutex`/`RWMutex` (for example a deadlock-detecting
     /// drop-in) counts as a lock too.
     ///
-    /// Only maps whose elements a method of the type writes through its
-    /// receiver (`r.cache[k] = v`, `r.cache[k]++`, `delete(r.cache, k)`, in
-    /// any file of the package) are reported; writes in `SetupWithManager`
-    /// and other `Setup*`, `Init*`, `New*` methods do not count, since they
-    /// run before the workers start. A map filled once and then only read
-    /// is safe to share.
-    ///
     /// ## Why is this bad?
     /// Controller workers reconcile concurrently (`MaxConcurrentReconciles`),
-    /// so the map is written from several goroutines at once and the
-    /// process dies with `fatal error: concurrent map writes` — not a
-    /// recoverable panic.
+    /// so a map on the reconciler is shared by several goroutines at once:
+    /// one write while another worker reads or writes it, and the process
+    /// dies with `fatal error: concurrent map writes` — not a recoverable
+    /// panic. A map filled before the manager starts and only read by
+    /// `Reconcile` is safe today, but nothing in the type keeps it that
+    /// way: the red line is that reconciler state is visibly synchronized.
+    /// Where a map is immutable by design, say so with
+    /// `//redline:ignore RL202 -- <filled in SetupWithManager, read-only after>`.
     ///
     /// ## Example
     /// ```go
@@ -112,15 +110,12 @@ impl GoRule for UnsynchronizedReconcilerState {
                 let mut c = f.walk();
                 for n in f.children_by_field_name("name", &mut c) {
                     let field = cx.text(n);
-                    if !written_while_running(cx, type_name, field) {
-                        continue;
-                    }
                     out.push(
                         cx.node_diagnostic(
                             &Self::META,
                             n,
                             format!(
-                                "reconciler `{type_name}` keeps map `{field}` without a mutex; concurrent reconciles write it at once (`fatal error: concurrent map writes`)"
+                                "reconciler `{type_name}` keeps map `{field}` without a mutex; reconciles run concurrently, and a write during one crashes the process (`fatal error: concurrent map writes`)"
                             ),
                         )
                         .with_help("keep the map local to one Reconcile call, use `sync.Map`, or add a `sync.Mutex` that guards it"),
@@ -129,20 +124,6 @@ impl GoRule for UnsynchronizedReconcilerState {
             }
         }
     }
-}
-
-/// Whether a method of the type other than its setup (`SetupWithManager`,
-/// `Setup*`, `Init*`, `New*`, which run before the workers start) writes
-/// the map's elements through the receiver. A map filled once and then only
-/// read is safe to share.
-fn written_while_running(cx: &Context<'_>, type_name: &str, field: &str) -> bool {
-    cx.package.receiver_map_writes.iter().any(|w| {
-        w.receiver_type == type_name
-            && w.field == field
-            && !["Setup", "setup", "Init", "init", "New", "new"]
-                .iter()
-                .any(|p| w.method.starts_with(p))
-    })
 }
 
 /// Whether the package declares `Reconcile(ctx context.Context, ...)` on
