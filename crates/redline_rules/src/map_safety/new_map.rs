@@ -1,4 +1,4 @@
-use crate::{Context, DiagnosticExt, GoRule, RuleMeta, args, declare_rule};
+use crate::{Context, DiagnosticExt, GoRule, RuleMeta, args, declare_rule, unparen};
 use redline_diagnostics::{Applicability, Diagnostic};
 use redline_go::{Node, unparen_type};
 
@@ -53,7 +53,8 @@ impl GoRule for NewMap {
             return;
         }
         for &call in &cx.index.calls {
-            let Some(func) = call.child_by_field_name("function") else {
+            // `new(T)`, and `(new)(T)`, the same builtin in parentheses.
+            let Some(func) = call.child_by_field_name("function").map(unparen) else {
                 continue;
             };
             if func.kind() != "identifier" || cx.text(func) != "new" {
