@@ -53,7 +53,7 @@ trap 'rm -rf "$CACHE"' EXIT
 RULES="$HERE/semgrep/redline.yml"
 
 go_files=$(find "$TREE" -name '*.go' -not -path '*/vendor/*' -not -path '*/testdata/*' | wc -l)
-go_bytes=$(find "$TREE" -name '*.go' -not -path '*/vendor/*' -not -path '*/testdata/*' -print0 | du -cb --files0-from=- | tail -1 | cut -f1)
+go_bytes=$(find "$TREE" -name '*.go' -not -path '*/vendor/*' -not -path '*/testdata/*' -print0 | du -cbl --files0-from=- | tail -1 | cut -f1)
 echo "== $LABEL: $TREE ($go_files .go files, $((go_bytes / 1024 / 1024)) MiB of Go; $(nproc) cores)"
 "$REDLINE" debug parse "$TREE" 2>&1 | sed 's/^/   parse floor: /'
 
