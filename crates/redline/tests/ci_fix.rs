@@ -115,3 +115,57 @@ fn fix_leaves_clean_files_untouched() {
         .expect("mtime");
     assert_eq!(before, after);
 }
+
+/// RL402's fix is unsafe (the log output changes): `--fix` leaves it,
+/// `--fix --unsafe-fixes` applies it, keeping each field's key and the
+/// file's own name for zap; the result is gofmt-clean and re-checked.
+#[test]
+fn unsafe_fixes_apply_only_when_asked() {
+    const LOGS: &str = "package p\n\nimport (\n\t\"errors\"\n\n\t\"github.com/rs/zerolog/log\"\n\tuzap \"go.uber.org/zap\"\n)\n\nfunc f(logger *uzap.Logger, err error) {\n\tlogger.Error(\"failed\", uzap.String(\"cause\", err.Error()))\n\tlogger.Warn(\"odd\", uzap.Any(\"e\", errors.New(\"x\").Error()))\n\tlog.Error().Str(\"err\", err.Error()).Msg(\"failed\")\n}\n";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("logs.go");
+    std::fs::write(&file, LOGS).expect("write");
+    assert!(gofmt_clean(&file), "the fixture itself is gofmt-clean");
+
+    // Safe fixes only: nothing to do, the three warnings stay.
+    let out = redline(dir.path(), &["check", "--fix", "."]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("fixed 0 findings; 3 remain"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), LOGS);
+    let out = redline(dir.path(), &["check", "--diff", "."]);
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    // Opted in: --diff shows them, --fix writes them.
+    let out = redline(dir.path(), &["check", "--diff", "--unsafe-fixes", "."]);
+    let diff = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        diff.contains("+\tlogger.Error(\"failed\", uzap.NamedError(\"cause\", err))\n"),
+        "{diff}"
+    );
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), LOGS);
+    let out = redline(dir.path(), &["check", "--fix", "--unsafe-fixes", "."]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("fixed 3 findings; 0 remain"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let fixed = std::fs::read_to_string(&file).expect("read");
+    assert_eq!(
+        fixed,
+        LOGS.replace(
+            "uzap.String(\"cause\", err.Error())",
+            "uzap.NamedError(\"cause\", err)"
+        )
+        .replace(
+            "uzap.Any(\"e\", errors.New(\"x\").Error())",
+            "uzap.NamedError(\"e\", errors.New(\"x\"))"
+        )
+        .replace(".Str(\"err\", err.Error())", ".AnErr(\"err\", err)")
+    );
+    assert!(
+        gofmt_clean(&file),
+        "fixed file is not gofmt-clean:\n{fixed}"
+    );
+}

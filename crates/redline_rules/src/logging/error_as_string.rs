@@ -1,5 +1,5 @@
 use crate::{Context, DiagnosticExt, GoRule, RuleMeta, args, declare_rule, unparen};
-use redline_diagnostics::Diagnostic;
+use redline_diagnostics::{Applicability, Diagnostic};
 use redline_go::Node;
 
 declare_rule! {
@@ -26,12 +26,18 @@ declare_rule! {
     /// ```
     ///
     /// ## Fix
-    /// None yet: the field key changes (`zap.Error` uses `error`).
+    /// Unsafe (`--unsafe-fixes`), keeping the field's key:
+    /// `zap.String(k, err.Error())` and `zap.Any(k, err.Error())` become
+    /// `zap.NamedError(k, err)`, zerolog's `.Str(k, err.Error())` becomes
+    /// `.AnErr(k, err)`. Unsafe because the log output changes (zap adds
+    /// `<k>Verbose` for errors that carry a stack; a nil error now logs
+    /// nothing instead of panicking), and because a value whose `Error`
+    /// method has a pointer receiver is not itself an `error`.
     pub struct ErrorAsString {
         id: "RL402",
         name: "error-as-string",
         severity: Warning,
-        fix: None,
+        fix: Some(Applicability::Unsafe),
         target: Go,
         summary: "an error logged as a string loses its type and stack",
     }
@@ -62,23 +68,42 @@ impl GoRule for ErrorAsString {
             let Some(receiver) = error_call_receiver(cx, *value) else {
                 continue;
             };
-            let (field, replacement, start) = if has_zap
+            let [key, _] = call_args.as_slice() else {
+                continue;
+            };
+            let key = cx.text(*key);
+            // (what the message calls it, what replaces which bytes)
+            let (field, start, replacement) = if has_zap
                 && let Some((_, name)) = cx.index.callee(call, &[(ZAP, "String"), (ZAP, "Any")])
             {
+                // The file's own name for zap: `zap.`, `uzap.`, or nothing
+                // for a dot import.
+                let qualifier = call
+                    .child_by_field_name("function")
+                    .map(unparen)
+                    .filter(|f| f.kind() == "selector_expression")
+                    .and_then(|f| f.child_by_field_name("operand"))
+                    .map(|o| format!("{}.", cx.text(o)))
+                    .unwrap_or_default();
                 (
-                    format!("zap.{name}"),
-                    format!("zap.Error({receiver})"),
+                    format!("{qualifier}{name}"),
                     call.start_byte(),
+                    format!("{qualifier}NamedError({key}, {receiver})"),
                 )
             } else if has_zerolog && let Some(method) = zerolog_str(cx, call) {
                 // Reported at `.Str(...)`, not at the start of the chain.
                 (
                     ".Str".to_string(),
-                    format!(".Err({receiver})"),
                     method.start_byte(),
+                    format!("AnErr({key}, {receiver})"),
                 )
             } else {
                 continue;
+            };
+            let shown = if field == ".Str" {
+                format!(".{replacement}")
+            } else {
+                replacement.clone()
             };
             out.push(
                 cx.diagnostic(
@@ -86,7 +111,12 @@ impl GoRule for ErrorAsString {
                     cx.file.span_bytes(start, call.end_byte()),
                     format!("`{field}` logs `{receiver}.Error()` as a string; the error's type and stack are lost"),
                 )
-                .with_help(format!("log the error itself: `{replacement}`")),
+                .with_help(format!("log the error itself: `{shown}`"))
+                .with_fix(
+                    Applicability::Unsafe,
+                    cx.file.span_bytes(start, call.end_byte()),
+                    replacement,
+                ),
             );
         }
     }
@@ -107,6 +137,10 @@ fn error_call_receiver<'a>(cx: &Context<'a>, value: Node<'_>) -> Option<&'a str>
         return None;
     }
     if !args(value.child_by_field_name("arguments")?).is_empty() {
+        return None;
+    }
+    // `pkg.Error()`: a package's function, not an error value.
+    if cx.index.resolve(func).is_some() {
         return None;
     }
     Some(cx.text(func.child_by_field_name("operand")?))
