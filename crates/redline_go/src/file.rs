@@ -239,7 +239,7 @@ impl<'a> NodeIndex<'a> {
                 .unwrap_or(Tag::Other);
             let in_function = !fn_depth_stack.is_empty();
             match tag {
-                Tag::Other | Tag::Opaque => {}
+                Tag::Other | Tag::Opaque | Tag::Expr => {}
                 Tag::Call => idx.calls.push(node),
                 Tag::CompositeLiteral => idx.composite_literals.push(node),
                 Tag::Function => idx.functions.push(node),
@@ -301,7 +301,14 @@ impl<'a> NodeIndex<'a> {
                 Tag::VarOrConst => {}
             }
             let is_fn = tag == Tag::Function;
-            if tag != Tag::Opaque && cursor.goto_first_child() {
+            let enter = match tag {
+                Tag::Opaque => false,
+                Tag::Expr => file.source[node.start_byte()..node.end_byte()]
+                    .iter()
+                    .any(|&b| b == b'(' || b == b'{'),
+                _ => true,
+            };
+            if enter && cursor.goto_first_child() {
                 depth += 1;
                 if is_fn {
                     fn_depth_stack.push(depth);
@@ -439,6 +446,13 @@ enum Tag {
     /// comments, imports): not entered. Go types hold no expressions but
     /// constant array lengths.
     Opaque,
+    /// An expression (or a statement made of expressions only): entered
+    /// only when its text holds a `(` or `{`. Without them it holds no
+    /// call, composite literal or function literal, hence nothing the
+    /// index collects (assignments, declarations and `go` statements live
+    /// in blocks, which need `{`). Most selector and index expressions
+    /// (`r.client`, `m[k]`) are skipped this way.
+    Expr,
     Call,
     CompositeLiteral,
     Function,
@@ -477,6 +491,18 @@ fn kind_tags() -> &'static [Tag] {
                     "var_spec" | "const_spec" => Tag::VarOrConst,
                     "short_var_declaration" | "range_clause" | "receive_statement" => Tag::Binding,
                     "type_switch_statement" => Tag::TypeSwitch,
+                    "selector_expression"
+                    | "index_expression"
+                    | "slice_expression"
+                    | "binary_expression"
+                    | "unary_expression"
+                    | "parenthesized_expression"
+                    | "expression_list"
+                    | "keyed_element"
+                    | "literal_element"
+                    | "return_statement"
+                    | "send_statement"
+                    | "expression_statement" => Tag::Expr,
                     "comment"
                     | "interpreted_string_literal"
                     | "raw_string_literal"
@@ -503,4 +529,55 @@ fn kind_tags() -> &'static [Tag] {
             })
             .collect()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The index skips expressions without `(` or `{`, and must still find
+    /// everything inside the ones that have them.
+    #[test]
+    fn index_finds_nodes_inside_expressions() {
+        let src = r#"package p
+
+func f(r *R, m map[string]int) (int, error) {
+	x := r.client.Get(ctx).Items[key(k)]
+	y := a.b.c[i] + len(s) * T{A: g(h)}.n
+	ch <- func() int { m["sent"] = 1; return 0 }()
+	go func() { m["go"]++ }()
+	_ = S{F: func(v int) { z := v; m[k] = z }}
+	return r.n, errorf("%d", m[k])
+}
+"#;
+        let file = GoFile::parse(
+            PathBuf::from("p.go"),
+            "p.go".into(),
+            Arc::from(src.as_bytes()),
+        )
+        .expect("parses");
+        let idx = file.index();
+        let text = |n: &Node<'_>| node_text(*n, &file.source).to_string();
+        let calls: Vec<String> = idx.calls.iter().map(text).collect();
+        for c in [
+            "r.client.Get(ctx)",
+            "key(k)",
+            "len(s)",
+            "g(h)",
+            "errorf(\"%d\", m[k])",
+        ] {
+            assert!(calls.iter().any(|x| x == c), "{c} not in {calls:?}");
+        }
+        let lits: Vec<String> = idx.composite_literals.iter().map(text).collect();
+        assert!(lits.iter().any(|l| l == "T{A: g(h)}"), "{lits:?}");
+        assert!(lits.iter().any(|l| l.starts_with("S{F: func")), "{lits:?}");
+        // f and three function literals (in a send, a go statement and a
+        // keyed element).
+        assert_eq!(idx.functions.len(), 4);
+        assert_eq!(idx.go_statements.len(), 1);
+        let writes: Vec<String> = idx.index_writes.iter().map(text).collect();
+        assert_eq!(writes, vec!["m[\"sent\"]", "m[\"go\"]", "m[k]"]);
+        assert!(idx.local_names.contains("z"));
+        assert!(idx.local_names.contains("v"));
+    }
 }
