@@ -1,18 +1,11 @@
 //! `--fix`, `--diff` and `--unsafe-fixes` on real files: atomic writes that
 //! keep permissions, idempotence, gofmt-clean results, and re-checking.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
+use common::*;
 
-fn redline(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_redline"))
-        .arg("--isolated")
-        .args(args)
-        .current_dir(dir)
-        .env("REDLINE_CACHE_DIR", dir.join(".cache"))
-        .output()
-        .expect("redline runs")
-}
+use std::path::Path;
+use std::process::Command;
 
 const SRC: &str = "package p\n\nimport \"log\"\n\ntype Index map[string]int\n\nfunc f() {\n\tm := new(map[string]int)\n\tn := new((Index))\n\tlog.Println(m, n, new(map[string][]int))\n}\n";
 

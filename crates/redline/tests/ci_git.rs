@@ -1,19 +1,12 @@
 //! New-code gating and the baseline, against real git histories built in
 //! temporary directories.
 
+mod common;
+use common::*;
+
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
-
-fn redline(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_redline"))
-        .arg("--isolated")
-        .args(args)
-        .current_dir(dir)
-        .env("REDLINE_CACHE_DIR", dir.join(".cache"))
-        .output()
-        .expect("redline runs")
-}
 
 fn git(dir: &Path, args: &[&str]) {
     let out = Command::new("git")
@@ -36,14 +29,6 @@ fn git(dir: &Path, args: &[&str]) {
         "git {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-fn write(dir: &Path, rel: &str, text: &str) {
-    let p = dir.join(rel);
-    if let Some(parent) = p.parent() {
-        std::fs::create_dir_all(parent).expect("mkdir");
-    }
-    std::fs::write(p, text).expect("write");
 }
 
 /// (path, line, rule) of every finding in a JSON report.

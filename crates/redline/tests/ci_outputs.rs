@@ -2,20 +2,13 @@
 //! `--output FILE` with text still on the terminal, `--statistics`, and
 //! reading one file from standard input (`--stdin-filename`).
 
+mod common;
+use common::*;
+
 use serde_json::Value;
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-
-fn redline(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_redline"))
-        .arg("--isolated")
-        .args(args)
-        .current_dir(dir)
-        .env("REDLINE_CACHE_DIR", dir.join(".no-cache-here"))
-        .output()
-        .expect("redline runs")
-}
 
 fn redline_stdin(dir: &Path, args: &[&str], input: &[u8]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_redline"))
