@@ -334,3 +334,38 @@ fn xml_formats_escape_markup() {
         assert!(!out.contains("<tag>"), "{format}");
     }
 }
+
+/// Nothing a scanned file holds reaches the terminal as a control
+/// character: escape sequences in source lines, messages and file names
+/// become U+FFFD in the text report (JSON and SARIF escape them anyway).
+#[test]
+fn text_report_neutralises_control_characters() {
+    let src = "package p\n\nvar x = 1 \u{1b}[31mred\u{1b}[0m\u{7}\n";
+    let d = Diagnostic {
+        rule: "RL000",
+        name: "parse-error",
+        severity: Severity::Error,
+        path: "evil\u{1b}]0;title\u{7}.go".into(),
+        span: span(src, "\u{1b}[31m"),
+        message: "unexpected `\u{1b}[31mred`".into(),
+        help: Some("\u{1b}[2J".into()),
+        fix: None,
+    };
+    let mut sources = Sources::new();
+    sources.insert(d.path.clone(), src.as_bytes().to_vec().into());
+    let text = rendered(Format::Text, &[d], &sources);
+    assert!(
+        !text
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t'),
+        "{text:?}"
+    );
+    assert!(
+        text.contains("\u{FFFD}[31mred\u{FFFD}[0m\u{FFFD}"),
+        "{text}"
+    );
+    assert!(
+        text.contains("evil\u{FFFD}]0;title\u{FFFD}.go:3:11"),
+        "{text}"
+    );
+}

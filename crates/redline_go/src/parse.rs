@@ -70,7 +70,13 @@ pub fn first_error(tree: &Tree, source: &[u8]) -> Option<(usize, usize, String)>
 }
 
 fn describe_error(node: Node<'_>, source: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&source[node.byte_range()]);
+    let bytes = &source[node.byte_range()];
+    let control = |b: &u8| (*b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || *b == 0x7f;
+    if bytes.iter().any(control) || std::str::from_utf8(bytes).is_err() {
+        return "control characters or invalid UTF-8 (binary data?); Go source is UTF-8 text"
+            .into();
+    }
+    let text = String::from_utf8_lossy(bytes);
     let first = text.lines().next().unwrap_or("").trim();
     let mut snippet: String = first.chars().take(40).collect();
     if first.chars().count() > 40 {
@@ -80,5 +86,31 @@ fn describe_error(node: Node<'_>, source: &[u8]) -> String {
         "unexpected input".to_string()
     } else {
         format!("unexpected `{snippet}`")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syntax_errors_name_what_is_wrong() {
+        let first = |src: &[u8]| {
+            let tree = parse_tree(src).expect("tree");
+            first_error(&tree, src).map(|(_, _, what)| what)
+        };
+        assert_eq!(first(b"package p\n\nvar x = 1\n"), None);
+        assert_eq!(
+            first(b"package p\n\nfunc f() {\n\tx := ]\n}\n").as_deref(),
+            Some("unexpected `x := ]`")
+        );
+        // A binary file, and invalid UTF-8 in an otherwise Go file.
+        for src in [
+            &b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00"[..],
+            &b"package p\n\nvar s = 1 \xff\xfe\n"[..],
+        ] {
+            let what = first(src).expect("an error");
+            assert!(what.contains("invalid UTF-8 (binary data?)"), "{what}");
+        }
     }
 }

@@ -41,18 +41,18 @@ pub(super) fn render_text(
         writeln!(
             out,
             "{}:{}:{}: {} {} {}",
-            p.paint("1", &d.path),
+            p.paint("1", &clean(&d.path)),
             d.span.line,
             d.span.column,
             p.severity(d.severity),
             p.paint("1", &format!("{}[{}]", d.rule, d.name)),
-            d.message
+            clean(&d.message)
         )?;
         if let Some(src) = sources.get(&d.path) {
             write_frame(out, &p, src, d)?;
         }
         if let Some(help) = &d.help {
-            writeln!(out, "  {} {}", p.paint("1;36", "help:"), help)?;
+            writeln!(out, "  {} {}", p.paint("1;36", "help:"), clean(help))?;
         }
         if let Some(fix) = &d.fix {
             let label = match fix.applicability {
@@ -66,7 +66,7 @@ pub(super) fn render_text(
                 "  {} {}: `{}`",
                 p.paint("1;32", "fix:"),
                 label,
-                preview.join("`, `")
+                clean(&preview.join("`, `"))
             )?;
         }
         writeln!(out)?;
@@ -98,6 +98,25 @@ pub(super) fn render_text(
     Ok(())
 }
 
+/// Text for a terminal: control characters (a binary file's bytes, or an
+/// escape sequence in a file name) become U+FFFD, one character for one,
+/// so that nothing a scanned file holds can drive the terminal. Tabs and
+/// line breaks stay.
+fn clean(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(is_control) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    std::borrow::Cow::Owned(
+        s.chars()
+            .map(|c| if is_control(c) { '\u{FFFD}' } else { c })
+            .collect(),
+    )
+}
+
+fn is_control(c: char) -> bool {
+    c != '\t' && c != '\n' && c.is_control()
+}
+
 /// Quotes the diagnostic's first line with the span underlined.
 fn write_frame(out: &mut dyn Write, p: &Palette, src: &[u8], d: &Diagnostic) -> io::Result<()> {
     let index = crate::LineIndex::new(src);
@@ -119,7 +138,7 @@ fn write_frame(out: &mut dyn Write, p: &Palette, src: &[u8], d: &Diagnostic) -> 
         "{} {} {}",
         p.paint("1;34", &gutter),
         p.paint("1;34", "|"),
-        line_text.replace('\t', "    ")
+        clean(line_text).replace('\t', "    ")
     )?;
     // Underline from the start column to the end column (or end of line
     // when the span continues on later lines). Tabs widen to four columns
