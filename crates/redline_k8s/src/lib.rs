@@ -144,6 +144,18 @@ pub fn check_manifest(display_path: &str, source: &[u8], ctx: &ManifestContext) 
     for doc in &stream.documents {
         rules::check_document(doc, display_path, &index, ctx, &mut out);
     }
+    if looks_like_template(&text) {
+        // A template's `{{ … }}` can parse as a YAML mapping where a list
+        // belongs: that is not a broken manifest, only an unrendered one.
+        for d in out.iter_mut().filter(|d| d.rule == rules::PARSE_ERROR.0) {
+            d.severity = Severity::Info;
+            d.message = format!(
+                "not checked: this looks like an unrendered Helm/Go template (`{{{{ … }}}}`); {}",
+                d.message
+            );
+            d.help = Some(TEMPLATE_HELP.into());
+        }
+    }
     if let Some(err) = &stream.error
         && declares_kubernetes_kind(&text)
     {
@@ -156,11 +168,7 @@ pub fn check_manifest(display_path: &str, source: &[u8], ctx: &ManifestContext) 
                  and it is not valid YAML ({})",
                 err.message
             );
-            d.help = Some(
-                "render it and check the output: `helm template CHART | redline check \
-                 --stdin-filename rendered.yaml -`"
-                    .into(),
-            );
+            d.help = Some(TEMPLATE_HELP.into());
         }
         out.push(d);
     }
@@ -193,6 +201,8 @@ fn declares_kubernetes_kind(text: &str) -> bool {
     };
     has("kind") && has("apiVersion")
 }
+
+const TEMPLATE_HELP: &str = "render it and check the output: `helm template CHART | redline check --stdin-filename rendered.yaml -`";
 
 /// Unrendered Helm/Go templates are not manifests yet.
 fn looks_like_template(text: &str) -> bool {

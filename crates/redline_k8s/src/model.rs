@@ -1,7 +1,7 @@
 //! The part of the Kubernetes object model the manifest rules read:
 //! workload → pod template → containers (and init containers) → env.
 
-use crate::yaml::Node;
+use crate::yaml::{Node, Value};
 
 /// A Pod-bearing object.
 #[derive(Debug)]
@@ -159,6 +159,92 @@ pub fn containers<'a>(pod_spec: &'a Node) -> Vec<Container<'a>> {
                     .and_then(Node::as_seq)
                     .is_some_and(|s| !s.is_empty()),
             });
+        }
+    }
+    out
+}
+
+/// A field the manifest rules read that has the wrong shape: Kubernetes
+/// would reject the object, and redline cannot check that part of it.
+#[derive(Debug)]
+pub struct ShapeProblem<'a> {
+    pub at: &'a Node,
+    /// The container it belongs to, when it is inside one.
+    pub container: Option<&'a Node>,
+    pub message: String,
+}
+
+fn shape_name(node: &Node) -> &'static str {
+    match &node.value {
+        Value::Map(_) => "a mapping",
+        Value::Seq(_) => "a list",
+        Value::Scalar { .. } => "a scalar",
+    }
+}
+
+/// Wrong shapes among `containers`/`initContainers`, their `env` and
+/// `envFrom` lists and the env entries' `name` (null means absent, as in
+/// Kubernetes). A wrong-shaped field is reported at its key.
+pub fn shape_problems(pod_spec: &Node) -> Vec<ShapeProblem<'_>> {
+    let mut out = Vec::new();
+    for field in ["containers", "initContainers"] {
+        let Some((key, list)) = pod_spec.entry(field).filter(|(_, n)| !n.is_null()) else {
+            continue;
+        };
+        let Some(items) = list.as_seq() else {
+            out.push(ShapeProblem {
+                at: key,
+                container: None,
+                message: format!(
+                    "`{field}` is {}, not a list of containers",
+                    shape_name(list)
+                ),
+            });
+            continue;
+        };
+        for (i, c) in items.iter().enumerate() {
+            if c.as_map().is_none() {
+                out.push(ShapeProblem {
+                    at: c,
+                    container: None,
+                    message: format!("`{field}[{i}]` is {}, not a container", shape_name(c)),
+                });
+                continue;
+            }
+            let who = c
+                .get_str("name")
+                .map_or_else(|| format!("`{field}[{i}]`"), |n| format!("container `{n}`"));
+            for list_field in ["env", "envFrom"] {
+                let Some((key, l)) = c.entry(list_field).filter(|(_, n)| !n.is_null()) else {
+                    continue;
+                };
+                let Some(entries) = l.as_seq() else {
+                    out.push(ShapeProblem {
+                        at: key,
+                        container: Some(c),
+                        message: format!(
+                            "`{list_field}` of {who} is {}, not a list",
+                            shape_name(l)
+                        ),
+                    });
+                    continue;
+                };
+                if list_field != "env" {
+                    continue;
+                }
+                for (j, e) in entries.iter().enumerate() {
+                    if e.get("name").and_then(Node::as_str).is_none() {
+                        out.push(ShapeProblem {
+                            at: e,
+                            container: Some(c),
+                            message: format!(
+                                "`env[{j}]` of {who} has no `name` (it is {})",
+                                shape_name(e)
+                            ),
+                        });
+                    }
+                }
+            }
         }
     }
     out

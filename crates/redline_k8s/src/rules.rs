@@ -9,6 +9,7 @@ use crate::yaml::Node;
 use redline_diagnostics::{Diagnostic, LineIndex, Severity};
 use redline_runtime::spec::{is_positive_integer, is_secret_name};
 
+pub const PARSE_ERROR: (&str, &str) = ("RL000", "parse-error");
 pub const GOMAXPROCS_UNSET: (&str, &str) = ("RL701", "gomaxprocs-unset");
 pub const GOMAXPROCS_EXCEEDS_LIMIT: (&str, &str) = ("RL702", "gomaxprocs-exceeds-limit");
 pub const REQUIRED_ENV_MISSING: (&str, &str) = ("RL703", "required-env-missing");
@@ -53,9 +54,37 @@ pub fn check_document(
 ) {
     let mut em = Emitter { path, index, out };
     for workload in model::workloads(doc) {
+        let problems = model::shape_problems(workload.pod_spec);
+        for problem in &problems {
+            em.emit(
+                PARSE_ERROR,
+                Severity::Error,
+                problem.at,
+                format!(
+                    "in {}, {}: Kubernetes rejects this, and redline did not check that part",
+                    describe_workload(&workload),
+                    problem.message,
+                ),
+                "fix the field's shape (`kubectl apply --dry-run=server -f FILE` shows the API server's error)",
+            );
+        }
         for container in model::containers(workload.pod_spec) {
+            // A container with a malformed part is reported above only.
+            if problems
+                .iter()
+                .any(|p| p.container.is_some_and(|c| std::ptr::eq(c, container.node)))
+            {
+                continue;
+            }
             check_container(&workload, &container, ctx, &mut em);
         }
+    }
+}
+
+fn describe_workload(workload: &Workload) -> String {
+    match workload.name {
+        Some(name) => format!("{} `{name}`", workload.kind),
+        None => format!("a {}", workload.kind),
     }
 }
 

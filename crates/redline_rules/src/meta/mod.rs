@@ -8,7 +8,12 @@ declare_rule! {
     /// Reports a file redline could not parse: Go that is not valid Go,
     /// malformed YAML or JSON in a file that declares a Kubernetes `kind`,
     /// a `go.mod` that does not parse, a file that is not UTF-8. The
-    /// diagnostic points at the first error.
+    /// diagnostic points at the first error. In manifests it also reports
+    /// the fields the manifest rules read when their shape is one
+    /// Kubernetes rejects (`containers`, `env`, `envFrom` that are not
+    /// lists, an `env` entry without a `name`); that container is not
+    /// checked further. In an unrendered Helm/Go template (`{{ … }}`)
+    /// these are `info`: render it first.
     ///
     /// ## Why is this bad?
     /// A file that cannot be parsed cannot be checked. redline never skips
