@@ -335,7 +335,18 @@ impl<'a> NodeIndex<'a> {
         if !self.local_names.contains(name) {
             return false;
         }
-        scope::declared_before(name, at, &self.file.source)
+        scope::declared_before(name, at, self.file.tree.root_node(), &self.file.source)
+    }
+
+    /// The identifier that declares `name` in the innermost local scope
+    /// enclosing `at` (see [`crate::local_declaration`]).
+    pub fn local_declaration(&self, name: &str, at: Node<'a>) -> Option<Node<'a>> {
+        crate::local_declaration(name, at, self.file.tree.root_node(), &self.file.source)
+    }
+
+    /// The function whose body most closely encloses `node`.
+    pub fn enclosing_function(&self, node: Node<'a>) -> Option<Node<'a>> {
+        crate::enclosing_function(node, self.file.tree.root_node())
     }
 
     /// Resolves `pkg.Name` where `node` is a `selector_expression`,

@@ -12,9 +12,14 @@ use tree_sitter::Node;
 /// The returned node's parent says what kind of declaration it is:
 /// `parameter_declaration`, `var_spec`, or an `expression_list` under a
 /// `short_var_declaration`, `range_clause` or `receive_statement`.
-pub fn local_declaration<'t>(name: &str, at: Node<'t>, source: &[u8]) -> Option<Node<'t>> {
+pub fn local_declaration<'t>(
+    name: &str,
+    at: Node<'t>,
+    root: Node<'t>,
+    source: &[u8],
+) -> Option<Node<'t>> {
     let mut child = at;
-    while let Some(parent) = child.parent() {
+    for &parent in ancestors(root, at).iter().rev() {
         match parent.kind() {
             "function_declaration" | "method_declaration" | "func_literal" => {
                 for field in ["receiver", "parameters", "result", "type_parameters"] {
@@ -101,18 +106,30 @@ pub fn local_declaration<'t>(name: &str, at: Node<'t>, source: &[u8]) -> Option<
 
 /// The function (`function_declaration`, `method_declaration` or
 /// `func_literal`) whose body most closely encloses `node`.
-pub fn enclosing_function(node: Node<'_>) -> Option<Node<'_>> {
-    let mut n = node.parent();
-    while let Some(p) = n {
-        if matches!(
+pub fn enclosing_function<'t>(node: Node<'t>, root: Node<'t>) -> Option<Node<'t>> {
+    ancestors(root, node).into_iter().rev().find(|p| {
+        matches!(
             p.kind(),
             "function_declaration" | "method_declaration" | "func_literal"
-        ) {
-            return Some(p);
+        )
+    })
+}
+
+/// The ancestors of `node`, from `root` down to its parent, found top-down
+/// in one pass. tree-sitter's `Node::parent` searches from the root on
+/// every call, so climbing with it costs the depth squared: seconds on a
+/// function nested thousands of blocks deep.
+pub fn ancestors<'t>(root: Node<'t>, node: Node<'t>) -> Vec<Node<'t>> {
+    let mut out = Vec::new();
+    let mut n = root;
+    while n.id() != node.id() {
+        out.push(n);
+        match n.child_with_descendant(node) {
+            Some(c) => n = c,
+            None => break,
         }
-        n = p.parent();
     }
-    None
+    out
 }
 
 fn list_declares<'t>(list: Node<'t>, name: &str, source: &[u8]) -> Option<Node<'t>> {
@@ -183,5 +200,44 @@ fn spec_declares<'t>(spec: Node<'t>, name: &str, source: &[u8]) -> Option<Node<'
             found
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ancestors_run_from_the_root_to_the_parent() {
+        let text = "package p\n\nfunc f() {\n\tif true {\n\t\tx := 1\n\t\t_ = x\n\t}\n}\n";
+        let src = text.as_bytes();
+        let tree = crate::parse_tree(src).expect("parses");
+        let root = tree.root_node();
+        let at = |needle: &str, offset: usize| {
+            let start = text.find(needle).expect("needle") + offset;
+            root.descendant_for_byte_range(start, start + 1)
+                .expect("node")
+        };
+        let x = at("x :=", 0);
+        assert_eq!(x.kind(), "identifier");
+        let chain = ancestors(root, x);
+        assert_eq!(chain.first().map(|n| n.kind()), Some("source_file"));
+        // Each is the parent of the next, and the last is x's parent.
+        for pair in chain.windows(2) {
+            assert_eq!(pair[1].parent().map(|p| p.id()), Some(pair[0].id()));
+        }
+        assert_eq!(chain.last().map(|n| n.id()), x.parent().map(|p| p.id()));
+        assert!(chain.iter().any(|n| n.kind() == "if_statement"));
+        assert_eq!(
+            enclosing_function(x, root).map(|f| f.kind()),
+            Some("function_declaration")
+        );
+        assert!(ancestors(root, root).is_empty());
+        // The use of x finds its declaration through the chain.
+        let used = at("_ = x", 4);
+        assert_eq!(
+            local_declaration("x", used, root, src).map(|d| d.id()),
+            Some(x.id())
+        );
     }
 }

@@ -7,9 +7,9 @@ use crate::node_text;
 use tree_sitter::Node;
 
 /// Whether `name` is declared by a local scope enclosing `at`, before `at`.
-pub(crate) fn declared_before(name: &str, at: Node<'_>, source: &[u8]) -> bool {
+pub(crate) fn declared_before(name: &str, at: Node<'_>, root: Node<'_>, source: &[u8]) -> bool {
     let mut child = at;
-    while let Some(parent) = child.parent() {
+    for &parent in crate::resolve::ancestors(root, at).iter().rev() {
         match parent.kind() {
             "function_declaration" | "method_declaration" | "func_literal" => {
                 for field in ["receiver", "parameters", "result", "type_parameters"] {

@@ -1,6 +1,6 @@
 use crate::{Context, DiagnosticExt, GoRule, RuleMeta, args, declare_rule, unparen};
 use redline_diagnostics::Diagnostic;
-use redline_go::{Node, local_declaration};
+use redline_go::Node;
 use std::collections::HashMap;
 
 declare_rule! {
@@ -101,7 +101,7 @@ impl GoRule for ClientRateLimitDefaults {
             if !is_source(cx, call) {
                 continue;
             }
-            let Some(func) = redline_go::enclosing_function(call) else {
+            let Some(func) = cx.index.enclosing_function(call) else {
                 continue;
             };
             if !seen.insert(func.id()) {
@@ -151,11 +151,12 @@ fn check_function<'a>(
         {
             let name = cx.text(target);
             let decl = if n.kind() == "short_var_declaration" {
-                local_declaration(name, target, &cx.file.source)
+                cx.index
+                    .local_declaration(name, target)
                     .filter(|d| d.start_byte() <= target.start_byte())
                     .unwrap_or(target)
             } else {
-                match local_declaration(name, target, &cx.file.source) {
+                match cx.index.local_declaration(name, target) {
                     Some(d) => d,
                     None => continue,
                 }
@@ -179,7 +180,7 @@ fn check_function<'a>(
                 .and_then(|a| args(a).first().copied())
                 .map(unparen)
             && first.kind() == "identifier"
-            && let Some(decl) = local_declaration(cx.text(first), first, &cx.file.source)
+            && let Some(decl) = cx.index.local_declaration(cx.text(first), first)
             && configs.contains_key(&decl.start_byte())
         {
             constructors.push((n, decl.start_byte()));
@@ -201,7 +202,7 @@ fn check_function<'a>(
         }
     }
     for ident in idents {
-        let Some(decl) = local_declaration(cx.text(ident), ident, &cx.file.source) else {
+        let Some(decl) = cx.index.local_declaration(cx.text(ident), ident) else {
             // The declaring identifier itself.
             continue;
         };

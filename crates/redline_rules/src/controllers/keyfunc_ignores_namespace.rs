@@ -1,6 +1,6 @@
 use crate::{Context, DiagnosticExt, GoRule, RuleMeta, args, declare_rule, unparen};
 use redline_diagnostics::Diagnostic;
-use redline_go::{Node, local_declaration, unparen_type};
+use redline_go::{Node, unparen_type};
 use std::collections::BTreeMap;
 
 declare_rule! {
@@ -148,7 +148,7 @@ fn key_function<'a>(cx: &Context<'a>, arg: Node<'a>) -> Option<Node<'a>> {
         "func_literal" => Some(arg),
         "identifier" => {
             let name = cx.text(arg);
-            if let Some(decl) = local_declaration(name, arg, &cx.file.source) {
+            if let Some(decl) = cx.index.local_declaration(name, arg) {
                 return initial_func_literal(cx, decl);
             }
             let root = cx.file.tree.root_node();

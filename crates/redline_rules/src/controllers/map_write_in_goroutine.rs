@@ -1,6 +1,6 @@
 use crate::{Context, DiagnosticExt, GoRule, RuleMeta, args, declare_rule, unparen};
 use redline_diagnostics::Diagnostic;
-use redline_go::{Node, local_declaration, unparen_type};
+use redline_go::{Node, unparen_type};
 
 declare_rule! {
     /// ## What it does
@@ -98,7 +98,7 @@ impl GoRule for MapWriteInGoroutine {
                     continue;
                 }
                 let name = cx.text(operand);
-                let Some(decl) = local_declaration(name, operand, &cx.file.source) else {
+                let Some(decl) = cx.index.local_declaration(name, operand) else {
                     continue;
                 };
                 // Declared inside the literal: not shared.

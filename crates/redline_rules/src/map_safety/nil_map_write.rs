@@ -80,7 +80,7 @@ impl GoRule for NilMapWrite {
             .index
             .index_writes
             .iter()
-            .filter_map(|w| redline_go::enclosing_function(*w))
+            .filter_map(|w| cx.index.enclosing_function(*w))
             .filter(|f| seen.insert(f.id()));
         for func in functions {
             let Some(body) = func.child_by_field_name("body") else {
