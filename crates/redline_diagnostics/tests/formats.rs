@@ -369,3 +369,48 @@ fn text_report_neutralises_control_characters() {
         "{text}"
     );
 }
+
+/// A very long line (minified JSON, generated code) is quoted as a window
+/// around the span, with the caret still under it.
+#[test]
+fn text_report_cuts_long_lines_around_the_span() {
+    let src = format!(
+        "{{\"a\":\"{}\",\"name\":\"JWT_SECRET\",\"b\":\"{}\"}}\n",
+        "x".repeat(5000),
+        "y".repeat(5000)
+    );
+    let d = Diagnostic {
+        rule: "RL704",
+        name: "secret-literal",
+        severity: Severity::Error,
+        path: "min.json".into(),
+        span: span(&src, "\"JWT_SECRET\""),
+        message: "m".into(),
+        help: None,
+        fix: None,
+    };
+    let mut sources = Sources::new();
+    sources.insert(d.path.clone(), src.as_bytes().to_vec().into());
+    let text = rendered(Format::Text, &[d], &sources);
+    let lines: Vec<&str> = text.lines().collect();
+    let quoted = lines
+        .iter()
+        .find(|l| l.starts_with("1 | "))
+        .expect("quoted line");
+    let caret = lines.iter().find(|l| l.contains('^')).expect("caret line");
+    assert!(quoted.chars().count() < 200, "{quoted}");
+    assert!(
+        quoted.starts_with("1 | …") && quoted.ends_with('…'),
+        "{quoted}"
+    );
+    let at = quoted
+        .find("\"JWT_SECRET\"")
+        .map(|b| quoted[..b].chars().count());
+    let caret_at = caret.chars().position(|c| c == '^');
+    assert!(at.is_some());
+    assert_eq!(at, caret_at, "\n{quoted}\n{caret}");
+    assert_eq!(
+        caret.chars().filter(|&c| c == '^').count(),
+        "\"JWT_SECRET\"".len()
+    );
+}

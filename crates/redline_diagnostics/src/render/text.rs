@@ -37,6 +37,7 @@ pub(super) fn render_text(
     let p = Palette {
         color: options.color,
     };
+    let mut index: Option<(&str, crate::LineIndex)> = None;
     for d in diagnostics {
         writeln!(
             out,
@@ -49,7 +50,16 @@ pub(super) fn render_text(
             clean(&d.message)
         )?;
         if let Some(src) = sources.get(&d.path) {
-            write_frame(out, &p, src, d)?;
+            // Diagnostics come sorted by file: one line index per file.
+            if index
+                .as_ref()
+                .is_none_or(|(path, _)| *path != d.path.as_str())
+            {
+                index = Some((d.path.as_str(), crate::LineIndex::new(src)));
+            }
+            if let Some((_, idx)) = &index {
+                write_frame(out, &p, src, idx, d)?;
+            }
         }
         if let Some(help) = &d.help {
             writeln!(out, "  {} {}", p.paint("1;36", "help:"), clean(help))?;
@@ -117,9 +127,19 @@ fn is_control(c: char) -> bool {
     c != '\t' && c != '\n' && c.is_control()
 }
 
+/// Characters of a quoted line shown around the span; longer lines (minified
+/// JSON, generated code) are cut to a window with `…` at the cut ends.
+const MAX_QUOTE: usize = 160;
+const BEFORE_SPAN: usize = 50;
+
 /// Quotes the diagnostic's first line with the span underlined.
-fn write_frame(out: &mut dyn Write, p: &Palette, src: &[u8], d: &Diagnostic) -> io::Result<()> {
-    let index = crate::LineIndex::new(src);
+fn write_frame(
+    out: &mut dyn Write,
+    p: &Palette,
+    src: &[u8],
+    index: &crate::LineIndex,
+    d: &Diagnostic,
+) -> io::Result<()> {
     let Some(start) = index.line_start(d.span.line) else {
         return Ok(());
     };
@@ -128,36 +148,53 @@ fn write_frame(out: &mut dyn Write, p: &Palette, src: &[u8], d: &Diagnostic) -> 
         .position(|b| *b == b'\n')
         .map(|i| start + i)
         .unwrap_or(src.len());
-    let line_text = String::from_utf8_lossy(&src[start..end]);
-    let line_text = line_text.trim_end_matches('\r');
+    let raw = &src[start..end];
+    let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+    // Byte columns of the span on this line (to the end of the line when
+    // the span continues on later lines).
+    let col0 = d.span.column.saturating_sub(1).min(raw.len());
+    let col1 = if d.span.end_line == d.span.line {
+        d.span.end_column.saturating_sub(1).min(raw.len())
+    } else {
+        raw.len()
+    }
+    .max(col0);
+    let chars = |bytes: &[u8]| -> Vec<char> { String::from_utf8_lossy(bytes).chars().collect() };
+    let before = chars(&raw[..col0]);
+    let inside = chars(&raw[col0..col1]);
+    let after = chars(&raw[col1..]);
+    let total = before.len() + inside.len() + after.len();
+    // The window of characters shown.
+    let (from, to) = if total <= MAX_QUOTE {
+        (0, total)
+    } else {
+        let from = before.len().saturating_sub(BEFORE_SPAN);
+        (from, (from + MAX_QUOTE).min(total))
+    };
+    let line: Vec<char> = before
+        .iter()
+        .chain(&inside)
+        .chain(&after)
+        .copied()
+        .collect();
+    let shown: String = line[from..to].iter().collect();
+    let width = |cs: &[char]| -> usize { cs.iter().map(|&c| if c == '\t' { 4 } else { 1 }).sum() };
+    let prefix = if from > 0 { "…" } else { "" };
+    let suffix = if to < total { "…" } else { "" };
     let gutter = d.span.line.to_string();
     let pad = " ".repeat(gutter.len());
     writeln!(out, "{pad} {}", p.paint("1;34", "|"))?;
     writeln!(
         out,
-        "{} {} {}",
+        "{} {} {prefix}{}{suffix}",
         p.paint("1;34", &gutter),
         p.paint("1;34", "|"),
-        clean(line_text).replace('\t', "    ")
+        clean(&shown).replace('\t', "    ")
     )?;
-    // Underline from the start column to the end column (or end of line
-    // when the span continues on later lines). Tabs widen to four columns
-    // to match the quoted line.
-    let bytes = line_text.as_bytes();
-    let col0 = d.span.column.saturating_sub(1).min(bytes.len());
-    let col1 = if d.span.end_line == d.span.line {
-        d.span.end_column.saturating_sub(1).min(bytes.len())
-    } else {
-        bytes.len()
-    };
-    let width = |slice: &[u8]| -> usize {
-        String::from_utf8_lossy(slice)
-            .chars()
-            .map(|c| if c == '\t' { 4 } else { 1 })
-            .sum()
-    };
-    let lead = width(&bytes[..col0]);
-    let len = width(&bytes[col0..col1.max(col0)]).max(1);
+    // Tabs widen to four columns to match the quoted line.
+    let lead = width(&line[from..before.len()]) + prefix.chars().count();
+    let span_end = (before.len() + inside.len()).min(to);
+    let len = width(&line[before.len().min(span_end)..span_end]).max(1);
     writeln!(
         out,
         "{pad} {} {}{}",
