@@ -22,9 +22,20 @@ const MAX_LINES: usize = 3;
 fn normalized_text(d: &Diagnostic, source: Option<&[u8]>) -> Option<String> {
     let src = source?;
     let mut out = String::new();
-    let mut line_no = 1usize;
+    // Start at the span's line (its start byte is on it) rather than at
+    // the top of the file: a file with many findings is read once, not
+    // once per finding.
+    let (mut line_no, from) = if d.span.start_byte <= src.len() && d.span.line > 0 {
+        let from = src[..d.span.start_byte]
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |i| i + 1);
+        (d.span.line, from)
+    } else {
+        (1, 0)
+    };
     let last = d.span.end_line.min(d.span.line + MAX_LINES - 1);
-    for line in src.split(|b| *b == b'\n') {
+    for line in src[from..].split(|b| *b == b'\n') {
         if line_no > last {
             break;
         }
