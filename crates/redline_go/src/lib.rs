@@ -27,7 +27,7 @@ pub use package::{
     MethodInfo, Package, StructField, TypeDecl, TypeKind, struct_fields, unparen_type,
 };
 pub use parse::{first_error, parse_go, parse_tree};
-pub use resolve::{enclosing_function, local_declaration};
+pub use resolve::{ancestors, enclosing_function, local_declaration};
 pub use tree_sitter::{Node, Tree};
 
 /// Text of a node in `source` (empty on invalid UTF-8).
