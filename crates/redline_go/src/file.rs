@@ -1,6 +1,6 @@
 //! One parsed Go file and what rules ask of it.
 
-use crate::{node_text, parse_tree, scope};
+use crate::{node_text, parse_tree};
 use redline_diagnostics::{LineIndex, Span};
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -335,7 +335,7 @@ impl<'a> NodeIndex<'a> {
         if !self.local_names.contains(name) {
             return false;
         }
-        scope::declared_before(name, at, self.file.tree.root_node(), &self.file.source)
+        crate::local_declaration(name, at, self.file.tree.root_node(), &self.file.source).is_some()
     }
 
     /// The identifier that declares `name` in the innermost local scope
@@ -548,6 +548,32 @@ mod tests {
 
     /// The index skips expressions without `(` or `{`, and must still find
     /// everything inside the ones that have them.
+    /// A parameter named like a package shadows it in the body, not in
+    /// the parameter list's own types.
+    #[test]
+    fn parameters_shadow_in_the_body_only() {
+        let src =
+            "package p\n\nimport \"net/http\"\n\nfunc f(http *http.Client) {\n\t_ = http.Get\n}\n";
+        let file = GoFile::parse(
+            PathBuf::from("p.go"),
+            "p.go".into(),
+            Arc::from(src.as_bytes()),
+        )
+        .expect("parses");
+        let idx = file.index();
+        let root = file.tree.root_node();
+        let node_at = |needle: &str| {
+            let start = src.find(needle).expect("needle");
+            root.descendant_for_byte_range(start, start + 4)
+                .expect("node")
+        };
+        let in_type = node_at("http.Client");
+        assert_eq!(in_type.kind(), "package_identifier");
+        assert!(!idx.is_local_binding("http", in_type));
+        let in_body = node_at("http.Get");
+        assert!(idx.is_local_binding("http", in_body));
+    }
+
     #[test]
     fn index_finds_nodes_inside_expressions() {
         let src = r#"package p

@@ -18,7 +18,6 @@ mod gomod;
 mod package;
 mod parse;
 mod resolve;
-mod scope;
 
 pub use discover::{Discovered, DiscoveredFile, DiscoveryOptions, discover, is_generated};
 pub use file::{GoFile, Import, ImportName, NodeIndex};
