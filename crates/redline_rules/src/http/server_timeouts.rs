@@ -176,7 +176,7 @@ fn is_literal_zero(cx: &Context<'_>, value: Node<'_>) -> bool {
 /// The expression a literal is stored into (`srv := &http.Server{}` →
 /// `srv`; `s.server = http.Server{}` → `s.server`), with the enclosing
 /// function body.
-fn assigned_to<'a, 't>(cx: &Context<'a>, lit: Node<'t>) -> Option<(&'a str, Node<'t>)> {
+fn assigned_to<'a>(cx: &Context<'a>, lit: Node<'a>) -> Option<(&'a str, Node<'a>)> {
     let mut node = lit;
     if let Some(p) = node.parent()
         && p.kind() == "unary_expression"
@@ -210,13 +210,7 @@ fn assigned_to<'a, 't>(cx: &Context<'a>, lit: Node<'t>) -> Option<(&'a str, Node
         }
         _ => return None,
     };
-    let mut func = stmt;
-    while !matches!(
-        func.kind(),
-        "function_declaration" | "method_declaration" | "func_literal"
-    ) {
-        func = func.parent()?;
-    }
+    let func = cx.index.enclosing_function(stmt)?;
     Some((cx.text(left), func.child_by_field_name("body")?))
 }
 
