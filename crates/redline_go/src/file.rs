@@ -546,20 +546,22 @@ fn kind_tags() -> &'static [Tag] {
 mod tests {
     use super::*;
 
-    /// The index skips expressions without `(` or `{`, and must still find
-    /// everything inside the ones that have them.
+    fn parse(src: &str) -> GoFile {
+        GoFile::parse(
+            PathBuf::from("p.go"),
+            "p.go".into(),
+            Arc::from(src.as_bytes()),
+        )
+        .expect("parses")
+    }
+
     /// A parameter named like a package shadows it in the body, not in
     /// the parameter list's own types.
     #[test]
     fn parameters_shadow_in_the_body_only() {
         let src =
             "package p\n\nimport \"net/http\"\n\nfunc f(http *http.Client) {\n\t_ = http.Get\n}\n";
-        let file = GoFile::parse(
-            PathBuf::from("p.go"),
-            "p.go".into(),
-            Arc::from(src.as_bytes()),
-        )
-        .expect("parses");
+        let file = parse(src);
         let idx = file.index();
         let root = file.tree.root_node();
         let node_at = |needle: &str| {
@@ -574,6 +576,8 @@ mod tests {
         assert!(idx.is_local_binding("http", in_body));
     }
 
+    /// The index skips expressions without `(` or `{`, and must still find
+    /// everything inside the ones that have them.
     #[test]
     fn index_finds_nodes_inside_expressions() {
         let src = r#"package p
@@ -587,12 +591,7 @@ func f(r *R, m map[string]int) (int, error) {
 	return r.n, errorf("%d", m[k])
 }
 "#;
-        let file = GoFile::parse(
-            PathBuf::from("p.go"),
-            "p.go".into(),
-            Arc::from(src.as_bytes()),
-        )
-        .expect("parses");
+        let file = parse(src);
         let idx = file.index();
         let text = |n: &Node<'_>| node_text(*n, &file.source).to_string();
         let calls: Vec<String> = idx.calls.iter().map(text).collect();
