@@ -1,25 +1,40 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs (Debian packages) and runs it.
+# Installs what the test suite needs and runs it: formatting, clippy, docs
+# and every test of the workspace.
 # Usage: scripts/test.sh [extra cargo test args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the tests call: gofmt/go (fix output, Go build info),
-# prometheus + promtool (redline slo against a real Prometheus), chromium
-# (the SLO report's screenshot test), jq, script from bsdutils (a pty for the
-# progress-bar test).
-packages=(golang-go prometheus chromium jq bsdutils)
+if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+
+# Rust: the toolchain the workspace declares (`rust-version` in Cargo.toml),
+# with rustfmt and clippy.
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "scripts/test.sh: cargo not found; install Rust with rustup (https://rustup.rs), then re-run" >&2
+  exit 2
+fi
+if command -v rustup >/dev/null 2>&1; then
+  rustup component add rustfmt clippy >/dev/null 2>&1 || true
+fi
+
+# Debian packages the tests call: a C compiler (the tree-sitter grammar),
+# go/gofmt (fix output, Go build info; Debian's golang-go only when no Go is
+# installed), prometheus + promtool (redline slo against a real Prometheus),
+# chromium (the SLO report's screenshot test), jq, script from bsdutils (a
+# pty for the progress-bar test), npm (the SARIF multitool), git.
 missing=()
-for bin_pkg in gofmt:golang-go go:golang-go prometheus:prometheus promtool:prometheus chromium:chromium jq:jq script:bsdutils; do
+for bin_pkg in cc:gcc gofmt:golang-go go:golang-go prometheus:prometheus promtool:prometheus \
+  chromium:chromium jq:jq script:bsdutils npm:npm git:git; do
   bin=${bin_pkg%%:*}
   pkg=${bin_pkg##*:}
   command -v "$bin" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
-  echo "scripts/test.sh: installing ${packages[*]} (missing: ${missing[*]})"
+  # Unique package names, in order.
+  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | awk '!seen[$0]++')
+  echo "scripts/test.sh: installing ${missing[*]} with apt-get"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${packages[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 # Microsoft's SARIF multitool (npm) validates the SARIF report in the tests.
@@ -33,4 +48,6 @@ fi
 chmod u+x "$tools"/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool
 
 cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 cargo test --workspace --locked "$@"

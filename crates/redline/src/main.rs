@@ -15,7 +15,7 @@ mod suppress;
 use clap::{Parser, Subcommand, ValueEnum};
 use redline_rules::{ALL_RULES, RuleSelector, find_rule};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
@@ -104,13 +104,19 @@ struct CheckArgs {
     /// Print the number of findings per rule instead of the findings.
     #[arg(long)]
     statistics: bool,
-    /// Report only findings on lines added or changed since REV (git).
+    /// Report only findings that revision REV (git) did not have: REV is
+    /// checked out into a temporary directory and checked with its own
+    /// configuration; findings are compared by fingerprint.
     #[arg(long, value_name = "REV", conflicts_with = "new_from_merge_base")]
     new_from_rev: Option<String>,
-    /// Report only findings on lines added or changed since the merge base
-    /// of BRANCH and HEAD (git), e.g. origin/main.
+    /// Report only findings that the merge base of BRANCH and HEAD (git)
+    /// did not have, e.g. origin/main.
     #[arg(long, value_name = "BRANCH")]
     new_from_merge_base: Option<String>,
+    /// With --new-from-rev/--new-from-merge-base: report the findings on
+    /// lines added or changed since then instead (no check of the base).
+    #[arg(long)]
+    new_lines_only: bool,
     /// Hide the findings recorded in this baseline file.
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
@@ -229,7 +235,10 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
         config_path(&cli.config)?
     };
     match cli.command {
-        Command::Check(args) => run_check(args, config_file),
+        Command::Check(args) => {
+            let discovery = (!cli.isolated).then_some(cli.config);
+            run_check(args, config_file, discovery)
+        }
         Command::Explain { rule } => {
             let meta = find_rule(&rule).ok_or_else(|| {
                 Fatal(format!(
@@ -295,8 +304,10 @@ fn capitalize(s: &str) -> String {
     }
 }
 
-fn run_check(args: CheckArgs, config_file: Option<PathBuf>) -> Result<u8, Fatal> {
-    let mut config = match &config_file {
+/// The configuration of a run: the file (if any), then the command line's
+/// `--select`, `--ignore`, `--exclude` and `--fail-on` over it.
+fn check_config(args: &CheckArgs, config_file: Option<&Path>) -> Result<config::Config, Fatal> {
+    let mut config = match config_file {
         Some(p) => config::load(p).map_err(Fatal)?,
         None => config::Config::default(),
     };
@@ -315,6 +326,45 @@ fn run_check(args: CheckArgs, config_file: Option<PathBuf>) -> Result<u8, Fatal>
     if let Some(f) = &args.fail_on {
         config.fail_on = config::FailOn::parse(f).map_err(|e| Fatal(format!("--fail-on: {e}")))?;
     }
+    Ok(config)
+}
+
+/// The configuration file the base revision had: a `--config` inside the
+/// repository is read from the base (none if the base lacks it), one
+/// outside it is used as given; else the base's own `redline.toml` nearest
+/// the working directory, or, when the working tree's file lies outside
+/// the repository, that file.
+fn base_config_file(
+    cli_config: Option<&Path>,
+    config_file: Option<&Path>,
+    tree: &newcode::BaseTree,
+    cwd: &Path,
+    root: &Path,
+) -> Option<PathBuf> {
+    if let Some(p) = cli_config {
+        return match tree.map(p, cwd, root) {
+            Some(mapped) => mapped.is_file().then_some(mapped),
+            None => Some(p.to_path_buf()),
+        };
+    }
+    if let Some(found) = config::discover(&tree.cwd)
+        && found.starts_with(tree.dir.path())
+    {
+        return Some(found);
+    }
+    config_file
+        .filter(|p| tree.map(p, cwd, root).is_none())
+        .map(Path::to_path_buf)
+}
+
+/// `discovery`: `None` with `--isolated` (no configuration file, in the
+/// base revision either), else the `--config` given, if any.
+fn run_check(
+    args: CheckArgs,
+    config_file: Option<PathBuf>,
+    discovery: Option<Option<PathBuf>>,
+) -> Result<u8, Fatal> {
+    let config = check_config(&args, config_file.as_deref())?;
     let reports = output::plan(&args.format, args.output.as_deref()).map_err(Fatal)?;
     let cwd = std::env::current_dir()
         .map_err(|e| Fatal(format!("cannot read the working directory: {e}")))?;
@@ -347,12 +397,18 @@ fn run_check(args: CheckArgs, config_file: Option<PathBuf>) -> Result<u8, Fatal>
     };
     // New-code gating is resolved before the scan: a bad revision is a
     // usage error, whatever the tree contains.
-    let changed = match (&args.new_from_rev, &args.new_from_merge_base) {
-        (Some(rev), _) => Some(newcode::ChangedLines::since_rev(&cwd, rev).map_err(Fatal)?),
-        (None, Some(branch)) => {
-            Some(newcode::ChangedLines::since_merge_base(&cwd, branch).map_err(Fatal)?)
+    let base = match (&args.new_from_rev, &args.new_from_merge_base) {
+        (Some(rev), _) => Some(newcode::Base::rev(&cwd, rev).map_err(Fatal)?),
+        (None, Some(branch)) => Some(newcode::Base::merge_base(&cwd, branch).map_err(Fatal)?),
+        (None, None) => {
+            if args.new_lines_only {
+                return Err(Fatal(
+                    "--new-lines-only needs --new-from-rev REV or --new-from-merge-base BRANCH"
+                        .into(),
+                ));
+            }
+            None
         }
-        (None, None) => None,
     };
     let baseline = match &args.baseline {
         Some(file) => Some(baseline::Baseline::load(file, &cwd).map_err(Fatal)?),
@@ -381,15 +437,84 @@ fn run_check(args: CheckArgs, config_file: Option<PathBuf>) -> Result<u8, Fatal>
     };
     let mut outcome = scan(&config)?;
 
+    // New-code gating: the base's findings (checked in a temporary
+    // checkout with the base's configuration), or the changed lines.
+    let mut changed = match base {
+        None => None,
+        Some(base) if args.new_lines_only => Some(newcode::Gate::Lines(
+            newcode::ChangedLines::since(&base).map_err(Fatal)?,
+        )),
+        Some(base) => {
+            let root = base.root.clone();
+            let found = newcode::BaseFindings::compute(base, &cwd, |tree| {
+                let file = match &discovery {
+                    None => None,
+                    Some(cli_config) => base_config_file(
+                        cli_config.as_deref(),
+                        config_file.as_deref(),
+                        tree,
+                        &cwd,
+                        &root,
+                    ),
+                };
+                let base_config = check_config(&args, file.as_deref())
+                    .map_err(|e| format!("the base revision's configuration: {}", e.0))?;
+                let outcome = match &stdin_source {
+                    Some((name, _)) => match tree.map(name, &cwd, &root) {
+                        Some(path) if path.is_file() => {
+                            let bytes = std::fs::read(&path).map_err(|e| {
+                                format!("{}: cannot read the base version: {e}", path.display())
+                            })?;
+                            // The base's file under the name standard input
+                            // stands for, so the paths compare.
+                            let abs = tree.cwd.join(name);
+                            check::run_stdin(&abs, bytes, &base_config, &tree.cwd)?
+                        }
+                        _ => return Ok((Vec::new(), Default::default())),
+                    },
+                    None => {
+                        let paths: Vec<PathBuf> = args
+                            .paths
+                            .iter()
+                            .filter_map(|p| tree.map(p, &cwd, &root))
+                            .filter(|p| p.exists())
+                            .collect();
+                        if paths.is_empty() {
+                            return Ok((Vec::new(), Default::default()));
+                        }
+                        // The cache is keyed by the configuration it was
+                        // opened with: the base's own.
+                        let base_cache = cache
+                            .as_ref()
+                            .map(|c| cache::Cache::open(c.dir().to_path_buf(), &base_config));
+                        let base_options = check::RunOptions {
+                            cache: base_cache.as_ref(),
+                            progress: None,
+                        };
+                        check::run_with(&paths, &base_config, &tree.cwd, base_options)?
+                    }
+                };
+                Ok((outcome.diagnostics, outcome.sources))
+            })
+            .map_err(Fatal)?;
+            eprintln!(
+                "redline: compared with {} ({} finding{} there): reporting only new findings",
+                &found.commit()[..found.commit().len().min(12)],
+                found.count,
+                if found.count == 1 { "" } else { "s" }
+            );
+            Some(newcode::Gate::Findings(found))
+        }
+    };
+
     // What the user sees: new-code gating, then the baseline. Fixes are
     // planned from the same view, so `--fix` writes only what it reports.
-    let mut changed = changed;
     let gate = |diagnostics: Vec<redline_diagnostics::Diagnostic>,
-                changed: &Option<newcode::ChangedLines>,
+                changed: &Option<newcode::Gate>,
                 sources: &redline_diagnostics::render::Sources|
      -> (Vec<redline_diagnostics::Diagnostic>, usize) {
         let diagnostics = match changed {
-            Some(c) => c.retain(diagnostics, &cwd),
+            Some(c) => c.retain(diagnostics, sources, &cwd),
             None => diagnostics,
         };
         match &baseline {
@@ -446,7 +571,7 @@ fn run_check(args: CheckArgs, config_file: Option<PathBuf>) -> Result<u8, Fatal>
             problems.append(&mut errs);
             outcome = scan(&config)?;
             // The fixes moved lines: compare with the base again.
-            if let Some(c) = &changed {
+            if let Some(c) = changed.take() {
                 changed = Some(c.refresh().map_err(Fatal)?);
             }
             if stuck {

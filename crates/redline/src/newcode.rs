@@ -1,14 +1,27 @@
 //! New-code gating: `--new-from-rev REV` and `--new-from-merge-base
-//! BRANCH` keep only the findings on lines added or changed since then.
+//! BRANCH` report what is new since that revision.
 //!
-//! Uses the `git` command line: `git diff -U0` between the revision and
-//! the working tree (so uncommitted edits count as new), plus untracked
-//! files, which are new in full. Renames are followed, so a moved file
-//! only surfaces the lines that changed in it.
+//! Two modes ([`Gate`]):
+//!
+//! - **New findings** (the default): the base revision is checked out into
+//!   a temporary directory (tracked files only, with the configuration the
+//!   base had) and checked with the same options; a finding of the working
+//!   tree is new when its fingerprint (rule, file, normalised flagged
+//!   line — [`redline_diagnostics::fingerprints`]) is not among the base's.
+//!   A regression made by deleting or moving lines (a removed `Lock()`
+//!   makes RL202 fire on an unchanged field line) is caught, and an old
+//!   finding on an edited line is not reported. Renamed files keep their
+//!   findings' identity (`git diff -M`).
+//! - **New lines** (`--new-lines-only`): only the findings on lines added
+//!   or changed since then, from `git diff -U0` between the revision and
+//!   the working tree (uncommitted edits count as new), plus untracked
+//!   files, which are new in full. Renames are followed, so a moved file
+//!   only surfaces the lines that changed in it.
 
-use redline_diagnostics::Diagnostic;
+use redline_diagnostics::render::Sources;
+use redline_diagnostics::{Diagnostic, fingerprints};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::process::Command;
 
 /// Which lines of which files are new, by path relative to the
@@ -82,17 +95,26 @@ fn resolve_commit(root: &Path, rev: &str, flag: &str) -> Result<String, String> 
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-impl ChangedLines {
-    /// Lines changed since `rev`.
-    pub fn since_rev(cwd: &Path, rev: &str) -> Result<ChangedLines, String> {
+/// The revision new code is compared with: the repository's top level and
+/// the base commit.
+#[derive(Debug, Clone)]
+pub struct Base {
+    pub root: PathBuf,
+    pub commit: String,
+}
+
+impl Base {
+    /// `--new-from-rev REV`.
+    pub fn rev(cwd: &Path, rev: &str) -> Result<Base, String> {
         let flag = "--new-from-rev";
         let root = toplevel(cwd, flag)?;
         let commit = resolve_commit(&root, rev, flag)?;
-        ChangedLines::since_commit(root, &commit)
+        let root = std::fs::canonicalize(&root).unwrap_or(root);
+        Ok(Base { root, commit })
     }
 
-    /// Lines changed since the merge base of `branch` and `HEAD`.
-    pub fn since_merge_base(cwd: &Path, branch: &str) -> Result<ChangedLines, String> {
+    /// `--new-from-merge-base BRANCH`: the merge base of `branch` and HEAD.
+    pub fn merge_base(cwd: &Path, branch: &str) -> Result<Base, String> {
         let flag = "--new-from-merge-base";
         let root = toplevel(cwd, flag)?;
         let commit = resolve_commit(&root, branch, flag)?;
@@ -104,8 +126,386 @@ impl ChangedLines {
                 stderr_line(&out)
             ));
         }
-        let base = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        ChangedLines::since_commit(root, &base)
+        let commit = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let root = std::fs::canonicalize(&root).unwrap_or(root);
+        Ok(Base { root, commit })
+    }
+
+    /// Writes the base commit's tracked files into `dir` (a temporary
+    /// index, so the repository's own index and work tree are untouched).
+    pub fn check_out(&self, dir: &Path) -> Result<(), String> {
+        let index = dir.join(".redline-base-index");
+        let run = |args: &[&str]| -> Result<(), String> {
+            let out = Command::new("git")
+                .arg("-C")
+                .arg(&self.root)
+                .args(args)
+                .env("GIT_INDEX_FILE", &index)
+                .output()
+                .map_err(|e| format!("cannot run git ({e}); new-code gating needs git on PATH"))?;
+            if out.status.success() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "cannot check out the base revision {} into {}: {}",
+                    short(&self.commit),
+                    dir.display(),
+                    stderr_line(&out)
+                ))
+            }
+        };
+        run(&["read-tree", &self.commit])?;
+        let mut prefix = dir.to_string_lossy().into_owned();
+        if !prefix.ends_with('/') {
+            prefix.push('/');
+        }
+        run(&[
+            "checkout-index",
+            "--all",
+            "--force",
+            &format!("--prefix={prefix}"),
+        ])?;
+        let _ = std::fs::remove_file(&index);
+        Ok(())
+    }
+
+    /// Files renamed between the base commit and the working tree:
+    /// repository-relative old path → new path.
+    fn renames(&self) -> Result<HashMap<String, String>, String> {
+        let out = git(
+            &self.root,
+            &[
+                "diff",
+                "--no-color",
+                "--no-ext-diff",
+                "--name-status",
+                "-M",
+                "-z",
+                &self.commit,
+                "--",
+            ],
+        )?;
+        if !out.status.success() {
+            return Err(format!(
+                "git diff {} failed in {}: {}",
+                short(&self.commit),
+                self.root.display(),
+                stderr_line(&out)
+            ));
+        }
+        let mut fields = out
+            .stdout
+            .split(|b| *b == 0)
+            .map(|f| String::from_utf8_lossy(f).into_owned());
+        let mut renames = HashMap::new();
+        while let Some(status) = fields.next() {
+            if status.is_empty() {
+                continue;
+            }
+            let Some(first) = fields.next() else { break };
+            if status.starts_with('R') || status.starts_with('C') {
+                let Some(second) = fields.next() else { break };
+                if status.starts_with('R') {
+                    renames.insert(first, second);
+                }
+            }
+        }
+        Ok(renames)
+    }
+}
+
+fn short(commit: &str) -> &str {
+    &commit[..commit.len().min(12)]
+}
+
+/// Lexically normalised (`a/b/../c` → `a/c`).
+fn normalise(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The path of `display` (relative to `cwd`, or absolute) relative to
+/// `root`, `/`-separated; `None` outside `root`.
+fn relative_to_root(display: &str, cwd: &Path, root: &Path) -> Option<String> {
+    let p = Path::new(display);
+    let abs = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        cwd.join(p)
+    };
+    let abs = std::fs::canonicalize(&abs).unwrap_or_else(|_| normalise(&abs));
+    let rel = abs.strip_prefix(root).ok()?;
+    Some(rel.to_string_lossy().replace('\\', "/"))
+}
+
+/// The fingerprints of `diagnostics` with paths relative to `root` (so a
+/// base checked out elsewhere compares with the working tree), paths
+/// renamed by `rename` first.
+fn repo_fingerprints(
+    diagnostics: &[Diagnostic],
+    sources: &Sources,
+    cwd: &Path,
+    root: &Path,
+    rename: &dyn Fn(String) -> String,
+) -> Vec<String> {
+    let mut rooted = Vec::with_capacity(diagnostics.len());
+    let mut rooted_sources = Sources::new();
+    for d in diagnostics {
+        let rel = relative_to_root(&d.path, cwd, root)
+            .map(rename)
+            .unwrap_or_else(|| d.path.clone());
+        if let Some(src) = sources.get(&d.path) {
+            rooted_sources.insert(rel.clone(), src.clone());
+        }
+        let mut d = d.clone();
+        d.path = rel;
+        rooted.push(d);
+    }
+    // Fingerprints count identical lines in file order.
+    let mut order: Vec<usize> = (0..rooted.len()).collect();
+    order.sort_by(|&a, &b| {
+        (&rooted[a].path, rooted[a].span.start_byte, rooted[a].rule).cmp(&(
+            &rooted[b].path,
+            rooted[b].span.start_byte,
+            rooted[b].rule,
+        ))
+    });
+    let sorted: Vec<Diagnostic> = order.iter().map(|&i| rooted[i].clone()).collect();
+    let fps = fingerprints(&sorted, &rooted_sources);
+    let mut out = vec![String::new(); rooted.len()];
+    for (k, &i) in order.iter().enumerate() {
+        out[i] = fps[k].clone();
+    }
+    out
+}
+
+/// What a finding is when its line was edited around it: the rule, the
+/// repository path and the flagged code itself (whitespace normalised).
+/// A trailing comment or a renamed variable on the same line changes the
+/// fingerprint but not this.
+fn flagged_code(d: &Diagnostic, rel: &str, sources: &Sources, path: &str) -> Option<String> {
+    let src = sources.get(path)?;
+    let text = src.get(d.span.start_byte..d.span.end_byte)?;
+    let text = String::from_utf8_lossy(text);
+    let mut key = format!("{}\0{rel}\0", d.rule);
+    for (i, word) in text.split_whitespace().enumerate() {
+        if i > 0 {
+            key.push(' ');
+        }
+        key.push_str(word);
+    }
+    Some(key)
+}
+
+/// The [`flagged_code`] keys of `diagnostics`, paths as in
+/// [`repo_fingerprints`].
+fn flagged_codes(
+    diagnostics: &[Diagnostic],
+    sources: &Sources,
+    cwd: &Path,
+    root: &Path,
+    rename: &dyn Fn(String) -> String,
+) -> Vec<Option<String>> {
+    diagnostics
+        .iter()
+        .map(|d| {
+            let rel = relative_to_root(&d.path, cwd, root).map(rename)?;
+            flagged_code(d, &rel, sources, &d.path)
+        })
+        .collect()
+}
+
+/// The findings of the base revision, by fingerprint (a multiset: the
+/// same finding twice in the base hides it twice), and by flagged code for
+/// the findings whose line was edited.
+#[derive(Debug)]
+pub struct BaseFindings {
+    base: Base,
+    fingerprints: HashMap<String, usize>,
+    /// [`flagged_code`] of each base finding, with its fingerprint.
+    codes: Vec<(Option<String>, String)>,
+    /// How many findings the base had.
+    pub count: usize,
+}
+
+/// Where a check of the working tree maps to in a checked-out base.
+#[derive(Debug)]
+pub struct BaseTree {
+    /// The temporary directory holding the base's files (removed on drop).
+    pub dir: tempfile::TempDir,
+    /// The working directory, mapped into the base.
+    pub cwd: PathBuf,
+}
+
+impl BaseTree {
+    /// `path` (relative to the real working directory, or absolute) in
+    /// the base; `None` when it lies outside the repository.
+    pub fn map(&self, path: &Path, cwd: &Path, root: &Path) -> Option<PathBuf> {
+        let abs = if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            cwd.join(path)
+        };
+        let abs = std::fs::canonicalize(&abs).unwrap_or_else(|_| normalise(&abs));
+        let rel = abs.strip_prefix(root).ok()?;
+        Some(self.dir.path().join(rel))
+    }
+}
+
+impl BaseFindings {
+    /// Checks out `base` into a temporary directory and hands it to
+    /// `check`, which runs the same check there (paths mapped with
+    /// [`BaseTree::map`]) and returns its findings and sources.
+    pub fn compute(
+        base: Base,
+        cwd: &Path,
+        check: impl FnOnce(&BaseTree) -> Result<(Vec<Diagnostic>, Sources), String>,
+    ) -> Result<BaseFindings, String> {
+        let dir = tempfile::Builder::new()
+            .prefix("redline-base-")
+            .tempdir()
+            .map_err(|e| {
+                format!("cannot create a temporary directory for the base revision: {e}")
+            })?;
+        base.check_out(dir.path())?;
+        let cwd = std::fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_path_buf());
+        let rel_cwd = cwd.strip_prefix(&base.root).unwrap_or(Path::new(""));
+        let tree_dir = std::fs::canonicalize(dir.path()).unwrap_or_else(|_| dir.path().into());
+        let tree = BaseTree {
+            cwd: tree_dir.join(rel_cwd),
+            dir,
+        };
+        std::fs::create_dir_all(&tree.cwd).map_err(|e| {
+            format!(
+                "cannot create {} in the base checkout: {e}",
+                tree.cwd.display()
+            )
+        })?;
+        let (diagnostics, sources) = check(&tree)?;
+        let renames = base.renames()?;
+        let rename = |p: String| renames.get(&p).cloned().unwrap_or(p);
+        let fps = repo_fingerprints(&diagnostics, &sources, &tree.cwd, &tree_dir, &rename);
+        let codes = flagged_codes(&diagnostics, &sources, &tree.cwd, &tree_dir, &rename);
+        let mut fingerprints = HashMap::new();
+        for fp in &fps {
+            *fingerprints.entry(fp.clone()).or_insert(0) += 1;
+        }
+        Ok(BaseFindings {
+            base,
+            fingerprints,
+            codes: codes.into_iter().zip(fps).collect(),
+            count: diagnostics.len(),
+        })
+    }
+
+    /// The commit compared with.
+    pub fn commit(&self) -> &str {
+        &self.base.commit
+    }
+
+    /// Keeps the findings the base did not have: first matched by
+    /// fingerprint; a finding left over then matches a left-over base
+    /// finding of the same rule and file that flags the same code (its line
+    /// was edited around it).
+    pub fn retain(
+        &self,
+        diagnostics: Vec<Diagnostic>,
+        sources: &Sources,
+        cwd: &Path,
+    ) -> Vec<Diagnostic> {
+        let root = &self.base.root;
+        let fps = repo_fingerprints(&diagnostics, sources, cwd, root, &|p| p);
+        let mut left = self.fingerprints.clone();
+        let matched: Vec<bool> = fps
+            .iter()
+            .map(|fp| match left.get_mut(fp) {
+                Some(n) if *n > 0 => {
+                    *n -= 1;
+                    true
+                }
+                _ => false,
+            })
+            .collect();
+        // Base findings no fingerprint matched, by flagged code.
+        let mut unmatched_codes: HashMap<&str, usize> = HashMap::new();
+        for (code, fp) in &self.codes {
+            if let Some(code) = code
+                && left.get(fp).is_some_and(|n| *n > 0)
+            {
+                // One left-over use of this fingerprint per base finding.
+                if let Some(n) = left.get_mut(fp) {
+                    *n -= 1;
+                }
+                *unmatched_codes.entry(code.as_str()).or_insert(0) += 1;
+            }
+        }
+        let codes = flagged_codes(&diagnostics, sources, cwd, root, &|p| p);
+        diagnostics
+            .into_iter()
+            .zip(matched)
+            .zip(codes)
+            .filter(|((_, matched), code)| {
+                if *matched {
+                    return false;
+                }
+                match code.as_deref().and_then(|c| unmatched_codes.get_mut(c)) {
+                    Some(n) if *n > 0 => {
+                        *n -= 1;
+                        false
+                    }
+                    _ => true,
+                }
+            })
+            .map(|((d, _), _)| d)
+            .collect()
+    }
+}
+
+/// What `--new-from-rev`/`--new-from-merge-base` keep.
+#[derive(Debug)]
+pub enum Gate {
+    /// Findings whose fingerprint the base revision did not have.
+    Findings(BaseFindings),
+    /// Findings on lines added or changed since the base (`--new-lines-only`).
+    Lines(ChangedLines),
+}
+
+impl Gate {
+    pub fn retain(
+        &self,
+        diagnostics: Vec<Diagnostic>,
+        sources: &Sources,
+        cwd: &Path,
+    ) -> Vec<Diagnostic> {
+        match self {
+            Gate::Findings(b) => b.retain(diagnostics, sources, cwd),
+            Gate::Lines(c) => c.retain(diagnostics, cwd),
+        }
+    }
+
+    /// After `--fix` has written files: the changed lines are compared
+    /// again (lines moved); the base's findings stay what they were.
+    pub fn refresh(self) -> Result<Gate, String> {
+        match self {
+            Gate::Findings(b) => Ok(Gate::Findings(b)),
+            Gate::Lines(c) => Ok(Gate::Lines(c.refresh()?)),
+        }
+    }
+}
+
+impl ChangedLines {
+    /// Lines changed since `base`.
+    pub fn since(base: &Base) -> Result<ChangedLines, String> {
+        ChangedLines::since_commit(base.root.clone(), &base.commit)
     }
 
     fn since_commit(root: PathBuf, commit: &str) -> Result<ChangedLines, String> {

@@ -366,3 +366,233 @@ fn fix_writes_only_the_findings_it_reports() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+fn commit_all(d: &Path, message: &str) {
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-q", "-m", message]);
+}
+
+/// (path, rule) of every finding, for comparisons that do not care about lines.
+fn rules_at(out: &Output) -> Vec<(String, String)> {
+    findings(out).into_iter().map(|(p, _, r)| (p, r)).collect()
+}
+
+const GUARDED: &str = "package p
+
+import (
+\t\"context\"
+\t\"sync\"
+)
+
+type Reconciler struct {
+\tmu    sync.Mutex
+\tcache map[string]int
+}
+
+func (r *Reconciler) Reconcile(ctx context.Context, name string) error {
+\tr.mu.Lock()
+\tdefer r.mu.Unlock()
+\tr.cache[name]++
+\treturn nil
+}
+";
+
+/// Deleting a guard makes a finding appear on a line that did not change:
+/// the default (new findings) catches it, `--new-lines-only` cannot.
+#[test]
+fn a_deleted_guard_is_a_new_finding() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    git(d, &["init", "-q"]);
+    write(d, "ctrl/reconciler.go", GUARDED);
+    commit_all(d, "guarded");
+    let before = redline(d, &["check", "--format", "json", "."]);
+    assert_eq!(rules_at(&before), vec![], "the guarded reconciler is clean");
+    let unguarded = GUARDED
+        .replace("\t\"sync\"\n", "")
+        .replace("\tmu    sync.Mutex\n", "")
+        .replace("\tr.mu.Lock()\n\tdefer r.mu.Unlock()\n", "");
+    assert!(unguarded.contains("\tcache map[string]int\n"));
+    write(d, "ctrl/reconciler.go", &unguarded);
+    let out = redline(
+        d,
+        &["check", "--format", "json", "--new-from-rev", "HEAD", "."],
+    );
+    assert_eq!(
+        rules_at(&out),
+        vec![("ctrl/reconciler.go".to_string(), "RL202".to_string())],
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("reporting only new findings"), "{err}");
+    // The line-based mode only sees the changed lines, and the field's
+    // line did not change.
+    let out = redline(
+        d,
+        &[
+            "check",
+            "--format",
+            "json",
+            "--new-from-rev",
+            "HEAD",
+            "--new-lines-only",
+            ".",
+        ],
+    );
+    assert_eq!(rules_at(&out), vec![]);
+    assert_eq!(out.status.code(), Some(0));
+}
+
+/// A function longer than `first()`, so that git's diff moves `first()`.
+const SECOND: &str = "func second() int {\n\ta := 1\n\tb := 2\n\tc := 3\n\td := 4\n\te := 5\n\treturn a + b + c + d + e\n}\n";
+
+/// A moved function, an edit on the line of an old finding and a renamed
+/// file bring no new finding; a real new one still shows.
+#[test]
+fn old_findings_stay_old_when_code_moves_or_is_edited() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    git(d, &["init", "-q"]);
+    write(
+        d,
+        "p/a.go",
+        &format!(
+            "package p\n\nfunc first() {{\n\tm := new(map[string]int)\n\t_ = m\n}}\n\n{SECOND}"
+        ),
+    );
+    write(
+        d,
+        "p/b.go",
+        "package p\n\nvar legacy = new(map[string]int)\n",
+    );
+    write(d, "p/c.go", "package p\n\nvar kept = new(map[int]int)\n");
+    commit_all(d, "legacy");
+    // first() moves below second(); b.go's line is edited around the
+    // finding; c.go is renamed.
+    write(
+        d,
+        "p/a.go",
+        &format!(
+            "package p\n\n{SECOND}\nfunc first() {{\n\tm := new(map[string]int)\n\t_ = m\n}}\n"
+        ),
+    );
+    write(
+        d,
+        "p/b.go",
+        "package p\n\nvar legacyIndex = new(map[string]int) // kept for the old API\n",
+    );
+    git(d, &["mv", "p/c.go", "p/renamed.go"]);
+    let out = redline(
+        d,
+        &["check", "--format", "json", "--new-from-rev", "HEAD", "."],
+    );
+    assert_eq!(
+        rules_at(&out),
+        vec![],
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(0));
+    // The line-based mode reports the moved and the edited line.
+    let out = redline(
+        d,
+        &[
+            "check",
+            "--format",
+            "json",
+            "--new-from-rev",
+            "HEAD",
+            "--new-lines-only",
+            ".",
+        ],
+    );
+    assert_eq!(
+        rules_at(&out),
+        vec![
+            ("p/a.go".to_string(), "RL101".to_string()),
+            ("p/b.go".to_string(), "RL101".to_string()),
+        ]
+    );
+    // A second identical finding in a.go is new, the moved one is not.
+    write(
+        d,
+        "p/a.go",
+        &format!(
+            "package p\n\n{SECOND}\nfunc first() {{\n\tm := new(map[string]int)\n\t_ = m\n}}\n\nfunc third() {{\n\tm := new(map[string]int)\n\t_ = m\n}}\n"
+        ),
+    );
+    let out = redline(
+        d,
+        &["check", "--format", "json", "--new-from-rev", "HEAD", "."],
+    );
+    assert_eq!(
+        rules_at(&out),
+        vec![("p/a.go".to_string(), "RL101".to_string())]
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
+
+/// The base is checked with the configuration it had.
+#[test]
+fn the_base_is_checked_with_its_own_configuration() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    git(d, &["init", "-q"]);
+    write(d, "redline.toml", "ignore = [\"new-map\"]\n");
+    write(d, "p/old.go", OLD);
+    commit_all(d, "new-map ignored");
+    // The working tree stops ignoring the rule: the legacy finding was not
+    // a finding of the base, so it is new.
+    std::fs::remove_file(d.join("redline.toml")).expect("rm");
+    let out = configured(
+        d,
+        &["check", "--format", "json", "--new-from-rev", "HEAD", "."],
+    );
+    assert_eq!(
+        rules_at(&out),
+        vec![("p/old.go".to_string(), "RL101".to_string())]
+    );
+    // And with the rule enabled in the base too, nothing is new.
+    commit_all(d, "new-map enabled");
+    let out = configured(
+        d,
+        &["check", "--format", "json", "--new-from-rev", "HEAD", "."],
+    );
+    assert_eq!(rules_at(&out), vec![]);
+    // --config inside the repository is read from the base too: the base's
+    // ci.toml ignored the rule, the working tree's does not.
+    write(d, "ci.toml", "ignore = [\"new-map\"]\n");
+    commit_all(d, "ci config");
+    write(d, "ci.toml", "ignore = []\n");
+    let out = configured(
+        d,
+        &[
+            "--config",
+            "ci.toml",
+            "check",
+            "--format",
+            "json",
+            "--new-from-rev",
+            "HEAD",
+            ".",
+        ],
+    );
+    assert_eq!(
+        rules_at(&out),
+        vec![("p/old.go".to_string(), "RL101".to_string())]
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
+
+/// redline with configuration discovery (the common helper passes
+/// `--isolated`).
+fn configured(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_redline"))
+        .args(args)
+        .current_dir(dir)
+        .env("REDLINE_CACHE_DIR", dir.join(".cache"))
+        .output()
+        .expect("redline runs")
+}
