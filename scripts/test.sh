@@ -21,10 +21,11 @@ fi
 # go/gofmt (fix output, Go build info; Debian's golang-go only when no Go is
 # installed), prometheus + promtool (redline slo against a real Prometheus),
 # chromium (the SLO report's screenshot test), jq, script from bsdutils (a
-# pty for the progress-bar test), npm (the SARIF multitool), git.
+# pty for the progress-bar test), npm (the SARIF multitool), git, nvim
+# (Neovim: the LSP client that drives `redline server` in the tests).
 missing=()
 for bin_pkg in cc:gcc gofmt:golang-go go:golang-go prometheus:prometheus promtool:prometheus \
-  chromium:chromium jq:jq script:bsdutils npm:npm git:git; do
+  chromium:chromium jq:jq script:bsdutils npm:npm git:git nvim:neovim; do
   bin=${bin_pkg%%:*}
   pkg=${bin_pkg##*:}
   command -v "$bin" >/dev/null 2>&1 || missing+=("$pkg")

@@ -10,6 +10,7 @@ mod fix;
 mod newcode;
 mod output;
 mod progress;
+mod server;
 mod suppress;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -60,6 +61,9 @@ enum Command {
     Logs(redline_runtime::cli::LogsArgs),
     /// SLO specs, Prometheus rules, error budgets and the deploy gate.
     Slo(redline_slo::cli::SloArgs),
+    /// A Language Server (stdio) for editors: diagnostics as you type,
+    /// safe fixes and suppressions as code actions, rule docs on hover.
+    Server,
     /// Internal tools (benchmarks).
     #[command(hide = true, subcommand)]
     Debug(DebugCommand),
@@ -280,6 +284,14 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             config_file.as_deref(),
         )),
         Command::Slo(args) => Ok(redline_slo::cli::run(&args, config_file.as_deref())),
+        Command::Server => {
+            server::run(server::ServerOptions {
+                config: cli.config.clone(),
+                isolated: cli.isolated,
+            })
+            .map_err(Fatal)?;
+            Ok(0)
+        }
         Command::Debug(DebugCommand::Parse { paths }) => {
             let started = std::time::Instant::now();
             let stats = check::parse_only(&paths).map_err(Fatal)?;

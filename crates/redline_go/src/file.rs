@@ -11,7 +11,7 @@ use tree_sitter::{Node, Tree};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImportName {
     /// No explicit name: the package's own name (guessed from the path,
-    /// see [`default_package_name`]).
+    /// see `default_package_name`).
     Default(String),
     /// `name "path"`.
     Named(String),

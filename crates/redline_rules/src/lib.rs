@@ -1,5 +1,5 @@
 //! The red-line catalog (`RULES.md`): one module per rule family, one file
-//! per rule, and the [`registry`]. A rule's doc comment is its user
+//! per rule, and the registry ([`ALL_RULES`], [`GO_RULES`]). A rule's doc comment is its user
 //! documentation: `redline explain` prints it and the README's rule table
 //! is generated from the registry, so docs and code cannot drift.
 
