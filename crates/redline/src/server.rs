@@ -22,12 +22,12 @@ use lsp_types::request::{CodeActionRequest, HoverRequest, Request as _};
 use lsp_types::{
     CodeAction, CodeActionKind, CodeActionOrCommand, CodeActionParams,
     CodeActionProviderCapability, Diagnostic as LspDiagnostic, DiagnosticSeverity,
-    DidChangeTextDocumentParams, DidChangeWatchedFilesParams, DidCloseTextDocumentParams,
-    DidOpenTextDocumentParams, DidSaveTextDocumentParams, Hover, HoverContents, HoverParams,
-    HoverProviderCapability, MarkupContent, MarkupKind, MessageType, NumberOrString, Position,
-    PublishDiagnosticsParams, Range, SaveOptions, ServerCapabilities, ShowMessageParams,
-    TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
-    TextDocumentSyncSaveOptions, TextEdit, Uri, WorkspaceEdit,
+    DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
+    DidSaveTextDocumentParams, Hover, HoverContents, HoverParams, HoverProviderCapability,
+    MarkupContent, MarkupKind, MessageType, NumberOrString, Position, PublishDiagnosticsParams,
+    Range, SaveOptions, ServerCapabilities, ShowMessageParams, TextDocumentSyncCapability,
+    TextDocumentSyncKind, TextDocumentSyncOptions, TextDocumentSyncSaveOptions, TextEdit, Uri,
+    WorkspaceEdit,
 };
 use redline_diagnostics::{Applicability, Diagnostic, Severity};
 use std::collections::BTreeMap;
@@ -334,13 +334,9 @@ impl Server<'_> {
                     }
                 }
             }
-            DidChangeWatchedFiles::METHOD => {
-                if n.extract::<DidChangeWatchedFilesParams>(DidChangeWatchedFiles::METHOD)
-                    .is_ok()
-                {
-                    self.recheck_all();
-                }
-            }
+            // A watched file changed (the client decides which): the
+            // configuration may be new.
+            DidChangeWatchedFiles::METHOD => self.recheck_all(),
             DidCloseTextDocument::METHOD => {
                 if let Ok(p) = n.extract::<DidCloseTextDocumentParams>(DidCloseTextDocument::METHOD)
                 {
