@@ -1,4 +1,4 @@
-//! The red-line catalog (`RULES.md`): one module per rule family, one file
+//! The red-line catalog (its documentation is generated into docs/rules.md): one module per rule family, one file
 //! per rule, and the registry ([`ALL_RULES`], [`GO_RULES`]). A rule's doc comment is its user
 //! documentation: `redline explain` prints it and the README's rule table
 //! is generated from the registry, so docs and code cannot drift.
@@ -15,7 +15,9 @@ pub mod meta;
 pub mod modules;
 pub mod runtime_config;
 
+mod catalog_doc;
 mod registry;
+pub use catalog_doc::catalog_markdown;
 pub use registry::{ALL_RULES, GO_RULES, RuleSelector, find_rule, readme_table};
 
 /// Where a rule looks.
