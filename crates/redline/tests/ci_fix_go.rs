@@ -212,3 +212,37 @@ fn fix_over_the_fixture_suite_keeps_every_file_parsing_and_formatted() {
         .collect();
     assert!(newly.is_empty(), "not gofmt-clean after the fix: {newly:?}");
 }
+
+/// gofmt aligns the trailing comments of a block: a fix that shortens one
+/// of its lines (not the widest) pads the comment back to its column, so
+/// the block stays gofmt-clean (two fixes on one line included: the second
+/// waits a round).
+#[test]
+fn fix_keeps_aligned_trailing_comments_gofmt_clean() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("p.go");
+    std::fs::write(
+        &file,
+        "package p\n\nfunc use(a ...any) {}\n\nfunc f() {\n\ta := new(map[string]int) // one\n\tuse(new(map[int]int), new(map[int]bool)) // two\n\ttheLongestLineOfTheBlockWithoutAnyFixAtAll := 1 // three\n\tuse(a, theLongestLineOfTheBlockWithoutAnyFixAtAll)\n}\n",
+    )
+    .expect("write");
+    let status = Command::new(gofmt())
+        .arg("-w")
+        .arg(&file)
+        .status()
+        .expect("gofmt");
+    assert!(status.success());
+    assert_eq!(gofmt_list(dir.path()), Vec::<String>::new());
+    let before = std::fs::read_to_string(&file).expect("read");
+    assert!(before.contains("new(map[int]bool))  "), "aligned: {before}");
+    let out = redline(dir.path(), &["check", "--fix", "."]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("fixed 3 findings; 0 remain"), "{stderr}");
+    let fixed = std::fs::read_to_string(&file).expect("read");
+    assert!(fixed.contains("&map[int]bool{}"), "{fixed}");
+    assert_eq!(
+        gofmt_list(dir.path()),
+        Vec::<String>::new(),
+        "gofmt -l after the fix:\n{fixed}"
+    );
+}

@@ -1,5 +1,5 @@
 use crate::{Context, DiagnosticExt, GoRule, RuleMeta, args, declare_rule, unparen};
-use redline_diagnostics::{Applicability, Diagnostic};
+use redline_diagnostics::{Applicability, Diagnostic, Edit, Fix};
 use redline_go::{Node, ancestors, unparen_type};
 
 declare_rule! {
@@ -40,7 +40,9 @@ declare_rule! {
     /// Safe and type-preserving: `new(T)` becomes `&T{}`, a pointer to an
     /// empty, non-nil map, parenthesised where Go's grammar needs it
     /// (`if p := (&T{}); …`, `(&T{}).Len()`). Use `make(T)` when no
-    /// pointer is needed.
+    /// pointer is needed. A trailing comment that gofmt aligned with a
+    /// longer line keeps its column; when the fixed line itself was the
+    /// widest of such a block, `gofmt -w` realigns the block.
     pub struct NewMap {
         id: "RL101",
         name: "new-map",
@@ -113,15 +115,64 @@ impl GoRule for NewMap {
             } else {
                 literal.clone()
             };
-            out.push(
-                diagnostic
-                    .with_help(format!(
-                        "use `make({type_text})`, or `{literal}` when a pointer is needed"
-                    ))
-                    .with_fix(Applicability::Safe, cx.file.span(call), replacement),
-            );
+            let shrink = call.byte_range().len().saturating_sub(replacement.len());
+            let mut edits = vec![Edit {
+                span: cx.file.span(call),
+                content: replacement,
+            }];
+            if let Some(at) = aligned_comment_after(cx, call, shrink) {
+                edits.push(Edit {
+                    span: cx.file.span_bytes(at, at),
+                    content: " ".repeat(shrink),
+                });
+            }
+            let mut diagnostic = diagnostic.with_help(format!(
+                "use `make({type_text})`, or `{literal}` when a pointer is needed"
+            ));
+            diagnostic.fix = Some(Fix {
+                applicability: Applicability::Safe,
+                edits,
+            });
+            out.push(diagnostic);
         }
     }
+}
+
+/// Where to pad when the fix shortens a line whose trailing `//` comment
+/// gofmt aligned with a longer line of its block (two or more spaces
+/// before it): the comment's start, so that it keeps its column and the
+/// block stays gofmt-clean. `None` when nothing is to be padded.
+fn aligned_comment_after(cx: &Context<'_>, call: Node<'_>, shrink: usize) -> Option<usize> {
+    if shrink == 0 {
+        return None;
+    }
+    let src = &cx.file.source[..];
+    let end = call.end_byte();
+    let line_end = src[end..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(src.len(), |i| end + i);
+    let root = cx.file.tree.root_node();
+    let mut at = end;
+    while let Some(i) = src[at..line_end].windows(2).position(|w| w == b"//") {
+        let start = at + i;
+        let node = root.descendant_for_byte_range(start, start + 2)?;
+        if node.kind() == "comment" && node.start_byte() == start {
+            let spaces = src[..start]
+                .iter()
+                .rev()
+                .take_while(|&&b| b == b' ')
+                .count();
+            // A comment that is the whole rest of a line after code, and
+            // padded: the line is not the widest of its aligned block.
+            let code_before = src[..start - spaces]
+                .last()
+                .is_some_and(|&b| b != b'\n' && b != b'\t');
+            return (spaces >= 2 && code_before).then_some(start);
+        }
+        at = start + 2;
+    }
+    None
 }
 
 /// `Some(None)` for a literal map type, `Some(Some(name))` for a named map
