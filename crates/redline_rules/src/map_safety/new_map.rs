@@ -227,13 +227,10 @@ fn receiver_type_parameters<'s>(receiver: Node<'_>, source: &'s [u8]) -> Vec<&'s
         let Some(mut ty) = decl.child_by_field_name("type") else {
             continue;
         };
-        loop {
-            match ty.kind() {
-                "pointer_type" | "parenthesized_type" => match ty.named_child(0) {
-                    Some(inner) => ty = inner,
-                    None => break,
-                },
-                _ => break,
+        while matches!(ty.kind(), "pointer_type" | "parenthesized_type") {
+            match ty.named_child(0) {
+                Some(inner) => ty = inner,
+                None => break,
             }
         }
         if ty.kind() != "generic_type" {
