@@ -281,14 +281,18 @@ fn fix_keeps_hard_links_owner_and_mode() {
     std::fs::hard_link(&file, &other).expect("link");
     let out = redline(dir.path(), &["check", "--fix", "p"]);
     assert_eq!(out.status.code(), Some(0));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("2 hard links"),
-        "the in-place write is reported"
+    assert_eq!(
+        std::fs::read_to_string(&other).expect("read"),
+        FIXED,
+        "the link was broken"
     );
-    assert_eq!(std::fs::read_to_string(&other).expect("read"), FIXED);
     assert_eq!(
         std::fs::metadata(&file).expect("stat").ino(),
         std::fs::metadata(&other).expect("stat").ino()
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("2 hard links"),
+        "the in-place write is reported"
     );
     // Owner and mode of a file with one link (chown needs root).
     let single = dir.path().join("q/y.go");
