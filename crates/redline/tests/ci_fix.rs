@@ -412,3 +412,27 @@ fn reports_write_into_fifos_and_through_symlinks() {
             .contains("RL101")
     );
 }
+
+/// On Unix `a\b.go` and `a/b.go` are shown under the same name: a fix
+/// planned from one file's text must never be written to the other, so
+/// neither is fixed and both findings stay.
+#[cfg(unix)]
+#[test]
+fn fix_refuses_two_files_shown_under_one_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join("tree/a")).expect("mkdir");
+    let odd = dir.path().join("tree").join("a\\b.go");
+    let shifted = "package p\n\n// shifted by a comment\n\nvar m = new(map[string]int)\n";
+    std::fs::write(&odd, shifted).expect("write");
+    let plain = dir.path().join("tree/a/b.go");
+    std::fs::write(&plain, FIXABLE).expect("write");
+    let out = redline(dir.path(), &["check", "--fix", "tree"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("fix skipped") && stderr.contains("two files"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(&odd).expect("read"), shifted);
+    assert_eq!(std::fs::read_to_string(&plain).expect("read"), FIXABLE);
+}

@@ -156,6 +156,26 @@ fn fixed_positions_module_parses_is_gofmt_clean_and_passes_go_vet() {
     assert!(fixed.contains("if p := (&Index{}); p != nil {"), "{fixed}");
     assert!(fixed.contains("_ = (&Index{}).Len()"), "{fixed}");
     assert!(fixed.contains("if use(&Index{}); true {"), "{fixed}");
+    for expected in [
+        "for k := range *(&Index{}) {",
+        "switch (&Index{}) {",
+        "switch p := (&Index{}); any(p).(type) {",
+        "} else if p := (&Index{}); p != nil {",
+        "for p := (*Index)(nil); p == nil; p = (&Index{}) {",
+        "if g := (&Generic[string]{}); g != nil {",
+        // A map type literal is not ambiguous in a header (gofmt would
+        // strip parentheses around a whole condition).
+        "if m := &map[string]int{}; m != nil {",
+        "f := (&Index{}).Len",
+        "_ = (*&Index{})[\"k\"]",
+        "case ch <- &Index{}:",
+        "if func() bool { return &Index{} != nil }() {",
+    ] {
+        assert!(fixed.contains(expected), "{expected}\n{fixed}");
+    }
+    let generic = std::fs::read_to_string(pkg.join("typeparams.go")).expect("read");
+    assert_eq!(generic.matches("&Index{}").count(), 2, "{generic}");
+    assert_eq!(generic.matches("new(Index)").count(), 4, "{generic}");
     assert_eq!(
         gofmt_list(dir.path()),
         Vec::<String>::new(),
