@@ -143,10 +143,11 @@ impl GoRule for NewMap {
 /// before it): the comment's start, so that it keeps its column and the
 /// block stays gofmt-clean. `None` when nothing is to be padded.
 fn aligned_comment_after(cx: &Context<'_>, call: Node<'_>, shrink: usize) -> Option<usize> {
-    if shrink == 0 {
+    let src = &cx.file.source[..];
+    // A call over several lines changes the line count, not one width.
+    if shrink == 0 || src[call.byte_range()].contains(&b'\n') {
         return None;
     }
-    let src = &cx.file.source[..];
     let end = call.end_byte();
     let line_end = src[end..]
         .iter()
