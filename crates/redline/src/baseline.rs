@@ -95,7 +95,8 @@ fn base_dir(file: &Path, cwd: &Path) -> PathBuf {
         .unwrap_or_else(|| cwd.to_path_buf())
 }
 
-/// Writes the baseline of `diagnostics` to `file` (atomically).
+/// Writes the baseline of `diagnostics` to `file` (through
+/// [`crate::safe_write`]: atomically for a regular file).
 pub fn write(
     file: &Path,
     diagnostics: &[Diagnostic],
@@ -123,8 +124,11 @@ pub fn write(
     })
     .map_err(|e| format!("{}: cannot encode the baseline: {e}", file.display()))?;
     text.push('\n');
-    crate::fix::write_atomically(&absolute(file, cwd), text.as_bytes(), None)
-        .map_err(|e| format!("{}: cannot write the baseline: {e}", file.display()))?;
+    crate::safe_write::write(
+        &absolute(file, cwd),
+        crate::safe_write::Request::output(text.as_bytes()),
+    )
+    .map_err(|e| format!("{}: cannot write the baseline: {e}", file.display()))?;
     Ok(n)
 }
 

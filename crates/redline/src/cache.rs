@@ -7,7 +7,10 @@
 //! redline never trusts results of an older build). An entry is the
 //! serialized findings behind a magic number and an XXH3-128 checksum of the
 //! payload; an entry that is truncated, corrupt or of another format is
-//! ignored and rebuilt, never trusted. Entries are written to a temporary
+//! ignored and rebuilt, never trusted. The payload also carries the entry's
+//! own key and layout version, checked on every read: an entry found under
+//! another key (a file copied or renamed in the cache directory) is a miss,
+//! so it can never make a dirty package look clean. Entries are written to a temporary
 //! file and renamed into place, so concurrent runs never read half an entry.
 //!
 //! The cache lives outside the scanned tree: `--cache-dir`,
@@ -22,9 +25,11 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use xxhash_rust::xxh3::{Xxh3, xxh3_128};
 
-const MAGIC: &[u8; 8] = b"RLCACHE1";
+const MAGIC: &[u8; 8] = b"RLCACHE2";
 /// Bumped whenever the entry layout changes.
-const LAYOUT: &str = "v1";
+const LAYOUT: &str = "v2";
+/// The layout version written inside every entry.
+const ENTRY_VERSION: u32 = 2;
 
 /// An open cache directory and the part of every key that does not depend
 /// on the files (binary, configuration).
@@ -39,6 +44,10 @@ pub struct Cache {
 /// What is stored for one directory or file.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Entry {
+    /// [`ENTRY_VERSION`].
+    pub version: u32,
+    /// The key the entry was stored under, as 32 hex digits.
+    pub key: String,
     pub files_scanned: usize,
     pub diagnostics: Vec<StoredDiagnostic>,
 }
@@ -198,7 +207,7 @@ impl Cache {
     }
 
     fn entry_path(&self, key: u128) -> PathBuf {
-        let hex = format!("{key:032x}");
+        let hex = key_hex(key);
         self.dir.join(&hex[..2]).join(hex)
     }
 
@@ -216,6 +225,9 @@ impl Cache {
         let bytes = std::fs::read(self.entry_path(key)).ok()?;
         let payload = decode(&bytes)?;
         let entry: Entry = serde_json::from_slice(payload).ok()?;
+        if entry.version != ENTRY_VERSION || entry.key != key_hex(key) {
+            return None;
+        }
         let diagnostics = entry
             .diagnostics
             .into_iter()
@@ -228,6 +240,8 @@ impl Cache {
     /// once on stderr, the run goes on.
     pub fn put(&self, key: u128, files_scanned: usize, diagnostics: &[Diagnostic]) {
         let entry = Entry {
+            version: ENTRY_VERSION,
+            key: key_hex(key),
             files_scanned,
             diagnostics: diagnostics
                 .iter()
@@ -258,6 +272,10 @@ impl Cache {
     pub fn dir(&self) -> &Path {
         &self.dir
     }
+}
+
+fn key_hex(key: u128) -> String {
+    format!("{key:032x}")
 }
 
 fn encode(payload: &[u8]) -> Vec<u8> {
@@ -318,8 +336,13 @@ mod tests {
             }),
         };
         cache.put(7, 1, std::slice::from_ref(&d));
-        assert_eq!(cache.get_entry(7), Some((1, vec![d])));
+        assert_eq!(cache.get_entry(7), Some((1, vec![d.clone()])));
         assert!(cache.get_entry(8).is_none());
+        // An intact entry under another key is not trusted.
+        std::fs::create_dir_all(cache.entry_path(8).parent().expect("dir")).expect("mkdir");
+        std::fs::copy(cache.entry_path(7), cache.entry_path(8)).expect("copy");
+        assert!(cache.get_entry(8).is_none());
+        assert_eq!(cache.get_entry(7), Some((1, vec![d.clone()])));
         // Corrupt the entry: it is ignored, not trusted.
         let path = cache.entry_path(7);
         let mut bytes = std::fs::read(&path).expect("entry");

@@ -4,6 +4,7 @@
 
 use crate::cache::Cache;
 use crate::config::Config;
+use crate::fix::ReadPaths;
 use crate::progress::Progress;
 use crate::suppress;
 use rayon::prelude::*;
@@ -24,6 +25,8 @@ pub struct Outcome {
     pub sources: Sources,
     /// I/O problems (unreadable files): they make the run exit 2.
     pub io_errors: Vec<String>,
+    /// Where each displayed file was read: fixes write exactly there.
+    pub paths: ReadPaths,
 }
 
 /// One input file: where it is, how it is shown, and its bytes.
@@ -127,8 +130,10 @@ pub fn run_with(
         summary: Summary::default(),
         sources: Sources::new(),
         io_errors: Vec::new(),
+        paths: ReadPaths::default(),
     };
     for r in results.into_iter().chain(other_results) {
+        outcome.paths.extend(r.paths);
         outcome.summary.files_scanned += r.files_scanned;
         outcome.diagnostics.extend(r.diagnostics);
         outcome.sources.extend(r.sources);
@@ -169,8 +174,13 @@ fn check_go_dirs(
                     }
                 })
                 .collect();
+            let mut paths = ReadPaths::default();
+            for i in &inputs {
+                paths.insert(&i.display, &i.path);
+            }
             let mut r = check_go_dir(inputs, config, options.cache);
             r.io_errors.extend(io_errors);
+            r.paths = paths;
             if let Some(p) = options.progress {
                 p.add_done(count);
             }
@@ -341,6 +351,11 @@ pub fn run_stdin(
         },
         sources: result.sources,
         io_errors: result.io_errors,
+        paths: {
+            let mut paths = ReadPaths::default();
+            paths.insert(&display, path);
+            paths
+        },
     })
 }
 
@@ -412,6 +427,7 @@ fn check_one(
         }
     };
     let display = display_path(&f.path, cwd);
+    result.paths.insert(&display, &f.path);
     result.files_scanned = 1;
     let key = cache.map(|(c, salt)| {
         let mut h = c.hasher("manifest");
@@ -504,6 +520,7 @@ pub struct DirResult {
     pub diagnostics: Vec<Diagnostic>,
     pub sources: Sources,
     pub io_errors: Vec<String>,
+    pub paths: ReadPaths,
 }
 
 /// Checks Go files that live in one directory (or were given on stdin).

@@ -10,6 +10,7 @@ mod fix;
 mod newcode;
 mod output;
 mod progress;
+mod safe_write;
 mod server;
 mod suppress;
 
@@ -136,6 +137,10 @@ struct CheckArgs {
     /// Also apply fixes that may change behaviour.
     #[arg(long)]
     unsafe_fixes: bool,
+    /// With --fix: also rewrite files that have no write permission
+    /// (they are refused otherwise; their mode is kept).
+    #[arg(long, requires = "fix")]
+    fix_read_only: bool,
     /// Neither read nor write the result cache.
     #[arg(long)]
     no_cache: bool,
@@ -539,11 +544,27 @@ fn run_check(
     // nothing more applies (a fix that overlapped another waits a round).
     if args.diff || args.fix {
         let (visible, _) = gate(outcome.diagnostics.clone(), &changed, &outcome.sources);
-        let plans = fix::plan(&visible, &outcome.sources, &cwd, args.unsafe_fixes);
+        let roots: Vec<PathBuf> = match &stdin_source {
+            Some((name, _)) => vec![name.clone()],
+            None => args.paths.clone(),
+        };
+        let planned = fix::plan(
+            &visible,
+            &outcome.sources,
+            &outcome.paths,
+            &roots,
+            &cwd,
+            args.unsafe_fixes,
+        );
+        let mut skipped: std::collections::BTreeSet<String> = planned.skipped.into_iter().collect();
+        let plans = planned.plans;
         if let Some(p) = &progress {
             p.finish();
         }
         if args.diff {
+            for s in &skipped {
+                eprintln!("redline: warning: {s}");
+            }
             let diff = fix::unified_diff(&plans);
             let mut out = std::io::stdout().lock();
             let _ = out.write_all(diff.as_bytes());
@@ -554,7 +575,7 @@ fn run_check(
                 plans.len(),
                 if plans.len() == 1 { "" } else { "s" }
             );
-            return Ok(u8::from(!plans.is_empty()));
+            return Ok(u8::from(!plans.is_empty() || !skipped.is_empty()));
         }
         if let Some((name, bytes)) = &stdin_source {
             // Standard input: the fixed source goes to standard output.
@@ -562,6 +583,9 @@ fn run_check(
                 .first()
                 .map(|p| p.fixed.clone())
                 .unwrap_or_else(|| bytes.clone());
+            for s in &skipped {
+                eprintln!("redline: warning: {s}");
+            }
             let _ = std::io::stdout().lock().write_all(&fixed);
             let after = check::run_stdin(name, fixed, &config, &cwd).map_err(Fatal)?;
             let fails = after
@@ -577,7 +601,10 @@ fn run_check(
             if plans.is_empty() {
                 break;
             }
-            let (applied, mut errs) = fix::apply(&plans);
+            let (applied, mut errs, notes) = fix::apply(&plans, args.fix_read_only);
+            for n in notes {
+                eprintln!("redline: note: {n}");
+            }
             total += applied;
             let stuck = applied == 0;
             problems.append(&mut errs);
@@ -590,7 +617,16 @@ fn run_check(
                 break;
             }
             let (visible, _) = gate(outcome.diagnostics.clone(), &changed, &outcome.sources);
-            plans = fix::plan(&visible, &outcome.sources, &cwd, args.unsafe_fixes);
+            let planned = fix::plan(
+                &visible,
+                &outcome.sources,
+                &outcome.paths,
+                &roots,
+                &cwd,
+                args.unsafe_fixes,
+            );
+            skipped.extend(planned.skipped);
+            plans = planned.plans;
             // A file that could not be written is not retried.
             plans.retain(|p| {
                 !problems
@@ -598,7 +634,7 @@ fn run_check(
                     .any(|m| m.starts_with(&format!("{}:", p.display)))
             });
         }
-        for p in &problems {
+        for p in problems.iter().chain(&skipped) {
             eprintln!("redline: warning: {p}");
         }
         let (remaining, _) = gate(outcome.diagnostics.clone(), &changed, &outcome.sources);

@@ -143,8 +143,11 @@ pub fn statistics(outcome: &Outcome, json: bool) -> String {
     out
 }
 
-/// Renders every report. Files are written whole (atomically); a closed
-/// standard output (`| head`) is the reader's choice, not an error.
+/// Renders every report. Files are written whole through
+/// [`crate::safe_write`] (a regular file is replaced atomically, a device
+/// or FIFO such as `/dev/null` is written into, a symlink is written
+/// through); a closed standard output (`| head`) is the reader's choice,
+/// not an error.
 pub fn write_reports(
     reports: &[Report],
     outcome: &Outcome,
@@ -200,13 +203,15 @@ pub fn write_reports(
                         )
                     })?;
                 }
-                crate::fix::write_atomically(path, &buf, None).map_err(|e| {
-                    format!(
-                        "{}: cannot write the {} report: {e}",
-                        path.display(),
-                        report.format
-                    )
-                })?;
+                crate::safe_write::write(path, crate::safe_write::Request::output(&buf)).map_err(
+                    |e| {
+                        format!(
+                            "{}: cannot write the {} report: {e}",
+                            path.display(),
+                            report.format
+                        )
+                    },
+                )?;
             }
             None => {
                 let mut out = std::io::stdout().lock();

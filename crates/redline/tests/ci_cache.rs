@@ -178,3 +178,41 @@ fn no_cache_and_default_location() {
     assert_eq!(out.status.code(), Some(1));
     assert!(flag.is_dir() && !target.exists());
 }
+
+/// The payload of a cache entry (after the magic number and checksum).
+fn payload(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes.get(24..).unwrap_or_default()).into_owned()
+}
+
+#[test]
+fn an_entry_copied_under_another_key_is_not_trusted() {
+    let dir = tree();
+    let cache = tempfile::tempdir().expect("cache dir");
+    let cold = redline(dir.path(), cache.path(), &["check", "."]);
+    assert_eq!(cold.status.code(), Some(1));
+    let mut files = Vec::new();
+    all_files(cache.path(), &mut files);
+    assert_eq!(files.len(), 2, "one entry per package: {files:?}");
+    // Package a has the finding, package b is clean.
+    let (dirty, clean): (Vec<_>, Vec<_>) = files
+        .iter()
+        .partition(|f| payload(&std::fs::read(f).expect("entry")).contains("RL101"));
+    let (dirty, clean) = (dirty[0], clean[0]);
+    // An intact, clean entry where the dirty package's entry was.
+    std::fs::copy(clean, dirty).expect("copy");
+    let out = redline(
+        dir.path(),
+        cache.path(),
+        &["check", "--format", "json", "."],
+    );
+    assert_eq!(out.status.code(), Some(1), "the finding is still reported");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let rules: Vec<&str> = v["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter_map(|d| d["rule"].as_str())
+        .collect();
+    assert_eq!(rules, vec!["RL101"]);
+    assert_eq!(stats(&out), (1, 1), "the copied entry is a miss");
+}
