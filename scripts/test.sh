@@ -17,6 +17,15 @@ if command -v rustup >/dev/null 2>&1; then
   rustup component add rustfmt clippy >/dev/null 2>&1 || true
 fi
 
+# Go: the tests build and vet Go 1.26 code (fixes, build info, the YAML
+# oracle) and install helm/kustomize with it. The machine's Go lives in
+# /usr/local/go; Debian's golang-go is only a fallback (too old for some
+# tests, which then fail saying so).
+for d in /usr/local/go/bin "$HOME/go/bin"; do
+  case ":$PATH:" in *":$d:"*) ;; *) [ -d "$d" ] && PATH="$d:$PATH" ;; esac
+done
+export PATH
+
 # Debian packages the tests call: a C compiler (the tree-sitter grammar),
 # go/gofmt (fix output, Go build info; Debian's golang-go only when no Go is
 # installed), prometheus + promtool (redline slo against a real Prometheus),
