@@ -272,6 +272,13 @@ impl Cache {
     pub fn dir(&self) -> &Path {
         &self.dir
     }
+
+    /// The same cache directory for another configuration (the base
+    /// revision's, for new-code gating).
+    pub fn reopen(&self, config: &Config) -> Cache {
+        let root = self.dir.parent().unwrap_or(&self.dir).to_path_buf();
+        Cache::open(root, config)
+    }
 }
 
 fn key_hex(key: u128) -> String {

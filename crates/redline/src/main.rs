@@ -501,9 +501,7 @@ fn run_check(
                         }
                         // The cache is keyed by the configuration it was
                         // opened with: the base's own.
-                        let base_cache = cache
-                            .as_ref()
-                            .map(|c| cache::Cache::open(c.dir().to_path_buf(), &base_config));
+                        let base_cache = cache.as_ref().map(|c| c.reopen(&base_config));
                         let base_options = check::RunOptions {
                             cache: base_cache.as_ref(),
                             progress: None,

@@ -131,18 +131,100 @@ impl Base {
         Ok(Base { root, commit })
     }
 
-    /// Writes the base commit's tracked files into `dir` (a temporary
-    /// index, so the repository's own index and work tree are untouched).
+    /// Writes the base commit's tracked files into `dir`. A file whose
+    /// content is the same in the working tree (git says it did not
+    /// change) is hard-linked from there, so a base check of a large tree
+    /// writes only the files the change touched; the others are checked
+    /// out through a temporary index, so the repository's own index and
+    /// work tree are untouched.
     pub fn check_out(&self, dir: &Path) -> Result<(), String> {
+        let listing = git(
+            &self.root,
+            &["ls-tree", "-r", "-z", "--full-tree", &self.commit],
+        )?;
+        if !listing.status.success() {
+            return Err(format!(
+                "cannot list the base revision {}: {}",
+                short(&self.commit),
+                stderr_line(&listing)
+            ));
+        }
+        let diff = git(
+            &self.root,
+            &[
+                "diff",
+                "--no-ext-diff",
+                "--no-renames",
+                "--name-only",
+                "-z",
+                &self.commit,
+                "--",
+            ],
+        )?;
+        if !diff.status.success() {
+            return Err(format!(
+                "git diff {} failed in {}: {}",
+                short(&self.commit),
+                self.root.display(),
+                stderr_line(&diff)
+            ));
+        }
+        let changed: std::collections::HashSet<&[u8]> = diff
+            .stdout
+            .split(|b| *b == 0)
+            .filter(|p| !p.is_empty())
+            .collect();
+        let mut checkout: Vec<u8> = Vec::new();
+        for entry in listing.stdout.split(|b| *b == 0) {
+            // `<mode> <type> <object>\t<path>`
+            let Some(tab) = entry.iter().position(|b| *b == b'\t') else {
+                continue;
+            };
+            let (meta, path) = (&entry[..tab], &entry[tab + 1..]);
+            if !meta
+                .split(|b| *b == b' ')
+                .nth(1)
+                .is_some_and(|t| t == b"blob")
+            {
+                continue; // submodules
+            }
+            let rel = Path::new(std::str::from_utf8(path).unwrap_or(""));
+            let linked = !changed.contains(path)
+                && !rel.as_os_str().is_empty()
+                && rel.components().all(|c| matches!(c, Component::Normal(_)))
+                && {
+                    let dst = dir.join(rel);
+                    dst.parent()
+                        .is_some_and(|p| std::fs::create_dir_all(p).is_ok())
+                        && std::fs::hard_link(self.root.join(rel), &dst).is_ok()
+                };
+            if !linked {
+                checkout.extend_from_slice(path);
+                checkout.push(0);
+            }
+        }
+        if checkout.is_empty() {
+            return Ok(());
+        }
         let index = dir.join(".redline-base-index");
-        let run = |args: &[&str]| -> Result<(), String> {
-            let out = Command::new("git")
+        let run = |args: &[&str], input: Option<&[u8]>| -> Result<(), String> {
+            let mut child = Command::new("git")
                 .arg("-C")
                 .arg(&self.root)
                 .args(args)
                 .env("GIT_INDEX_FILE", &index)
-                .output()
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
                 .map_err(|e| format!("cannot run git ({e}); new-code gating needs git on PATH"))?;
+            if let (Some(bytes), Some(mut stdin)) = (input, child.stdin.take()) {
+                use std::io::Write;
+                let _ = stdin.write_all(bytes);
+            }
+            let out = child
+                .wait_with_output()
+                .map_err(|e| format!("cannot run git ({e})"))?;
             if out.status.success() {
                 Ok(())
             } else {
@@ -154,17 +236,21 @@ impl Base {
                 ))
             }
         };
-        run(&["read-tree", &self.commit])?;
+        run(&["read-tree", &self.commit], None)?;
         let mut prefix = dir.to_string_lossy().into_owned();
         if !prefix.ends_with('/') {
             prefix.push('/');
         }
-        run(&[
-            "checkout-index",
-            "--all",
-            "--force",
-            &format!("--prefix={prefix}"),
-        ])?;
+        run(
+            &[
+                "checkout-index",
+                "--force",
+                "-z",
+                "--stdin",
+                &format!("--prefix={prefix}"),
+            ],
+            Some(&checkout),
+        )?;
         let _ = std::fs::remove_file(&index);
         Ok(())
     }
