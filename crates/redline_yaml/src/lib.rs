@@ -29,6 +29,7 @@
 //! - **No panic** on any input.
 
 mod json;
+mod json_fast;
 mod load;
 
 pub use json::{Scalar, resolve, to_json};
@@ -50,8 +51,8 @@ pub const ALIAS_BUDGET: usize = 200_000;
 /// A 1-based line and 1-based column (in UTF-8 bytes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Hash)]
 pub struct Pos {
-    pub line: usize,
-    pub column: usize,
+    pub line: u32,
+    pub column: u32,
 }
 
 /// A node of the tree and where it is in the source.
@@ -88,13 +89,13 @@ pub enum Value {
     /// A scalar's text; `plain` when unquoted and not a block scalar (so
     /// `null`, `~` and `true` may mean what they say).
     Scalar {
-        text: String,
+        text: Box<str>,
         plain: bool,
         tag: Tag,
     },
-    Seq(Vec<Node>),
+    Seq(Box<[Node]>),
     /// Entries in source order, duplicates included.
-    Map(Vec<(Node, Node)>),
+    Map(Box<[(Node, Node)]>),
 }
 
 impl Node {
@@ -147,7 +148,7 @@ impl Node {
 
     /// Whether this is the merge key `<<` (plain).
     pub fn is_merge_key(&self) -> bool {
-        matches!(&self.value, Value::Scalar { text, plain: true, tag: Tag::None } if text == "<<")
+        matches!(&self.value, Value::Scalar { text, plain: true, tag: Tag::None } if &**text == "<<")
     }
 
     /// The entry (key node, value node) for `key` as go-yaml decodes the
@@ -240,8 +241,8 @@ pub struct Error {
 impl Error {
     pub fn pos(&self) -> Pos {
         Pos {
-            line: self.line,
-            column: self.column,
+            line: u32::try_from(self.line).unwrap_or(u32::MAX),
+            column: u32::try_from(self.column).unwrap_or(u32::MAX),
         }
     }
 }

@@ -7,22 +7,23 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// Line starts of the whole source, for 1-based line/column.
-struct Lines {
+pub(crate) struct Lines {
     starts: Vec<usize>,
 }
 
 impl Lines {
-    fn new(text: &str) -> Lines {
+    pub(crate) fn new(text: &str) -> Lines {
         let mut starts = vec![0];
         starts.extend(memchr_newlines(text.as_bytes()));
         Lines { starts }
     }
 
-    fn pos(&self, offset: usize) -> Pos {
+    pub(crate) fn pos(&self, offset: usize) -> Pos {
         let line = self.starts.partition_point(|&s| s <= offset).max(1);
+        let column = offset - self.starts[line - 1] + 1;
         Pos {
-            line,
-            column: offset - self.starts[line - 1] + 1,
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            column: u32::try_from(column).unwrap_or(u32::MAX),
         }
     }
 }
@@ -78,10 +79,14 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// Byte ranges of the pieces, and where a bad separator line stopped the
+/// cutting (its offset and the text after `---`).
+type Pieces = (Vec<(usize, usize)>, Option<(usize, String)>);
+
 /// The pieces of a stream as Kubernetes' YAML reader cuts it: at every line
 /// that starts with `---`. Returns (start, end) byte ranges, and the offset
 /// of a separator line with content after the marker (an error there).
-fn split(text: &str) -> (Vec<(usize, usize)>, Option<(usize, String)>) {
+fn split(text: &str) -> Pieces {
     let mut pieces = Vec::new();
     let mut start = 0;
     let mut line_start = 0;
@@ -154,16 +159,16 @@ pub fn parse(text: &str) -> Result<Vec<Node>, Error> {
 }
 
 fn error(lines: &Lines, offset: usize, message: String) -> Error {
-    let pos = lines.pos(offset);
+    let line = lines.starts.partition_point(|&s| s <= offset).max(1);
     Error {
         offset,
-        line: pos.line,
-        column: pos.column,
+        line,
+        column: offset - lines.starts[line - 1] + 1,
         message,
     }
 }
 
-fn depth_error(lines: &Lines, offset: usize) -> Error {
+pub(crate) fn depth_error(lines: &Lines, offset: usize) -> Error {
     error(
         lines,
         offset,
@@ -241,6 +246,14 @@ const REPAIR_WORK: usize = 64 << 20;
 /// controller-gen writes) are indented — their leading blanks are folded
 /// away, so the value is unchanged — and a tab after `:` becomes a space.
 fn load_document(piece: &str, base: usize, lines: &Lines) -> Result<Option<Node>, Error> {
+    if let Some(json) = crate::json_fast::load(piece, base, lines) {
+        return json.map(Some);
+    }
+    load_yaml(piece, base, lines)
+}
+
+/// [`load_document`] without the JSON reader.
+pub(crate) fn load_yaml(piece: &str, base: usize, lines: &Lines) -> Result<Option<Node>, Error> {
     let mut edit = Edited::new(piece);
     let mut work = 0usize;
     loop {
@@ -558,7 +571,7 @@ fn build(edit: &Edited, base: usize, lines: &Lines) -> Result<Option<Node>, Atte
                 let built = Built {
                     node: Node {
                         value: Value::Scalar {
-                            text: text.into_owned(),
+                            text: text.into(),
                             plain: style == ScalarStyle::Plain,
                             tag: tag_of(tag.as_ref().map(Cow::as_ref)),
                         },
@@ -597,13 +610,11 @@ fn build(edit: &Edited, base: usize, lines: &Lines) -> Result<Option<Node>, Atte
                     continue;
                 };
                 let (value, first) = match frame.collection {
-                    Collection::Seq(mut items) => {
-                        items.shrink_to_fit();
+                    Collection::Seq(items) => {
                         let first = items.first().map(|n| n.start);
-                        (Value::Seq(items), first)
+                        (Value::Seq(items.into_boxed_slice()), first)
                     }
-                    Collection::Map(mut entries, _) => {
-                        entries.shrink_to_fit();
+                    Collection::Map(entries, _) => {
                         if let Some((k, v)) = entries
                             .iter()
                             .find(|(k, v)| k.is_merge_key() && !mergeable(v))
@@ -617,7 +628,7 @@ fn build(edit: &Edited, base: usize, lines: &Lines) -> Result<Option<Node>, Atte
                             .into());
                         }
                         let first = entries.first().map(|(k, _)| k.start);
-                        (Value::Map(entries), first)
+                        (Value::Map(entries.into_boxed_slice()), first)
                     }
                 };
                 // A block collection's event is marked at its first item;

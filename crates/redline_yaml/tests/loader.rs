@@ -196,7 +196,7 @@ fn scalars_keep_their_text_and_style() {
     let docs = parse("a: yes\nb: \"yes\"\nc: ~\nd: !!str 1\n").unwrap();
     let d = &docs[0];
     assert!(
-        matches!(&d.get("a").unwrap().value, Value::Scalar { text, plain: true, .. } if text == "yes")
+        matches!(&d.get("a").unwrap().value, Value::Scalar { text, plain: true, .. } if &**text == "yes")
     );
     assert!(matches!(
         &d.get("b").unwrap().value,
