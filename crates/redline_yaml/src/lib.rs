@@ -37,7 +37,8 @@ pub use load::{parse, parse_stream};
 
 /// Collections (mappings and sequences) open at once beyond which a
 /// document is refused. Kubernetes objects, CRD schemas included, nest a
-/// few dozen levels (the deepest of 3,800 real manifest files: under 40);
+/// few dozen levels (the deepest of 3,808 real manifest files is indented
+/// 74 columns);
 /// 200 keeps every recursive walk over the tree (`Drop`, `Clone`, `Debug`,
 /// [`to_json`], callers' walks) within half of a 2 MiB thread stack even
 /// in a debug build. go-yaml's own limit is 10,000: deeper than 200 is the
