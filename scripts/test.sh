@@ -47,6 +47,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# The YAML differential test (crates/redline_yaml/tests/oracle.rs) builds a
+# Go oracle against sigs.k8s.io/yaml: fetch the modules its go.sum pins.
+(cd crates/redline_yaml/tests/oracle && go mod download)
+
 # Microsoft's SARIF multitool (npm) validates the SARIF report in the tests.
 tools="$PWD/target/tools"
 export SARIF_MULTITOOL="$tools/node_modules/.bin/sarif-multitool"

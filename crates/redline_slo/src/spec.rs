@@ -146,7 +146,7 @@ pub fn load(path: &str, src: &str, default_window: u64) -> Loaded {
     let docs = match yaml::parse(src) {
         Ok(d) => d,
         Err(e) => {
-            cx.err(e.pos, format!("invalid YAML: {}", e.message));
+            cx.err(e.pos(), format!("invalid YAML: {}", e.message));
             return Loaded {
                 slos: Vec::new(),
                 problems: cx.problems,
