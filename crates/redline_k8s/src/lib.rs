@@ -11,7 +11,9 @@
 pub mod model;
 pub mod module;
 pub mod quantity;
+pub mod render;
 pub mod rules;
+pub mod settings;
 pub mod yaml;
 
 pub use module::ModuleFacts;
