@@ -328,7 +328,7 @@ fn overlay_patch_is_traced_to_the_base_and_files_are_not_checked_twice() {
     for part in [
         "Deployment `prod-api`",
         "overlay `deploy/overlays/prod`",
-        "patched by deploy/overlays/prod/kustomization.yaml",
+        "patched by deploy/overlays/prod/cpu-limit.yaml",
     ] {
         assert!(
             rl701.message.contains(part),
@@ -336,7 +336,17 @@ fn overlay_patch_is_traced_to_the_base_and_files_are_not_checked_twice() {
             rl701.message
         );
     }
+    // kustomize lists its patch transformer on every object: only the
+    // patches that target an object are named.
+    let rl704 = f.iter().find(|f| f.path == rollout).unwrap();
+    assert!(!rl704.message.contains("patched by"), "{}", rl704.message);
     let cs = f.iter().find(|f| f.path == cloneset).unwrap();
+    assert!(
+        cs.message
+            .contains("patched by deploy/overlays/prod/indexer-cpu.yaml"),
+        "{}",
+        cs.message
+    );
     assert!(
         cs.message.contains("CloneSet `prod-indexer`"),
         "{}",

@@ -813,7 +813,12 @@ pub fn build_overlay(
         let mut notes = Vec::new();
         if let Some(t) = annotation("alpha.config.kubernetes.io/transformations") {
             let s = yaml::parse_stream(&t);
-            let mut patched_in: Vec<String> = s
+            let kind = doc.and_then(|d| d.get_str("kind")).unwrap_or("");
+            let name = doc
+                .and_then(|d| d.path(&["metadata", "name"]))
+                .and_then(yaml::Node::as_str)
+                .unwrap_or("");
+            let mut kustomizations: Vec<PathBuf> = s
                 .documents
                 .first()
                 .and_then(yaml::Node::as_seq)
@@ -825,11 +830,18 @@ pub fn build_overlay(
                         .is_some_and(|k| k.contains("Patch"))
                 })
                 .filter_map(|t| t.get_str("configuredIn"))
-                .map(|k| display(&unwrap_real(&resolve(k), &job.dir)))
+                .map(|k| unwrap_real(&resolve(k), &job.dir))
                 .collect();
-            patched_in.dedup();
-            if !patched_in.is_empty() {
-                notes.push(format!("patched by {}", patched_in.join(", ")));
+            kustomizations.dedup();
+            // kustomize lists its patch transformer on every object; name
+            // the patches that target this one.
+            let patches: Vec<String> = kustomizations
+                .iter()
+                .flat_map(|k| patches_targeting(k, kind, name))
+                .map(|p| display(&p))
+                .collect();
+            if !patches.is_empty() {
+                notes.push(format!("patched by {}", patches.join(", ")));
             }
         }
         check_chunk(
@@ -844,6 +856,68 @@ pub fn build_overlay(
     }
     out.consumed.extend(owned.iter().cloned());
     out.consumed.insert(job.file.clone());
+    out
+}
+
+/// The patch files (or, for an inline patch, the kustomization itself)
+/// of `kustomization` whose target or patched object has this kind and,
+/// after a `namePrefix`/`nameSuffix`, this name.
+fn patches_targeting(kustomization: &Path, kind: &str, name: &str) -> Vec<PathBuf> {
+    let Ok(text) = std::fs::read_to_string(kustomization) else {
+        return Vec::new();
+    };
+    let dir = kustomization.parent().unwrap_or(Path::new("."));
+    let stream = yaml::parse_stream(&text);
+    let Some(doc) = stream.documents.first() else {
+        return Vec::new();
+    };
+    let matches = |k: Option<&str>, n: Option<&str>| {
+        k.is_none_or(|k| k == kind) && n.is_none_or(|n| !n.is_empty() && name.contains(n))
+    };
+    let patched_object = |text: &str| {
+        yaml::parse_stream(text).documents.iter().any(|d| {
+            matches(
+                d.get_str("kind"),
+                d.path(&["metadata", "name"]).and_then(yaml::Node::as_str),
+            )
+        })
+    };
+    let mut out = Vec::new();
+    let mut file_entries: Vec<(Option<&yaml::Node>, Option<String>)> = Vec::new();
+    for item in doc
+        .get("patches")
+        .and_then(yaml::Node::as_seq)
+        .unwrap_or(&[])
+    {
+        file_entries.push((item.get("target"), item.get_str("path").map(str::to_string)));
+        if let Some(inline) = item.get_str("patch")
+            && item.get("target").is_none()
+            && patched_object(inline)
+        {
+            out.push(kustomization.to_path_buf());
+        }
+    }
+    for item in doc
+        .get("patchesStrategicMerge")
+        .and_then(yaml::Node::as_seq)
+        .unwrap_or(&[])
+    {
+        file_entries.push((None, item.as_str().map(str::to_string)));
+    }
+    for (target, path) in file_entries {
+        let file = path.as_ref().map(|p| normalize(&dir.join(p)));
+        let hit = match target {
+            Some(t) => matches(t.get_str("kind"), t.get_str("name")),
+            None => file
+                .as_ref()
+                .and_then(|f| std::fs::read_to_string(f).ok())
+                .is_some_and(|t| patched_object(&t)),
+        };
+        if hit {
+            out.push(file.unwrap_or_else(|| kustomization.to_path_buf()));
+        }
+    }
+    out.dedup();
     out
 }
 
