@@ -396,9 +396,18 @@ fn push_notice(out: &mut Rendered, n: (Diagnostic, String, Arc<[u8]>)) {
 fn tool_message(stderr: &str) -> String {
     let lines: Vec<&str> = stderr
         .lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with("Use --debug flag"))
+        .filter(|l| {
+            !l.trim().is_empty()
+                && !l.starts_with("Use --debug flag")
+                && !l.starts_with("# Warning")
+        })
         .collect();
-    let tail = &lines[lines.len().saturating_sub(6)..];
+    // From the first `Error:` line on (warnings before it are noise).
+    let from = lines
+        .iter()
+        .position(|l| l.starts_with("Error:"))
+        .unwrap_or(lines.len().saturating_sub(6));
+    let tail = &lines[from..lines.len().min(from + 6)];
     let msg = tail.join(" / ");
     if msg.is_empty() {
         "(no message)".into()
@@ -467,6 +476,10 @@ pub fn render_chart(
         job.release.clone(),
         job.dir.to_string_lossy().into_owned(),
     ];
+    if let Some(v) = &settings.kube_version {
+        args.push("--kube-version".into());
+        args.push(v.clone());
+    }
     if let Some(ns) = &job.namespace {
         args.push("--namespace".into());
         args.push(ns.clone());
@@ -1038,6 +1051,15 @@ mod tests {
         let (s, e) = best_match(tpl2, "    - name: api", 9, "RL701");
         assert_eq!(&tpl2[s..e], "{{- toYaml .Values.containers | nindent 4 }}");
         assert_eq!(best_match("a: b\n", "- name: x", 3, "RL704"), (0, 0));
+    }
+
+    #[test]
+    fn tool_messages_start_at_the_error() {
+        let m = tool_message(
+            "# Warning: 'vars' is deprecated.\nError: accumulating resources: x\n: exit status 1\n",
+        );
+        assert_eq!(m, "Error: accumulating resources: x / : exit status 1");
+        assert_eq!(tool_message(""), "(no message)");
     }
 
     #[test]

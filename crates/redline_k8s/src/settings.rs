@@ -6,6 +6,7 @@
 //! [helm]
 //! binary = "/opt/helm/bin/helm"   # default: `helm` on PATH
 //! timeout-seconds = 120           # per chart (default 60)
+//! kube-version = "1.31"           # helm template --kube-version (default: helm's own)
 //!
 //! [[helm.charts]]
 //! path = "deploy/chart"           # relative to redline.toml
@@ -43,6 +44,8 @@ pub struct RenderSettings {
     pub timeout: Duration,
     /// The directory of redline.toml.
     pub base_dir: Option<PathBuf>,
+    /// `--kube-version` for `helm template`.
+    pub kube_version: Option<String>,
 }
 
 impl Default for RenderSettings {
@@ -53,6 +56,7 @@ impl Default for RenderSettings {
             charts: Vec::new(),
             timeout: Duration::from_secs(DEFAULT_TIMEOUT_SECONDS),
             base_dir: None,
+            kube_version: None,
         }
     }
 }
@@ -64,6 +68,7 @@ const DEFAULT_TIMEOUT_SECONDS: u64 = 60;
 struct HelmTable {
     binary: Option<String>,
     timeout_seconds: Option<u64>,
+    kube_version: Option<String>,
     #[serde(default)]
     charts: Vec<ChartTable>,
 }
@@ -194,6 +199,7 @@ impl RenderSettings {
             }
             s.timeout = Duration::from_secs(t);
         }
+        s.kube_version = helm.kube_version;
         for c in helm.charts {
             let chart = match &base {
                 Some(b) => b.join(&c.path),
@@ -245,11 +251,12 @@ mod tests {
         let cfg = dir.join("redline.toml");
         std::fs::write(
             &cfg,
-            "[helm]\ntimeout-seconds = 5\n[[helm.charts]]\npath = \"deploy/chart\"\nvalues = [\"values-prod.yaml\"]\nrelease = \"api\"\nnamespace = \"prod\"\n",
+            "[helm]\ntimeout-seconds = 5\nkube-version = \"1.31\"\n[[helm.charts]]\npath = \"deploy/chart\"\nvalues = [\"values-prod.yaml\"]\nrelease = \"api\"\nnamespace = \"prod\"\n",
         )
         .unwrap();
         let s = RenderSettings::load(Some(&cfg), ToolFlags::default()).unwrap();
         assert_eq!(s.timeout, Duration::from_secs(5));
+        assert_eq!(s.kube_version.as_deref(), Some("1.31"));
         assert_eq!(s.charts.len(), 1);
         assert_eq!(s.charts[0].release.as_deref(), Some("api"));
         assert_eq!(s.charts[0].namespace.as_deref(), Some("prod"));
