@@ -63,6 +63,9 @@ pub fn render_discovered(
     });
     let rendered: Vec<Rendered> = charts.chain(overlays).collect();
     let mut skip: BTreeSet<PathBuf> = plan.chart_files.iter().map(|p| normalize(p)).collect();
+    if settings.kustomize.is_some() {
+        skip.extend(plan.component_files.iter().map(|p| normalize(p)));
+    }
     for r in &rendered {
         skip.extend(r.consumed.iter().map(|p| normalize(p)));
     }
@@ -72,11 +75,61 @@ pub fn render_discovered(
     if let Some(p) = options.progress {
         p.add_done(replaced.len());
     }
+    let rendered = merge_renderings(rendered);
     let mut results: Vec<DirResult> = rendered.into_iter().map(|r| finish(r, config)).collect();
     if let Some(first) = results.first_mut() {
         first.files_scanned += replaced.len();
     }
     Ok((raw, results))
+}
+
+/// One finding per place: a base that several overlays (or a chart that
+/// several `[[helm.charts]]` renderings) deploy the same way gives the
+/// same finding at the same line; it is reported once, naming every
+/// rendering (the part of the message in `[…]`).
+fn merge_renderings(mut rendered: Vec<Rendered>) -> Vec<Rendered> {
+    type Key = (&'static str, String, usize, usize, String);
+    let split = |m: &str| -> (String, String) {
+        match m.rfind(" [") {
+            Some(i) if m.ends_with(']') => (m[..i].to_string(), m[i + 2..m.len() - 1].to_string()),
+            _ => (m.to_string(), String::new()),
+        }
+    };
+    let mut first: BTreeMap<Key, (usize, usize)> = BTreeMap::new();
+    let mut extra: BTreeMap<(usize, usize), Vec<String>> = BTreeMap::new();
+    for (ri, r) in rendered.iter_mut().enumerate() {
+        let mut keep = Vec::with_capacity(r.diagnostics.len());
+        for d in std::mem::take(&mut r.diagnostics) {
+            let (base, origin) = split(&d.message);
+            let key = (
+                d.rule,
+                d.path.clone(),
+                d.span.start_byte,
+                d.span.end_byte,
+                base,
+            );
+            match first.get(&key) {
+                Some(&at) => extra.entry(at).or_default().push(origin),
+                None => {
+                    first.insert(key, (ri, keep.len()));
+                    keep.push(d);
+                }
+            }
+        }
+        r.diagnostics = keep;
+    }
+    for ((ri, di), origins) in extra {
+        let d = &mut rendered[ri].diagnostics[di];
+        let (base, origin) = split(&d.message);
+        let mut all = vec![origin];
+        for o in origins {
+            if !all.contains(&o) {
+                all.push(o);
+            }
+        }
+        d.message = format!("{base} [{}]", all.join("; also "));
+    }
+    rendered
 }
 
 /// Applies the configuration (select/ignore, severities) and the

@@ -340,6 +340,13 @@ fn overlay_patch_is_traced_to_the_base_and_files_are_not_checked_twice() {
     // patches that target an object are named.
     let rl704 = f.iter().find(|f| f.path == rollout).unwrap();
     assert!(!rl704.message.contains("patched by"), "{}", rl704.message);
+    // canary deploys the same object the same way: one finding, naming
+    // both overlays.
+    assert!(
+        rl701.message.contains("overlay `deploy/overlays/canary`"),
+        "{}",
+        rl701.message
+    );
     let cs = f.iter().find(|f| f.path == cloneset).unwrap();
     assert!(
         cs.message
@@ -365,6 +372,7 @@ fn without_kustomize_one_notice_per_overlay_and_raw_files_checked() {
     assert_eq!(
         notices.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(),
         [
+            "deploy/overlays/canary/kustomization.yaml",
             "deploy/overlays/prod/kustomization.yaml",
             "deploy/overlays/staging/kustomization.yaml"
         ],
@@ -379,6 +387,15 @@ fn without_kustomize_one_notice_per_overlay_and_raw_files_checked() {
         .collect();
     assert!(
         raw.contains(&("RL701".into(), "deploy/overlays/prod/cpu-limit.yaml".into())),
+        "{raw:?}"
+    );
+    // Without kustomize to build what uses it, a component's patch is
+    // checked as it is too.
+    assert!(
+        raw.contains(&(
+            "RL701".into(),
+            "deploy/components/debug/debug-limits.yaml".into()
+        )),
         "{raw:?}"
     );
 }

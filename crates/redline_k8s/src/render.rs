@@ -55,6 +55,10 @@ pub struct Plan {
     /// Files every overlay's kustomizations name (resources, patches,
     /// the kustomization files): not raw YAML once their overlay built.
     pub overlay_files: BTreeMap<PathBuf, BTreeSet<PathBuf>>,
+    /// Files of Kustomize components (`kind: Component`) and their
+    /// patches: never deployed on their own, so not raw YAML when
+    /// kustomize is there to build the overlays that use them.
+    pub component_files: BTreeSet<PathBuf>,
 }
 
 /// The result of rendering one chart or overlay.
@@ -160,7 +164,13 @@ pub fn plan(files: &[PathBuf], settings: &RenderSettings) -> Result<Plan, String
         .collect();
     for (dir, file) in &kdirs {
         let k = &kinfo[dir];
-        if k.component || used.contains(&normalize(dir)) {
+        if k.component {
+            plan.component_files.insert(file.clone());
+            plan.component_files
+                .extend(k.files.iter().map(|f| normalize(f)));
+            continue;
+        }
+        if used.contains(&normalize(dir)) {
             continue;
         }
         // Everything its kustomizations name, transitively.
@@ -521,8 +531,9 @@ pub fn render_chart(
                         "cannot render {what}: helm says: {}",
                         tool_message(&o.stderr)
                     ),
-                    "fix the chart so that `helm template` renders it (a dependency listed in \
-                     Chart.yaml must be in charts/: `helm dependency build`), then re-run"
+                    "make `helm template` render it: give it the values it needs \
+                     (`[[helm.charts]] values = […]` in redline.toml), fix the template, or put \
+                     the dependencies Chart.yaml lists into charts/ (`helm dependency build`)"
                         .into(),
                 ),
             );
@@ -1007,7 +1018,12 @@ fn build_with_origins(
     let _ = std::fs::remove_dir_all(&wrapper);
     let output = result?;
     if !output.success {
-        return Err(format!("kustomize says: {}", tool_message(&output.stderr)));
+        // Name the overlay as the user knows it, not through the wrapper.
+        let message = tool_message(&output.stderr).replace(
+            &format!("'{}'", rel.to_string_lossy()),
+            &format!("'{}'", overlay.display()),
+        );
+        return Err(format!("kustomize says: {message}"));
     }
     Ok((
         String::from_utf8_lossy(&output.stdout).into_owned(),
