@@ -1,5 +1,6 @@
 //! Helm charts and Kustomize overlays, checked as they are deployed: the
-//! real `helm` and `kustomize` render the fixtures in tests/fixtures/k8s/
+//! real `helm` and `kustomize` render the fixtures in
+//! crates/redline_k8s/tests/fixtures/render/
 //! (scripts/test.sh installs both), and each finding must point at the
 //! template or source file it came from.
 //!
@@ -12,7 +13,7 @@ use std::process::{Command, Output};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/k8s")
+        .join("../redline_k8s/tests/fixtures/render")
         .join(name)
 }
 
