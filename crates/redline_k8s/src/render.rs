@@ -568,7 +568,7 @@ pub fn render_chart(
             .source
             .as_deref()
             .map(|s| format!("template `{s}` of {what}"))
-            .unwrap_or_else(|| format!("{what}"));
+            .unwrap_or_else(|| what.clone());
         check_chunk(&chunk.text, &target, &origin, &[], ctx, display, &mut out);
     }
     out.consumed.insert(chart_yaml);
@@ -635,7 +635,7 @@ fn check_chunk(
     let objects: Vec<String> = stream
         .documents
         .iter()
-        .flat_map(|d| crate::model::workloads(d))
+        .flat_map(crate::model::workloads)
         .map(|w| match w.name {
             Some(n) => format!("{} `{n}`", w.kind),
             None => w.kind.to_string(),
