@@ -48,8 +48,13 @@ pub fn render_discovered(
         scan_root,
     )?;
     let display = |p: &Path| crate::check::display_path(&normalize(p), cwd);
-    let charts = plan
-        .charts
+    let mut chart_jobs = plan.charts.clone();
+    if settings.helm.is_none() {
+        // Nothing to render: one notice per chart, however many
+        // renderings redline.toml lists for it.
+        chart_jobs.dedup_by(|a, b| a.dir == b.dir);
+    }
+    let charts = chart_jobs
         .par_iter()
         .with_max_len(1)
         .map(|job| render::render_chart(job, &settings, &ctx, &display));

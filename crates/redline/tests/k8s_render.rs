@@ -229,6 +229,16 @@ fn without_helm_one_notice_per_chart() {
     assert_eq!(f[0].severity, "info");
     assert!(f[0].message.contains("helm"), "{}", f[0].message);
     assert_eq!(out.status.code(), Some(0), "an info does not fail the run");
+    // Two renderings configured for the chart: still one notice.
+    let out = run(
+        &dir,
+        &[&ARGS[..], &["--config", "redline.prod.toml", "."]].concat(),
+        &path,
+    );
+    assert_eq!(
+        keys(&findings(&out)),
+        vec![key("RL000", "deploy/chart/Chart.yaml", 1)]
+    );
     // `--helm PATH` that does not exist is a usage error, not a notice.
     let out = run(
         &dir,
