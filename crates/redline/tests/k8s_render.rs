@@ -445,3 +445,42 @@ fn rendered_output_on_standard_input_still_works() {
         vec![key("RL701", "rendered.yaml", 11)]
     );
 }
+
+#[test]
+fn a_helm_that_hangs_is_stopped_after_the_timeout() {
+    let (tmp, path) = path_with(&[]);
+    let helm = tmp.join("helm");
+    std::fs::write(&helm, "#!/bin/sh\nexec /bin/sleep 30\n").unwrap();
+    let mut perms = std::fs::metadata(&helm).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&helm, perms).unwrap();
+    let config = tmp.join("redline.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[helm]\nbinary = \"{}\"\ntimeout-seconds = 1\n",
+            helm.display()
+        ),
+    )
+    .unwrap();
+    let dir = fixture("chart-broken");
+    let started = std::time::Instant::now();
+    let out = run(
+        &dir,
+        &[&ARGS[..], &["--config", &config.to_string_lossy(), "."]].concat(),
+        &path,
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    let f = findings(&out);
+    assert_eq!(
+        keys(&f),
+        vec![key("RL000", "chart/Chart.yaml", 1)],
+        "{f:#?}"
+    );
+    assert!(
+        f[0].message.contains("did not finish within 1 s"),
+        "{}",
+        f[0].message
+    );
+    assert_eq!(f[0].severity, "error");
+}
