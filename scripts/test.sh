@@ -61,6 +61,28 @@ fi
 # npm may hold back the package's own `chmod u+x` install script.
 chmod u+x "$tools"/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool
 
+# helm and kustomize (built from the Go module proxy with the machine's Go,
+# at pinned versions): the chart and overlay tests run the real binaries.
+# Building helm takes minutes on two cores; the binaries stay in
+# target/tools/bin (and Go's build cache) for the next run.
+export PATH="$tools/bin:$PATH"
+# helm's release builds set its version and the Kubernetes version it
+# renders for (that of its k8s.io modules, 1.37 for v3.22.0) at link time.
+helm_ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=v3.22.0"
+for pkg in chartutil lint/rules; do
+  helm_ldflags+=" -X helm.sh/helm/v3/pkg/$pkg.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/$pkg.k8sVersionMinor=37"
+done
+install_go_tool() { # BIN MODULE@VERSION LDFLAGS
+  if ! command -v "$1" >/dev/null 2>&1; then
+    echo "scripts/test.sh: building $1 ($2) into target/tools/bin"
+    GOBIN="$tools/bin" GOFLAGS=-buildvcs=false go install -ldflags="$3" "$2"
+  fi
+}
+install_go_tool helm helm.sh/helm/v3/cmd/helm@v3.22.0 "$helm_ldflags"
+install_go_tool kustomize sigs.k8s.io/kustomize/kustomize/v5@v5.8.1 "-s -w"
+# The chart/overlay tests fail (instead of skipping) when a tool is missing.
+export REDLINE_REQUIRE_TOOLS=1
+
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet

@@ -55,6 +55,8 @@ pub fn display_path(path: &Path, cwd: &Path) -> String {
 pub struct RunOptions<'a> {
     pub cache: Option<&'a Cache>,
     pub progress: Option<&'a Progress>,
+    /// `--helm`/`--kustomize` (charts and overlays, see rendered.rs).
+    pub tools: redline_k8s::settings::ToolFlags<'a>,
 }
 
 /// Runs the check over `paths`.
@@ -113,14 +115,24 @@ pub fn run_with(
     let go_mod_files = discovered.go_mod_files;
     let (other_results, results) = rayon::join(
         || {
-            check_other_files(
+            // Charts and overlays are rendered first; the files they own
+            // are not also checked raw.
+            let (manifest_files, mut rendered) = crate::rendered::render_discovered(
+                manifest_files,
+                config,
+                cwd,
+                &scan_root,
+                options,
+            )?;
+            rendered.extend(check_other_files(
                 &manifest_files,
                 &go_mod_files,
                 config,
                 cwd,
                 &scan_root,
                 options,
-            )
+            )?);
+            Ok::<_, String>(rendered)
         },
         || check_go_dirs(dirs, config, cwd, options),
     );

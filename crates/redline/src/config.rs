@@ -60,6 +60,9 @@ struct RawConfig {
     logs: Option<toml::Value>,
     manifests: Option<toml::Value>,
     slo: Option<toml::Value>,
+    // Read by redline_k8s::settings (charts and overlays).
+    helm: Option<toml::Value>,
+    kustomize: Option<toml::Value>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -230,7 +233,14 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, String> {
     {
         config.settings.banned_imports = std_log.banned_imports;
     }
-    let _ = (raw.env, raw.logs, raw.manifests, raw.slo);
+    let _ = (
+        raw.env,
+        raw.logs,
+        raw.manifests,
+        raw.slo,
+        raw.helm,
+        raw.kustomize,
+    );
     Ok(config)
 }
 

@@ -10,6 +10,7 @@ mod fix;
 mod newcode;
 mod output;
 mod progress;
+mod rendered;
 mod safe_write;
 mod server;
 mod suppress;
@@ -163,6 +164,14 @@ struct CheckArgs {
     /// Lowest severity that fails the run: error, warning, info or never.
     #[arg(long)]
     fail_on: Option<String>,
+    /// The `helm` binary that renders Helm charts (default: `[helm] binary`
+    /// of redline.toml, else `helm` on PATH).
+    #[arg(long, value_name = "PATH")]
+    helm: Option<PathBuf>,
+    /// The `kustomize` (or `kubectl`) binary that builds Kustomize overlays
+    /// (default: `[kustomize] binary`, else `kustomize`, else `kubectl`, on PATH).
+    #[arg(long, value_name = "PATH")]
+    kustomize: Option<PathBuf>,
     /// When to use colours in text output.
     #[arg(long, value_enum, default_value = "auto")]
     color: ColorChoice,
@@ -443,6 +452,10 @@ fn run_check(
     let options = check::RunOptions {
         cache: cache.as_ref(),
         progress: progress.as_ref(),
+        tools: redline_k8s::settings::ToolFlags {
+            helm: args.helm.as_deref(),
+            kustomize: args.kustomize.as_deref(),
+        },
     };
     let scan = |config: &config::Config| -> Result<check::Outcome, Fatal> {
         match &stdin_source {
@@ -505,6 +518,7 @@ fn run_check(
                         let base_options = check::RunOptions {
                             cache: base_cache.as_ref(),
                             progress: None,
+                            tools: options.tools,
                         };
                         check::run_with(&paths, &base_config, &tree.cwd, base_options)?
                     }

@@ -11,7 +11,9 @@
 pub mod model;
 pub mod module;
 pub mod quantity;
+pub mod render;
 pub mod rules;
+pub mod settings;
 pub mod yaml;
 
 pub use module::ModuleFacts;
@@ -114,21 +116,36 @@ impl ManifestContext {
 }
 
 /// Checks one manifest file. `display_path` is used in the diagnostics.
+///
+/// RL000 (RULES.md): a file that does not parse is an `error` only when it
+/// names a checked built-in kind in a top-level `kind:` line; otherwise,
+/// and for unrendered templates, `info`. A file that parses is never
+/// RL000 for its syntax, whatever template markers it holds.
 pub fn check_manifest(display_path: &str, source: &[u8], ctx: &ManifestContext) -> Vec<Diagnostic> {
     let index = LineIndex::new(source);
+    let is_json_path = display_path
+        .rsplit('.')
+        .next()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
     let text = match std::str::from_utf8(source) {
         Ok(t) => t,
         Err(e) => {
-            if declares_kubernetes_kind(&String::from_utf8_lossy(source)) {
-                let offset = e.valid_up_to();
-                return vec![parse_error(
-                    display_path,
-                    &index,
-                    offset,
-                    "the file is not valid UTF-8".into(),
-                )];
-            }
-            return Vec::new();
+            let lossy = String::from_utf8_lossy(source);
+            let severity = if names_checked_kind(&lossy) {
+                Severity::Error
+            } else if is_json_path && !declares_kubernetes_kind(&lossy) {
+                return Vec::new();
+            } else {
+                Severity::Info
+            };
+            let mut d = parse_error(
+                display_path,
+                &index,
+                e.valid_up_to(),
+                "the file is not valid UTF-8".into(),
+            );
+            d.severity = severity;
+            return vec![d];
         }
     };
     // Tabs are whitespace in JSON but not indentation in YAML; JSON
@@ -140,37 +157,45 @@ pub fn check_manifest(display_path: &str, source: &[u8], ctx: &ManifestContext) 
         std::borrow::Cow::Borrowed(text)
     };
     let stream = yaml::parse_stream(&text);
+    let template = looks_like_template(&text);
     let mut out = Vec::new();
     for doc in &stream.documents {
         rules::check_document(doc, display_path, &index, ctx, &mut out);
     }
-    if looks_like_template(&text) {
+    if template {
         // A template's `{{ … }}` can parse as a YAML mapping where a list
-        // belongs: that is not a broken manifest, only an unrendered one.
-        for d in out.iter_mut().filter(|d| d.rule == rules::PARSE_ERROR.0) {
-            d.severity = Severity::Info;
-            d.message = format!(
-                "not checked: this looks like an unrendered Helm/Go template (`{{{{ … }}}}`); {}",
-                d.message
-            );
-            d.help = Some(TEMPLATE_HELP.into());
-        }
+        // belongs: that is an unrendered manifest, not a broken one, and a
+        // file that parses is never RL000.
+        out.retain(|d| d.rule != rules::PARSE_ERROR.0);
     }
-    if let Some(err) = &stream.error
-        && declares_kubernetes_kind(&text)
-    {
+    if let Some(err) = &stream.error {
         let mut d = parse_error(display_path, &index, err.offset, err.message.clone());
-        if looks_like_template(&text) {
-            // Not a manifest yet: say so without failing the run.
+        if template {
             d.severity = Severity::Info;
             d.message = format!(
-                "not checked: this looks like an unrendered Helm/Go template (`{{{{ … }}}}`), \
-                 and it is not valid YAML ({})",
+                "not checked: this looks like an unrendered Helm/Go or Jinja template \
+                 (`{{{{ … }}}}` or `{{% … %}}` outside comments), and it is not valid YAML ({})",
                 err.message
             );
             d.help = Some(TEMPLATE_HELP.into());
+            out.push(d);
+        } else if names_checked_kind(&text) {
+            out.push(d);
+        } else if !is_json_path || declares_kubernetes_kind(&text) {
+            d.severity = Severity::Info;
+            d.message = format!(
+                "not checked: this YAML does not parse ({}); it names no checked Kubernetes \
+                 kind (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob) \
+                 in a top-level `kind:` line",
+                err.message
+            );
+            d.help = Some(
+                "if it is a manifest, fix the syntax at this position; otherwise exclude it \
+                 (`exclude` in redline.toml)"
+                    .into(),
+            );
+            out.push(d);
         }
-        out.push(d);
     }
     redline_diagnostics::sort(&mut out);
     out
@@ -184,12 +209,58 @@ fn parse_error(path: &str, index: &LineIndex, offset: usize, message: String) ->
         path: path.to_string(),
         span: index.span(offset, offset),
         message: format!("cannot parse this Kubernetes manifest: {message}"),
-        help: Some("fix the YAML/JSON syntax at this position (`kubectl apply --dry-run=client -f FILE` shows the same)".into()),
+        help: Some(
+            "fix the YAML/JSON syntax at this position (parsing stopped here), then re-run".into(),
+        ),
         fix: None,
     }
 }
 
-/// A top-level-looking `kind:` next to an `apiVersion:` (YAML or JSON).
+/// The built-in kinds the manifest rules check.
+pub const CHECKED_BUILTIN_KINDS: [&str; 7] = [
+    "Pod",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "Job",
+    "CronJob",
+];
+
+/// A top-level `kind:` line (at column 0, YAML; or a `"kind"` key in a
+/// JSON file) naming one of [`CHECKED_BUILTIN_KINDS`].
+fn names_checked_kind(text: &str) -> bool {
+    let json = text.trim_start().starts_with(['{', '[']);
+    let value_is_checked = |rest: &str| {
+        let Some(v) = rest.trim_start().strip_prefix(':') else {
+            return false;
+        };
+        let v = v.split(" #").next().unwrap_or(v);
+        let v = v.trim().trim_end_matches(',').trim();
+        let v = v.trim_matches(|c| c == '"' || c == '\'');
+        CHECKED_BUILTIN_KINDS.contains(&v)
+    };
+    if json {
+        // JSON has no line structure to speak of: any `"kind": "Pod"`.
+        let mut rest = text;
+        while let Some(i) = rest.find("\"kind\"") {
+            rest = &rest[i + 6..];
+            if value_is_checked(rest.split(['}', '\n']).next().unwrap_or("")) {
+                return true;
+            }
+        }
+        return false;
+    }
+    text.lines().any(|l| {
+        let l = l.strip_prefix("---").map_or(l, str::trim_start);
+        l.strip_prefix("kind")
+            .or_else(|| l.strip_prefix("\"kind\""))
+            .or_else(|| l.strip_prefix("'kind'"))
+            .is_some_and(value_is_checked)
+    })
+}
+
+/// A `kind:` next to an `apiVersion:` anywhere (YAML or JSON).
 fn declares_kubernetes_kind(text: &str) -> bool {
     let has = |key: &str| {
         text.lines().any(|l| {
@@ -202,11 +273,52 @@ fn declares_kubernetes_kind(text: &str) -> bool {
     has("kind") && has("apiVersion")
 }
 
-const TEMPLATE_HELP: &str = "render it and check the output: `helm template CHART | redline check --stdin-filename rendered.yaml -`";
+const TEMPLATE_HELP: &str = "render it and check the output: a Helm chart (a directory with Chart.yaml) is rendered by `redline check` when `helm` is on PATH (or `--helm PATH`); otherwise `helm template CHART | redline check --stdin-filename rendered.yaml -`";
 
-/// Unrendered Helm/Go templates are not manifests yet.
-fn looks_like_template(text: &str) -> bool {
-    text.contains("{{")
+/// Unrendered Helm/Go (`{{ … }}`) or Jinja (`{% … %}`) templates, with the
+/// markers outside YAML comments.
+pub fn looks_like_template(text: &str) -> bool {
+    text.lines().any(|line| {
+        let code = strip_comment(line);
+        code.contains("{{") || code.contains("{%")
+    })
+}
+
+/// The part of a YAML line before its comment: a `#` at the start or after
+/// whitespace, outside quoted scalars (a quote opens one only where a
+/// scalar can start, so the apostrophe of `don't` is text).
+fn strip_comment(line: &str) -> &str {
+    let bytes = line.as_bytes();
+    let mut i = 0;
+    let mut prev = b' ';
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b'\'' | b'"' if matches!(prev, b' ' | b'\t' | b'[' | b'{' | b',' | b':' | b'-') => {
+                // Skip to the closing quote ('' and \" are escapes).
+                i += 1;
+                while i < bytes.len() {
+                    if b == b'"' && bytes[i] == b'\\' {
+                        i += 2;
+                        continue;
+                    }
+                    if bytes[i] == b {
+                        if b == b'\'' && bytes.get(i + 1) == Some(&b'\'') {
+                            i += 2;
+                            continue;
+                        }
+                        break;
+                    }
+                    i += 1;
+                }
+            }
+            b'#' if matches!(prev, b' ' | b'\t') || i == 0 => return &line[..i],
+            _ => {}
+        }
+        prev = bytes.get(i).copied().unwrap_or(b' ');
+        i += 1;
+    }
+    line
 }
 
 #[cfg(test)]
@@ -231,7 +343,12 @@ mod tests {
         assert_eq!(d[0].rule, "RL000");
         assert_eq!(d[0].name, "parse-error");
         assert!(d[0].span.line >= 4, "{:?}", d[0].span);
-        assert!(check_manifest("values.yaml", b"a: [x\n", &ctx).is_empty());
+        // Other YAML that does not parse: a notice, not an error.
+        let d = check_manifest("values.yaml", b"a: [x\n", &ctx);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!((d[0].rule, d[0].severity), ("RL000", Severity::Info));
+        // A broken JSON file that is no manifest (tsconfig with comments).
+        assert!(check_manifest("tsconfig.json", b"{ // c\n \"a\": 1 }", &ctx).is_empty());
         let tpl = b"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n  labels: {{- include \"x\" . | nindent 4 }}\n";
         let d = check_manifest("templates/d.yaml", tpl, &ctx);
         assert_eq!(d.len(), 1, "{d:?}");
@@ -244,6 +361,58 @@ mod tests {
         let d = check_manifest("pod.yaml", not_utf8, &ctx);
         assert_eq!(d[0].rule, "RL000");
         assert_eq!(d[0].span.line, 4);
+    }
+
+    #[test]
+    fn parse_error_severity_follows_the_top_level_kind() {
+        let ctx = ManifestContext::default();
+        let sev = |src: &str| {
+            let d = check_manifest("x.yaml", src.as_bytes(), &ctx);
+            assert_eq!(d.len(), 1, "{src}: {d:?}");
+            assert_eq!(d[0].rule, "RL000");
+            d[0].severity
+        };
+        // A checked built-in kind at the top level: error.
+        assert_eq!(
+            sev("apiVersion: batch/v1\nkind: Job\nspec: [x\n"),
+            Severity::Error
+        );
+        assert_eq!(
+            sev("---\napiVersion: v1\nkind: \"Pod\" # c\nspec: [x\n"),
+            Severity::Error
+        );
+        // A CRD (not a checked kind) that does not parse: info.
+        assert_eq!(
+            sev("apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nspec: [x\n"),
+            Severity::Info
+        );
+        // `kind: Pod` nested (not at the top level) does not count.
+        assert_eq!(
+            sev("apiVersion: v1\nkind: List\nitems:\n  - kind: Pod\n    spec: [x\n"),
+            Severity::Info
+        );
+        // A template marker outside comments: info, even for a Deployment.
+        assert_eq!(
+            sev("apiVersion: apps/v1\nkind: Deployment\nspec: {% if x %}\n  a: [b\n"),
+            Severity::Info
+        );
+        // `{{` inside a comment does not make a file a template.
+        let commented =
+            "# use {{ .Values.x }} in the chart\napiVersion: apps/v1\nkind: Deployment\nspec: [x\n";
+        assert_eq!(sev(commented), Severity::Error);
+        let d = check_manifest("x.yaml", commented.as_bytes(), &ctx);
+        assert!(
+            !d[0].help.as_deref().unwrap_or("").contains("kubectl"),
+            "{d:?}"
+        );
+        assert!(!looks_like_template("a: b # {{ x }}\n"));
+        assert!(!looks_like_template("a: 'x # y' # {{ x }}\n"));
+        assert!(!looks_like_template("a: don't # {{ x }}\n"));
+        assert!(looks_like_template("a: \"#\" {{ x }}\n"));
+        assert!(looks_like_template("a: {{ x }}\n"));
+        // A template that parses is never RL000, whatever its markers.
+        let parses = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          env: {{ .Values.env }}\n";
+        assert!(check_manifest("t.yaml", parses.as_bytes(), &ctx).is_empty());
     }
 
     #[test]

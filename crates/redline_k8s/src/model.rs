@@ -101,21 +101,51 @@ fn collect<'a>(node: &'a Node, depth: usize, out: &mut Vec<Workload<'a>>) {
         }
         return;
     }
-    let Some((path, groups)) = pod_spec_path(kind) else {
-        return;
-    };
-    if !api_version_matches(node.get_str("apiVersion"), groups) {
+    let name = node.path(&["metadata", "name"]).and_then(Node::as_str);
+    if let Some((path, groups)) = pod_spec_path(kind)
+        && api_version_matches(node.get_str("apiVersion"), groups)
+    {
+        if let Some(pod_spec) = node.path(path)
+            && pod_spec.as_map().is_some()
+        {
+            out.push(Workload {
+                kind,
+                name,
+                pod_spec,
+            });
+        }
         return;
     }
-    if let Some(pod_spec) = node.path(path)
-        && pod_spec.as_map().is_some()
-    {
+    if let Some(pod_spec) = custom_pod_spec(node, kind) {
         out.push(Workload {
             kind,
-            name: node.path(&["metadata", "name"]).and_then(Node::as_str),
+            name,
             pod_spec,
         });
     }
+}
+
+/// Kinds that are never workloads, whatever their spec holds: a
+/// CustomResourceDefinition's schema may describe `template.spec.containers`.
+const NOT_WORKLOADS: &[&str] = &["CustomResourceDefinition"];
+
+/// The pod spec of any other kind (Argo Rollout, OpenKruise CloneSet and
+/// Advanced DaemonSet, Knative Service, …) whose `spec.template` or
+/// `spec.jobTemplate.spec.template` is a pod template: a mapping whose
+/// `spec.containers` is a list.
+fn custom_pod_spec<'a>(node: &'a Node, kind: &str) -> Option<&'a Node> {
+    if NOT_WORKLOADS.contains(&kind) {
+        return None;
+    }
+    [
+        &["spec", "template", "spec"][..],
+        &["spec", "jobTemplate", "spec", "template", "spec"][..],
+    ]
+    .into_iter()
+    .filter_map(|path| node.path(path))
+    .find(|pod_spec| {
+        pod_spec.as_map().is_some() && pod_spec.get("containers").and_then(Node::as_seq).is_some()
+    })
 }
 
 /// The containers then init containers of a pod spec.
