@@ -26,8 +26,9 @@ use std::process::ExitCode;
     propagate_version = true
 )]
 struct Cli {
-    /// Configuration file (default: redline.toml in the working directory or
-    /// its nearest ancestor).
+    /// Configuration file for every checked file (default: for `check`, the
+    /// nearest redline.toml of each checked file, up to the repository
+    /// root; for the other commands, the working directory's).
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Ignore every configuration file; use the built-in defaults.
@@ -228,8 +229,11 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
     } else {
         config_path(&cli.config)?
     };
+    // `check` finds the configuration per checked file, unless one is
+    // forced (`--config`, or the defaults with `--isolated`).
+    let forced = cli.isolated || cli.config.is_some();
     match cli.command {
-        Command::Check(args) => run_check(args, config_file),
+        Command::Check(args) => run_check(args, config_file.filter(|_| forced), forced),
         Command::Explain { rule } => {
             let meta = find_rule(&rule).ok_or_else(|| {
                 Fatal(format!(
@@ -273,7 +277,14 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
         Command::Slo(args) => Ok(redline_slo::cli::run(&args, config_file.as_deref())),
         Command::Debug(DebugCommand::Parse { paths }) => {
             let started = std::time::Instant::now();
-            let stats = check::parse_only(&paths).map_err(Fatal)?;
+            let cwd = std::env::current_dir()
+                .map_err(|e| Fatal(format!("cannot read the working directory: {e}")))?;
+            let configs = std::sync::Arc::new(config::Configs::fixed(
+                config::Config::default(),
+                config::Overrides::default(),
+                &cwd,
+            ));
+            let stats = check::parse_only(&paths, &configs).map_err(Fatal)?;
             eprintln!(
                 "parsed {} files ({} bytes, {} with syntax errors, {} unreadable) in {} ms",
                 stats.files,
@@ -295,29 +306,44 @@ fn capitalize(s: &str) -> String {
     }
 }
 
-fn run_check(args: CheckArgs, config_file: Option<PathBuf>) -> Result<u8, Fatal> {
-    let mut config = match &config_file {
-        Some(p) => config::load(p).map_err(Fatal)?,
-        None => config::Config::default(),
-    };
+fn run_check(args: CheckArgs, config_file: Option<PathBuf>, forced: bool) -> Result<u8, Fatal> {
     let parse_selectors = |list: &[String]| -> Result<Vec<RuleSelector>, Fatal> {
         list.iter()
             .map(|s| RuleSelector::parse(s).map_err(|e| Fatal(format!("--select/--ignore: {e}"))))
             .collect()
     };
-    if !args.select.is_empty() {
-        config.select = parse_selectors(&args.select)?;
-    }
-    if !args.ignore.is_empty() {
-        config.ignore.extend(parse_selectors(&args.ignore)?);
-    }
-    config.exclude.extend(args.exclude.iter().cloned());
-    if let Some(f) = &args.fail_on {
-        config.fail_on = config::FailOn::parse(f).map_err(|e| Fatal(format!("--fail-on: {e}")))?;
-    }
-    let reports = output::plan(&args.format, args.output.as_deref()).map_err(Fatal)?;
+    let overrides = config::Overrides {
+        select: parse_selectors(&args.select)?,
+        ignore: parse_selectors(&args.ignore)?,
+        fail_on: match &args.fail_on {
+            Some(f) => {
+                Some(config::FailOn::parse(f).map_err(|e| Fatal(format!("--fail-on: {e}")))?)
+            }
+            None => None,
+        },
+        exclude: args.exclude.clone(),
+    };
     let cwd = std::env::current_dir()
         .map_err(|e| Fatal(format!("cannot read the working directory: {e}")))?;
+    let configs = if forced {
+        let config = match &config_file {
+            Some(p) => config::load(p).map_err(Fatal)?,
+            None => config::Config::default(),
+        };
+        config::Configs::fixed(config, overrides, &cwd)
+    } else {
+        config::Configs::discover(overrides, &cwd)
+    };
+    let configs = std::sync::Arc::new(configs.with_cli_exclude().map_err(Fatal)?);
+    // Run-wide settings (fail-on, the cache) come from the configuration
+    // of the first path named: the same from wherever the run starts.
+    let first = match (&args.stdin_filename, args.paths.first()) {
+        (Some(name), _) => name.clone(),
+        (None, Some(p)) => p.clone(),
+        (None, None) => PathBuf::from("."),
+    };
+    let config = configs.for_path(&first).map_err(Fatal)?;
+    let reports = output::plan(&args.format, args.output.as_deref()).map_err(Fatal)?;
     let stdin_mode = args.paths.iter().any(|p| p.as_os_str() == "-");
     let stdin_source = match (stdin_mode, &args.stdin_filename) {
         (false, None) => None,
@@ -371,15 +397,15 @@ fn run_check(args: CheckArgs, config_file: Option<PathBuf>) -> Result<u8, Fatal>
         cache: cache.as_ref(),
         progress: progress.as_ref(),
     };
-    let scan = |config: &config::Config| -> Result<check::Outcome, Fatal> {
+    let scan = |configs: &std::sync::Arc<config::Configs>| -> Result<check::Outcome, Fatal> {
         match &stdin_source {
             Some((name, bytes)) => {
-                check::run_stdin(name, bytes.clone(), config, &cwd).map_err(Fatal)
+                check::run_stdin(name, bytes.clone(), configs, &cwd).map_err(Fatal)
             }
-            None => check::run_with(&args.paths, config, &cwd, options).map_err(Fatal),
+            None => check::run_with(&args.paths, configs, &cwd, options).map_err(Fatal),
         }
     };
-    let mut outcome = scan(&config)?;
+    let mut outcome = scan(&configs)?;
 
     // What the user sees: new-code gating, then the baseline. Fixes are
     // planned from the same view, so `--fix` writes only what it reports.
@@ -426,7 +452,7 @@ fn run_check(args: CheckArgs, config_file: Option<PathBuf>) -> Result<u8, Fatal>
                 .map(|p| p.fixed.clone())
                 .unwrap_or_else(|| bytes.clone());
             let _ = std::io::stdout().lock().write_all(&fixed);
-            let after = check::run_stdin(name, fixed, &config, &cwd).map_err(Fatal)?;
+            let after = check::run_stdin(name, fixed, &configs, &cwd).map_err(Fatal)?;
             let fails = after
                 .diagnostics
                 .iter()
@@ -444,7 +470,7 @@ fn run_check(args: CheckArgs, config_file: Option<PathBuf>) -> Result<u8, Fatal>
             total += applied;
             let stuck = applied == 0;
             problems.append(&mut errs);
-            outcome = scan(&config)?;
+            outcome = scan(&configs)?;
             // The fixes moved lines: compare with the base again.
             if let Some(c) = &changed {
                 changed = Some(c.refresh().map_err(Fatal)?);
