@@ -129,7 +129,7 @@ pub fn run_with(
         let dir = f.path.parent().map(Path::to_path_buf).unwrap_or_default();
         by_dir.entry(dir).or_default().push((f.path, f.explicit));
     }
-    let mut dirs: Vec<(Arc<Config>, Vec<(PathBuf, bool)>)> = by_dir
+    let mut dirs: Vec<GoDir> = by_dir
         .into_iter()
         .map(|(dir, files)| Ok((configs.for_dir(&dir)?, files)))
         .collect::<Result<_, String>>()?;
@@ -172,13 +172,13 @@ pub fn run_with(
     Ok(outcome)
 }
 
+/// The Go files of one directory (path, named explicitly) and the
+/// configuration that applies to them.
+type GoDir = (Arc<Config>, Vec<(PathBuf, bool)>);
+
 /// Reads and checks the Go packages, one directory per task, in parallel.
 /// Only one directory's trees per thread are alive at a time.
-fn check_go_dirs(
-    dirs: Vec<(Arc<Config>, Vec<(PathBuf, bool)>)>,
-    cwd: &Path,
-    options: RunOptions<'_>,
-) -> Vec<DirResult> {
+fn check_go_dirs(dirs: Vec<GoDir>, cwd: &Path, options: RunOptions<'_>) -> Vec<DirResult> {
     dirs.into_par_iter()
         // One directory per task: rayon would otherwise hand each thread
         // a contiguous half of the list (the large packages to one).

@@ -393,8 +393,8 @@ pub fn build_constraint(source: &[u8]) -> Option<Constraint> {
         if line.starts_with("//") {
             continue;
         }
-        if line.starts_with("/*") {
-            in_block = !line[2..].contains("*/");
+        if let Some(rest) = line.strip_prefix("/*") {
+            in_block = !rest.contains("*/");
             continue;
         }
         break;
