@@ -571,6 +571,41 @@ mod tests {
     }
 
     #[test]
+    fn test_paths_and_exclude_are_read() {
+        let mut c = parse(
+            Path::new("sub/redline.toml"),
+            "exclude = [\"gen/**\"]\ntest-paths = [\"e2e\"]\nextend-test-paths = [\"fake*\"]\n",
+        )
+        .unwrap();
+        c.dir = Some(PathBuf::from("/repo/sub"));
+        assert!(c.excludes(Path::new("/repo/sub/gen")));
+        assert!(c.excludes(Path::new("/repo/sub/gen/x.go")));
+        assert!(!c.excludes(Path::new("/repo/gen/x.go")), "relative to sub/");
+        assert!(c.tests.is_test_dir("e2e") && c.tests.is_test_dir("fakeclient"));
+        assert!(!c.tests.is_test_dir("hack"), "the list was replaced");
+        let c = parse(Path::new("r.toml"), "check-tests = true\n").unwrap();
+        assert!(!c.tests.is_test_dir("hack") && !c.tests.is_test_file("x_test.go"));
+        assert!(Config::default().tests.is_test_dir("hack"));
+        let err = parse(Path::new("r.toml"), "test-paths = [\"a/b\"]\n").unwrap_err();
+        assert!(
+            err.starts_with("r.toml: `test-paths`") && err.contains("a/b"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn absolute_resolves_dots_lexically() {
+        let cwd = Path::new("/repo/sub");
+        assert_eq!(absolute(Path::new(".."), cwd), PathBuf::from("/repo"));
+        assert_eq!(
+            absolute(Path::new("./a/../b"), cwd),
+            PathBuf::from("/repo/sub/b")
+        );
+        assert_eq!(absolute(Path::new("/x/./y"), cwd), PathBuf::from("/x/y"));
+        assert_eq!(absolute(Path::new("../../../.."), cwd), PathBuf::from("/"));
+    }
+
+    #[test]
     fn settings_apply() {
         let c = parse(
             Path::new("r.toml"),
