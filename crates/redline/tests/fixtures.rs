@@ -136,12 +136,18 @@ fn explicit_paths_are_checked() {
         .into_iter()
         .map(|(p, l, r)| (format!("explicit/{p}"), l, r))
         .collect::<BTreeSet<_>>();
-    assert_eq!(want.len(), 2, "{want:?}");
+    assert_eq!(want.len(), 3, "{want:?}");
     let got = actual(
         &root,
-        &["explicit/hack", "explicit/suite_test.go", "explicit"],
+        &[
+            "explicit/hack",
+            "explicit/suite_test.go",
+            "explicit/tagged.go",
+            "explicit",
+        ],
     );
     assert_eq!(got, want);
-    // Checked as a directory, the tool directory and the test file are not.
+    // Checked as a directory, the tool directory, the test file and the
+    // e2e-tagged file are not.
     assert!(actual(&root, &["explicit"]).is_empty());
 }

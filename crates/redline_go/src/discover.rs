@@ -285,12 +285,21 @@ pub fn discover(paths: &[PathBuf], options: &DiscoveryOptions) -> Result<Discove
         out.manifest_files.extend(yaml);
         out.go_mod_files.extend(go_mod);
     }
-    out.go_files.sort();
-    out.go_files.dedup_by(|a, b| a.path == b.path);
-    out.manifest_files.sort();
-    out.manifest_files.dedup_by(|a, b| a.path == b.path);
-    out.go_mod_files.sort();
-    out.go_mod_files.dedup_by(|a, b| a.path == b.path);
+    for files in [
+        &mut out.go_files,
+        &mut out.manifest_files,
+        &mut out.go_mod_files,
+    ] {
+        files.sort();
+        // A file both named and found in a named directory stays explicit.
+        files.dedup_by(|later, kept| {
+            let same = later.path == kept.path;
+            if same {
+                kept.explicit |= later.explicit;
+            }
+            same
+        });
+    }
     Ok(out)
 }
 
