@@ -3,16 +3,16 @@
 //! here and nowhere else.
 
 use crate::cache::Cache;
-use crate::config::Config;
+use crate::config::{Config, Configs, absolute};
 use crate::fix::ReadPaths;
 use crate::progress::Progress;
 use crate::suppress;
 use rayon::prelude::*;
 use redline_diagnostics::{Diagnostic, LineIndex, Summary, render::Sources, sort};
-use redline_go::{DiscoveryOptions, GoFile, Package, first_error, is_generated};
+use redline_go::{DiscoveryOptions, EntryFilter, GoFile, Package, first_error, is_generated};
 use redline_rules::modules::{RequiredModule, check_go_mod};
 use redline_rules::{ALL_RULES, Context, GO_RULES, RuleMeta, Target, find_rule, meta::ParseError};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -61,14 +61,40 @@ pub struct RunOptions<'a> {
 
 /// Runs the check over `paths`.
 #[allow(dead_code)]
-pub fn run(paths: &[PathBuf], config: &Config, cwd: &Path) -> Result<Outcome, String> {
-    run_with(paths, config, cwd, RunOptions::default())
+pub fn run(paths: &[PathBuf], configs: &Arc<Configs>, cwd: &Path) -> Result<Outcome, String> {
+    run_with(paths, configs, cwd, RunOptions::default())
+}
+
+/// What discovery leaves out below the checked paths, decided by the
+/// configuration of each entry's directory: its `exclude` patterns and its
+/// test and tool code (`_test.go`, test directories).
+pub fn entry_filter(configs: &Arc<Configs>) -> EntryFilter {
+    let configs = configs.clone();
+    Arc::new(move |path: &Path, is_dir: bool| {
+        let abs = absolute(path, configs.cwd());
+        let Some(parent) = abs.parent() else {
+            return false;
+        };
+        // A configuration that does not load is reported after the walk.
+        let Ok(config) = configs.for_dir(parent) else {
+            return true;
+        };
+        if config.excludes(&abs) {
+            return true;
+        }
+        let name = abs.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if is_dir {
+            config.tests.is_test_dir(name)
+        } else {
+            config.tests.is_test_file(name)
+        }
+    })
 }
 
 /// Runs the check over `paths` with a cache and/or a progress bar.
 pub fn run_with(
     paths: &[PathBuf],
-    config: &Config,
+    configs: &Arc<Configs>,
     cwd: &Path,
     options: RunOptions<'_>,
 ) -> Result<Outcome, String> {
@@ -76,10 +102,14 @@ pub fn run_with(
     let discovered = redline_go::discover(
         paths,
         &DiscoveryOptions {
-            exclude: config.exclude.clone(),
+            exclude: configs.cli_exclude().to_vec(),
             manifests: true,
+            filter: Some(entry_filter(configs)),
         },
     )?;
+    if let Some(e) = configs.error() {
+        return Err(e);
+    }
     let scan_root = paths
         .first()
         .map(|p| {
@@ -104,22 +134,28 @@ pub fn run_with(
         let dir = f.path.parent().map(Path::to_path_buf).unwrap_or_default();
         by_dir.entry(dir).or_default().push((f.path, f.explicit));
     }
-    let mut dirs: Vec<Vec<(PathBuf, bool)>> = by_dir.into_values().collect();
+    let mut dirs: Vec<GoDir> = by_dir
+        .into_iter()
+        .map(|(dir, files)| Ok((configs.for_dir(&dir)?, files)))
+        .collect::<Result<_, String>>()?;
     // Largest packages first, so that no big one starts last and runs
     // alone on one core at the end (longest-processing-time-first).
-    dirs.sort_by_key(|files| std::cmp::Reverse(files.len()));
+    dirs.sort_by_key(|(_, files)| std::cmp::Reverse(files.len()));
     // Manifests and go.mod files are checked at the same time as the Go
     // packages: a few multi-megabyte manifests (install.yaml, CRDs) must
     // neither hold up the Go work nor wait for it.
     let manifest_files = discovered.manifest_files;
     let go_mod_files = discovered.go_mod_files;
+    // Charts and overlays are configured by the scanned root's
+    // configuration.
+    let root_config = configs.for_path(&scan_root)?;
     let (other_results, results) = rayon::join(
         || {
             // Charts and overlays are rendered first; the files they own
             // are not also checked raw.
             let (manifest_files, mut rendered) = crate::rendered::render_discovered(
                 manifest_files,
-                config,
+                &root_config,
                 cwd,
                 &scan_root,
                 options,
@@ -127,14 +163,14 @@ pub fn run_with(
             rendered.extend(check_other_files(
                 &manifest_files,
                 &go_mod_files,
-                config,
+                configs,
                 cwd,
                 &scan_root,
                 options,
             )?);
             Ok::<_, String>(rendered)
         },
-        || check_go_dirs(dirs, config, cwd, options),
+        || check_go_dirs(dirs, cwd, options),
     );
     let other_results = other_results?;
     let mut outcome = Outcome {
@@ -156,19 +192,18 @@ pub fn run_with(
     Ok(outcome)
 }
 
+/// The Go files of one directory (path, named explicitly) and the
+/// configuration that applies to them.
+type GoDir = (Arc<Config>, Vec<(PathBuf, bool)>);
+
 /// Reads and checks the Go packages, one directory per task, in parallel.
 /// Only one directory's trees per thread are alive at a time.
-fn check_go_dirs(
-    dirs: Vec<Vec<(PathBuf, bool)>>,
-    config: &Config,
-    cwd: &Path,
-    options: RunOptions<'_>,
-) -> Vec<DirResult> {
+fn check_go_dirs(dirs: Vec<GoDir>, cwd: &Path, options: RunOptions<'_>) -> Vec<DirResult> {
     dirs.into_par_iter()
         // One directory per task: rayon would otherwise hand each thread
         // a contiguous half of the list (the large packages to one).
         .with_max_len(1)
-        .map(|files| {
+        .map(|(config, files)| {
             let count = files.len();
             let mut io_errors = Vec::new();
             let inputs: Vec<Input> = files
@@ -190,7 +225,7 @@ fn check_go_dirs(
             for i in &inputs {
                 paths.insert(&i.display, &i.path);
             }
-            let mut r = check_go_dir(inputs, config, options.cache);
+            let mut r = check_go_dir(inputs, &config, options.cache);
             r.io_errors.extend(io_errors);
             r.paths = paths;
             if let Some(p) = options.progress {
@@ -205,28 +240,48 @@ fn check_go_dirs(
 fn check_other_files(
     manifests: &[redline_go::DiscoveredFile],
     go_mods: &[redline_go::DiscoveredFile],
-    config: &Config,
+    configs: &Configs,
     cwd: &Path,
     scan_root: &Path,
     options: RunOptions<'_>,
 ) -> Result<Vec<DirResult>, String> {
-    let manifest_rules_on = ALL_RULES
+    // One manifest context per configuration file (its env spec and
+    // `[manifests]` table), built before the parallel part.
+    type Ctx = Option<Arc<(redline_k8s::ManifestContext, String)>>;
+    let mut contexts: HashMap<Option<PathBuf>, Ctx> = HashMap::new();
+    let mut manifest_jobs = Vec::with_capacity(manifests.len());
+    for f in manifests {
+        let config = configs.for_file(&f.path)?;
+        let ctx = match contexts.get(&config.path) {
+            Some(ctx) => ctx.clone(),
+            None => {
+                let on = ALL_RULES
+                    .iter()
+                    .any(|r| r.target == Target::Manifest && config.enabled(r));
+                let ctx = if on {
+                    let ctx = redline_k8s::ManifestContext::from_config(
+                        config.path.as_deref(),
+                        config.go_version.as_deref(),
+                        scan_root,
+                    )?;
+                    // Manifest results depend on the context (env spec,
+                    // go.mod facts) and the configuration too.
+                    let salt = format!("{ctx:?}\0{config:?}");
+                    Some(Arc::new((ctx, salt)))
+                } else {
+                    None
+                };
+                contexts.insert(config.path.clone(), ctx.clone());
+                ctx
+            }
+        };
+        manifest_jobs.push((f, config, ctx));
+    }
+    let mod_jobs = go_mods
         .iter()
-        .any(|r| r.target == Target::Manifest && config.enabled(r));
-    let ctx = if manifest_rules_on && !manifests.is_empty() {
-        Some(redline_k8s::ManifestContext::from_config(
-            config.path.as_deref(),
-            config.go_version.as_deref(),
-            scan_root,
-        )?)
-    } else {
-        None
-    };
-    let mod_rule_on =
-        config.enabled(&RequiredModule::META) && !config.settings.required_modules.is_empty();
-    // Manifest results depend on the context (env spec, go.mod facts) too.
-    let ctx_salt = format!("{ctx:?}");
-    let manifest_results = manifests.par_iter().filter_map(|f| {
+        .map(|f| Ok((f, configs.for_file(&f.path)?)))
+        .collect::<Result<Vec<_>, String>>()?;
+    let manifest_results = manifest_jobs.par_iter().filter_map(|(f, config, ctx)| {
         if let Some(p) = options.progress {
             p.add_done(1);
         }
@@ -235,14 +290,16 @@ fn check_other_files(
             f,
             cwd,
             config,
-            options.cache.map(|c| (c, ctx_salt.as_str())),
-            |display, source| redline_k8s::check_manifest(display, source, ctx),
+            options.cache.map(|c| (c, ctx.1.as_str())),
+            |display, source| redline_k8s::check_manifest(display, source, &ctx.0),
         ))
     });
-    let mod_results = go_mods.par_iter().filter_map(|f| {
+    let mod_results = mod_jobs.par_iter().filter_map(|(f, config)| {
         if let Some(p) = options.progress {
             p.add_done(1);
         }
+        let mod_rule_on =
+            config.enabled(&RequiredModule::META) && !config.settings.required_modules.is_empty();
         if !mod_rule_on {
             return None;
         }
@@ -280,11 +337,28 @@ fn go_mod_diagnostics(display: &str, source: &[u8], config: &Config) -> Vec<Diag
 pub fn run_stdin(
     path: &Path,
     source: Vec<u8>,
-    config: &Config,
+    configs: &Configs,
     cwd: &Path,
 ) -> Result<Outcome, String> {
     let started = Instant::now();
     let display = display_path(path, cwd);
+    // ruff's --force-exclude: an excluded path stays excluded when an
+    // editor or hook sends it on standard input.
+    if let Some(by) = configs.stdin_excluded(path)? {
+        eprintln!("redline: {display} is excluded by {by}; not checked");
+        return Ok(Outcome {
+            diagnostics: Vec::new(),
+            summary: Summary {
+                files_scanned: 0,
+                elapsed_ms: started.elapsed().as_millis(),
+            },
+            sources: Sources::new(),
+            io_errors: Vec::new(),
+            paths: ReadPaths::default(),
+        });
+    }
+    let config = configs.for_file(path)?;
+    let config = &*config;
     let source: Arc<[u8]> = source.into();
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
@@ -304,6 +378,10 @@ pub fn run_stdin(
                 let sibling = entry.path();
                 let is_go = sibling.extension().is_some_and(|e| e == "go");
                 if !is_go || sibling.file_name() == path.file_name() || !sibling.is_file() {
+                    continue;
+                }
+                let name = sibling.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                if config.tests.is_test_file(name) {
                     continue;
                 }
                 if let Ok(bytes) = std::fs::read(&sibling) {
@@ -382,12 +460,13 @@ pub struct ParseStats {
 /// The parse floor of the benchmark: discovers the Go files exactly as
 /// `check` does (same walk, same generated-file skip), reads and parses
 /// every one with tree-sitter on all cores, and does nothing else.
-pub fn parse_only(paths: &[PathBuf]) -> Result<ParseStats, String> {
+pub fn parse_only(paths: &[PathBuf], configs: &Arc<Configs>) -> Result<ParseStats, String> {
     let discovered = redline_go::discover(
         paths,
         &DiscoveryOptions {
-            exclude: Vec::new(),
+            exclude: configs.cli_exclude().to_vec(),
             manifests: false,
+            filter: Some(entry_filter(configs)),
         },
     )?;
     let per_file: Vec<(usize, usize, usize, usize)> = discovered
@@ -481,6 +560,13 @@ fn check_go_dir(inputs: Vec<Input>, config: &Config, cache: Option<&Cache>) -> D
         return check_go_inputs(inputs, config);
     };
     let mut h = cache.hasher("go");
+    // The directory's own configuration (select, severity, settings).
+    h.update(format!("{config:?}").as_bytes());
+    if let Some(p) = &config.path
+        && let Ok(text) = std::fs::read(p)
+    {
+        h.update(&text);
+    }
     for i in &inputs {
         h.update(i.display.as_bytes());
         h.update(if i.explicit { b"\x01" } else { b"\x00" });
@@ -540,7 +626,9 @@ pub fn check_go_inputs(inputs: Vec<Input>, config: &Config) -> DirResult {
     let mut result = DirResult::default();
     let inputs: Vec<Input> = inputs
         .into_iter()
-        .filter(|i| i.explicit || !is_generated(&i.source))
+        .filter(|i| {
+            i.explicit || !(is_generated(&i.source) || config.tests.is_test_source(&i.source))
+        })
         .collect();
     result.files_scanned = inputs.len();
     let parsed: Vec<(Input, Option<GoFile>)> = inputs

@@ -1,13 +1,19 @@
-//! `redline.toml`: discovery (walking up from the working directory, or
-//! `--config FILE`) and the settings of `redline check`. Sections owned by
-//! other crates (`[env]`, `[logs]`, `[manifests]`, `[slo]`) are read by
-//! those crates from the same file; here they are only allowed.
+//! `redline.toml`: discovery and the settings of `redline check`. Like
+//! ruff, `check` finds the configuration per checked file ([`Configs`]):
+//! the nearest `redline.toml` in the file's directory or an ancestor, up to
+//! the repository root (the directory holding `.git`); `--config FILE`
+//! overrides. Sections owned by other crates (`[env]`, `[logs]`,
+//! `[manifests]`, `[slo]`) are read by those crates from the same file;
+//! here they are only allowed.
 
+use globset::{Glob, GlobSet, GlobSetBuilder};
 use redline_diagnostics::{LineIndex, Severity};
+use redline_go::TestPaths;
 use redline_rules::{ALL_RULES, RuleMeta, RuleSelector, Settings, find_rule};
 use serde::Deserialize;
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use toml::Spanned;
 
 pub const FILE_NAME: &str = "redline.toml";
@@ -53,6 +59,10 @@ struct RawConfig {
     fail_on: Option<Spanned<String>>,
     go_version: Option<Spanned<String>>,
     required_modules: Option<Vec<String>>,
+    check_tests: Option<bool>,
+    test_paths: Option<Vec<String>>,
+    extend_test_paths: Option<Vec<String>>,
+    test_build_tags: Option<Vec<String>>,
     severity: Option<BTreeMap<Spanned<String>, Spanned<String>>>,
     rules: Option<RawRules>,
     // Owned by other crates, which read them from the same file.
@@ -85,7 +95,14 @@ pub struct Config {
     pub path: Option<PathBuf>,
     pub select: Vec<RuleSelector>,
     pub ignore: Vec<RuleSelector>,
+    /// Globs relative to `dir` (the directory of the file that sets them).
     pub exclude: Vec<String>,
+    exclude_set: GlobSet,
+    /// The directory of the configuration file (absolute), if any.
+    pub dir: Option<PathBuf>,
+    /// What counts as test and tool code (`check-tests`, `test-paths`,
+    /// `extend-test-paths`, `test-build-tags`).
+    pub tests: TestPaths,
     pub fail_on: FailOn,
     pub go_version: Option<String>,
     pub severity: BTreeMap<&'static str, Severity>,
@@ -99,6 +116,9 @@ impl Default for Config {
             select: vec![RuleSelector::parse("ALL").expect("ALL is a selector")],
             ignore: Vec::new(),
             exclude: Vec::new(),
+            exclude_set: GlobSet::empty(),
+            dir: None,
+            tests: TestPaths::default(),
             fail_on: FailOn::Warning,
             go_version: None,
             severity: BTreeMap::new(),
@@ -120,9 +140,24 @@ impl Config {
     pub fn severity_of(&self, rule: &RuleMeta) -> Severity {
         self.severity.get(rule.id).copied().unwrap_or(rule.severity)
     }
+
+    /// Whether `path` (absolute, normalized) matches this file's `exclude`
+    /// patterns, which are relative to the file's directory.
+    pub fn excludes(&self, path: &Path) -> bool {
+        if self.exclude_set.is_empty() {
+            return false;
+        }
+        let rel = self
+            .dir
+            .as_deref()
+            .and_then(|d| path.strip_prefix(d).ok())
+            .unwrap_or(path);
+        self.exclude_set.is_match(rel) || self.exclude_set.is_match(path)
+    }
 }
 
-/// Finds `redline.toml` in `start` or its ancestors.
+/// Finds `redline.toml` in `start` or its ancestors, up to the repository
+/// root (the first directory holding `.git`).
 pub fn discover(start: &Path) -> Option<PathBuf> {
     let mut dir = Some(start);
     while let Some(d) = dir {
@@ -130,9 +165,250 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
         if candidate.is_file() {
             return Some(candidate);
         }
+        if d.join(".git").exists() {
+            return None;
+        }
         dir = d.parent();
     }
     None
+}
+
+/// `path` made absolute against `cwd`, with `.` and `..` resolved
+/// lexically.
+pub fn absolute(path: &Path, cwd: &Path) -> PathBuf {
+    let joined = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        cwd.join(path)
+    };
+    let mut out = PathBuf::new();
+    for c in joined.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if out.file_name().is_some() {
+                    out.pop();
+                } else if !out.has_root() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// What the command line changes in every configuration it applies to.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--select`: replaces each file's `select` when non-empty.
+    pub select: Vec<RuleSelector>,
+    /// `--ignore`: added to each file's `ignore`.
+    pub ignore: Vec<RuleSelector>,
+    /// `--fail-on`.
+    pub fail_on: Option<FailOn>,
+    /// `--exclude`: globs matched against paths as given and relative to
+    /// the checked path (and, for `--stdin-filename`, the working directory).
+    pub exclude: Vec<String>,
+}
+
+impl Overrides {
+    fn apply(&self, mut config: Config) -> Config {
+        if !self.select.is_empty() {
+            config.select = self.select.clone();
+        }
+        config.ignore.extend(self.ignore.iter().cloned());
+        if let Some(f) = self.fail_on {
+            config.fail_on = f;
+        }
+        config
+    }
+}
+
+/// The configurations of one `check` run: one file for everything
+/// (`--config`, or the defaults with `--isolated`), or the nearest
+/// `redline.toml` of each checked file, each read once.
+pub struct Configs {
+    fixed: Option<Arc<Config>>,
+    overrides: Overrides,
+    cwd: PathBuf,
+    default: Arc<Config>,
+    /// Directory (absolute) → the configuration that applies in it.
+    by_dir: Mutex<HashMap<PathBuf, Arc<Config>>>,
+    /// Configuration file → its loaded contents.
+    by_file: Mutex<HashMap<PathBuf, Arc<Config>>>,
+    /// The first configuration file that did not load.
+    error: Mutex<Option<String>>,
+    cli_exclude: GlobSet,
+}
+
+impl Configs {
+    /// One configuration for every file.
+    pub fn fixed(mut config: Config, overrides: Overrides, cwd: &Path) -> Configs {
+        if let Some(p) = &config.path {
+            let abs = absolute(p, cwd);
+            config.dir = abs.parent().map(Path::to_path_buf);
+        }
+        let config = Arc::new(overrides.apply(config));
+        Configs {
+            default: config.clone(),
+            fixed: Some(config),
+            overrides,
+            cwd: cwd.to_path_buf(),
+            by_dir: Mutex::default(),
+            by_file: Mutex::default(),
+            error: Mutex::default(),
+            cli_exclude: GlobSet::empty(),
+        }
+    }
+
+    /// The nearest `redline.toml` of each file.
+    pub fn discover(overrides: Overrides, cwd: &Path) -> Configs {
+        Configs {
+            default: Arc::new(overrides.apply(Config::default())),
+            fixed: None,
+            overrides,
+            cwd: cwd.to_path_buf(),
+            by_dir: Mutex::default(),
+            by_file: Mutex::default(),
+            error: Mutex::default(),
+            cli_exclude: GlobSet::empty(),
+        }
+    }
+
+    /// Compiles `--exclude` (`Err` names the bad glob).
+    pub fn with_cli_exclude(mut self) -> Result<Configs, String> {
+        self.cli_exclude = exclude_globs(Path::new("--exclude"), &self.overrides.exclude)?;
+        Ok(self)
+    }
+
+    pub fn cwd(&self) -> &Path {
+        &self.cwd
+    }
+
+    /// `--exclude`, for discovery.
+    pub fn cli_exclude(&self) -> &[String] {
+        &self.overrides.exclude
+    }
+
+    /// Whether a path given as `--stdin-filename` is excluded: by
+    /// `--exclude` or by the `exclude` of its configuration.
+    pub fn stdin_excluded(&self, path: &Path) -> Result<Option<String>, String> {
+        let abs = absolute(path, &self.cwd);
+        let rel = abs.strip_prefix(&self.cwd).unwrap_or(&abs);
+        if self.cli_exclude.is_match(path) || self.cli_exclude.is_match(rel) {
+            return Ok(Some("--exclude".to_string()));
+        }
+        let config = self.for_file(path)?;
+        Ok(config.excludes(&abs).then(|| {
+            let file = config
+                .path
+                .as_deref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| FILE_NAME.to_string());
+            format!("`exclude` in {file}")
+        }))
+    }
+
+    /// The configuration of files in directory `dir`. A file that does not
+    /// load is an error (kept for [`Configs::error`] too).
+    pub fn for_dir(&self, dir: &Path) -> Result<Arc<Config>, String> {
+        if let Some(c) = &self.fixed {
+            return Ok(c.clone());
+        }
+        let dir = absolute(dir, &self.cwd);
+        self.lookup(&dir)
+    }
+
+    /// The configuration of the file `path`.
+    pub fn for_file(&self, path: &Path) -> Result<Arc<Config>, String> {
+        if let Some(c) = &self.fixed {
+            return Ok(c.clone());
+        }
+        let abs = absolute(path, &self.cwd);
+        match abs.parent() {
+            Some(dir) => self.lookup(dir),
+            None => Ok(self.default.clone()),
+        }
+    }
+
+    /// The configuration of a path named on the command line: a
+    /// directory's own, a file's directory's.
+    pub fn for_path(&self, path: &Path) -> Result<Arc<Config>, String> {
+        if path.is_dir() {
+            self.for_dir(path)
+        } else {
+            self.for_file(path)
+        }
+    }
+
+    /// The first configuration file that failed to load, if any.
+    pub fn error(&self) -> Option<String> {
+        self.error.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn lookup(&self, dir: &Path) -> Result<Arc<Config>, String> {
+        if let Some(c) = self
+            .by_dir
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(dir)
+        {
+            return Ok(c.clone());
+        }
+        let candidate = dir.join(FILE_NAME);
+        let config = if candidate.is_file() {
+            self.load_file(&candidate)?
+        } else if dir.join(".git").exists() {
+            self.default.clone()
+        } else {
+            match dir.parent() {
+                Some(parent) => self.lookup(parent)?,
+                None => self.default.clone(),
+            }
+        };
+        self.by_dir
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(dir.to_path_buf(), config.clone());
+        Ok(config)
+    }
+
+    fn load_file(&self, path: &Path) -> Result<Arc<Config>, String> {
+        if let Some(c) = self
+            .by_file
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(path)
+        {
+            return Ok(c.clone());
+        }
+        let shown = match path.strip_prefix(&self.cwd) {
+            Ok(rel) => rel.to_path_buf(),
+            Err(_) => path.to_path_buf(),
+        };
+        let loaded = load(&shown).map(|mut c| {
+            c.dir = path.parent().map(Path::to_path_buf);
+            c
+        });
+        match loaded {
+            Ok(c) => {
+                let c = Arc::new(self.overrides.apply(c));
+                self.by_file
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(path.to_path_buf(), c.clone());
+                Ok(c)
+            }
+            Err(e) => {
+                let mut first = self.error.lock().unwrap_or_else(|e| e.into_inner());
+                if first.is_none() {
+                    *first = Some(e.clone());
+                }
+                Err(e)
+            }
+        }
+    }
 }
 
 fn at(path: &Path, text: &str, offset: usize, message: impl std::fmt::Display) -> String {
@@ -145,6 +421,23 @@ pub fn load(path: &Path) -> Result<Config, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("{}: cannot read configuration: {e}", path.display()))?;
     parse(path, &text)
+}
+
+/// Compiles `exclude` patterns; `dir/**` also matches `dir` itself, so the
+/// walk prunes it.
+fn exclude_globs(path: &Path, patterns: &[String]) -> Result<GlobSet, String> {
+    let mut b = GlobSetBuilder::new();
+    for p in patterns {
+        let bad =
+            |e: globset::Error| format!("{}: `exclude`: invalid glob `{p}`: {e}", path.display());
+        let p = p.strip_prefix("./").unwrap_or(p);
+        b.add(Glob::new(p).map_err(bad)?);
+        if let Some(stripped) = p.strip_suffix("/**") {
+            b.add(Glob::new(stripped).map_err(bad)?);
+        }
+    }
+    b.build()
+        .map_err(|e| format!("{}: `exclude`: {e}", path.display()))
 }
 
 pub fn parse(path: &Path, text: &str) -> Result<Config, String> {
@@ -171,11 +464,20 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, String> {
         config.ignore = selectors(ignore, "ignore")?;
     }
     if let Some(exclude) = raw.exclude {
-        for g in &exclude {
-            globset::Glob::new(g)
-                .map_err(|e| format!("{}: `exclude`: invalid glob `{g}`: {e}", path.display()))?;
-        }
+        config.exclude_set = exclude_globs(path, &exclude)?;
         config.exclude = exclude;
+    }
+    if raw.check_tests.is_some()
+        || raw.test_paths.is_some()
+        || raw.extend_test_paths.is_some()
+        || raw.test_build_tags.is_some()
+    {
+        let defaults = TestPaths::default();
+        let mut dirs = raw.test_paths.unwrap_or(defaults.dirs);
+        dirs.extend(raw.extend_test_paths.unwrap_or_default());
+        let tags = raw.test_build_tags.unwrap_or(defaults.build_tags);
+        config.tests = TestPaths::new(!raw.check_tests.unwrap_or(false), dirs, tags)
+            .map_err(|e| format!("{}: `test-paths`: {e}", path.display()))?;
     }
     if let Some(f) = raw.fail_on {
         config.fail_on = FailOn::parse(f.get_ref())
@@ -276,6 +578,41 @@ mod tests {
         assert!(err.contains("RL999"), "{err}");
         let err = parse(Path::new("r.toml"), "[severity]\nnope = \"error\"\n").unwrap_err();
         assert!(err.starts_with("r.toml:2:1:"), "{err}");
+    }
+
+    #[test]
+    fn test_paths_and_exclude_are_read() {
+        let mut c = parse(
+            Path::new("sub/redline.toml"),
+            "exclude = [\"gen/**\"]\ntest-paths = [\"e2e\"]\nextend-test-paths = [\"fake*\"]\n",
+        )
+        .unwrap();
+        c.dir = Some(PathBuf::from("/repo/sub"));
+        assert!(c.excludes(Path::new("/repo/sub/gen")));
+        assert!(c.excludes(Path::new("/repo/sub/gen/x.go")));
+        assert!(!c.excludes(Path::new("/repo/gen/x.go")), "relative to sub/");
+        assert!(c.tests.is_test_dir("e2e") && c.tests.is_test_dir("fakeclient"));
+        assert!(!c.tests.is_test_dir("hack"), "the list was replaced");
+        let c = parse(Path::new("r.toml"), "check-tests = true\n").unwrap();
+        assert!(!c.tests.is_test_dir("hack") && !c.tests.is_test_file("x_test.go"));
+        assert!(Config::default().tests.is_test_dir("hack"));
+        let err = parse(Path::new("r.toml"), "test-paths = [\"a/b\"]\n").unwrap_err();
+        assert!(
+            err.starts_with("r.toml: `test-paths`") && err.contains("a/b"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn absolute_resolves_dots_lexically() {
+        let cwd = Path::new("/repo/sub");
+        assert_eq!(absolute(Path::new(".."), cwd), PathBuf::from("/repo"));
+        assert_eq!(
+            absolute(Path::new("./a/../b"), cwd),
+            PathBuf::from("/repo/sub/b")
+        );
+        assert_eq!(absolute(Path::new("/x/./y"), cwd), PathBuf::from("/x/y"));
+        assert_eq!(absolute(Path::new("../../../.."), cwd), PathBuf::from("/"));
     }
 
     #[test]

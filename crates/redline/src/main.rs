@@ -29,8 +29,9 @@ use std::process::ExitCode;
     propagate_version = true
 )]
 struct Cli {
-    /// Configuration file (default: redline.toml in the working directory or
-    /// its nearest ancestor).
+    /// Configuration file for every checked file (default: for `check`, the
+    /// nearest redline.toml of each checked file, up to the repository
+    /// root; for the other commands, the working directory's).
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Ignore every configuration file; use the built-in defaults.
@@ -252,11 +253,11 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
     } else {
         config_path(&cli.config)?
     };
+    // `check` finds the configuration per checked file, unless one is
+    // forced (`--config`, or the defaults with `--isolated`).
+    let forced = cli.isolated || cli.config.is_some();
     match cli.command {
-        Command::Check(args) => {
-            let discovery = (!cli.isolated).then_some(cli.config);
-            run_check(args, config_file, discovery)
-        }
+        Command::Check(args) => run_check(args, config_file.filter(|_| forced), forced),
         Command::Explain { rule } => {
             let meta = find_rule(&rule).ok_or_else(|| {
                 Fatal(format!(
@@ -308,7 +309,14 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
         }
         Command::Debug(DebugCommand::Parse { paths }) => {
             let started = std::time::Instant::now();
-            let stats = check::parse_only(&paths).map_err(Fatal)?;
+            let cwd = std::env::current_dir()
+                .map_err(|e| Fatal(format!("cannot read the working directory: {e}")))?;
+            let configs = std::sync::Arc::new(config::Configs::fixed(
+                config::Config::default(),
+                config::Overrides::default(),
+                &cwd,
+            ));
+            let stats = check::parse_only(&paths, &configs).map_err(Fatal)?;
             eprintln!(
                 "parsed {} files ({} bytes, {} with syntax errors, {} unreadable) in {} ms",
                 stats.files,
@@ -330,70 +338,73 @@ fn capitalize(s: &str) -> String {
     }
 }
 
-/// The configuration of a run: the file (if any), then the command line's
-/// `--select`, `--ignore`, `--exclude` and `--fail-on` over it.
-fn check_config(args: &CheckArgs, config_file: Option<&Path>) -> Result<config::Config, Fatal> {
-    let mut config = match config_file {
-        Some(p) => config::load(p).map_err(Fatal)?,
-        None => config::Config::default(),
+/// The configurations of a check of the base revision checked out in
+/// `tree`: the configuration files the base had. A `--config` inside the
+/// repository is read from the base (the defaults if the base lacks it),
+/// one outside it is used as given; `--isolated` stays isolated; otherwise
+/// each file's nearest `redline.toml` in the base.
+fn base_configs(
+    config_file: Option<&Path>,
+    forced: bool,
+    overrides: &config::Overrides,
+    tree: &newcode::BaseTree,
+    cwd: &Path,
+    root: &Path,
+) -> Result<std::sync::Arc<config::Configs>, String> {
+    let configs = if forced {
+        let file = config_file.and_then(|p| match tree.map(p, cwd, root) {
+            Some(mapped) => mapped.is_file().then_some(mapped),
+            None => Some(p.to_path_buf()),
+        });
+        let config = match &file {
+            Some(p) => config::load(p)?,
+            None => config::Config::default(),
+        };
+        config::Configs::fixed(config, overrides.clone(), &tree.cwd)
+    } else {
+        config::Configs::discover(overrides.clone(), &tree.cwd)
     };
+    Ok(std::sync::Arc::new(configs.with_cli_exclude()?))
+}
+
+fn run_check(args: CheckArgs, config_file: Option<PathBuf>, forced: bool) -> Result<u8, Fatal> {
     let parse_selectors = |list: &[String]| -> Result<Vec<RuleSelector>, Fatal> {
         list.iter()
             .map(|s| RuleSelector::parse(s).map_err(|e| Fatal(format!("--select/--ignore: {e}"))))
             .collect()
     };
-    if !args.select.is_empty() {
-        config.select = parse_selectors(&args.select)?;
-    }
-    if !args.ignore.is_empty() {
-        config.ignore.extend(parse_selectors(&args.ignore)?);
-    }
-    config.exclude.extend(args.exclude.iter().cloned());
-    if let Some(f) = &args.fail_on {
-        config.fail_on = config::FailOn::parse(f).map_err(|e| Fatal(format!("--fail-on: {e}")))?;
-    }
-    Ok(config)
-}
-
-/// The configuration file the base revision had: a `--config` inside the
-/// repository is read from the base (none if the base lacks it), one
-/// outside it is used as given; else the base's own `redline.toml` nearest
-/// the working directory, or, when the working tree's file lies outside
-/// the repository, that file.
-fn base_config_file(
-    cli_config: Option<&Path>,
-    config_file: Option<&Path>,
-    tree: &newcode::BaseTree,
-    cwd: &Path,
-    root: &Path,
-) -> Option<PathBuf> {
-    if let Some(p) = cli_config {
-        return match tree.map(p, cwd, root) {
-            Some(mapped) => mapped.is_file().then_some(mapped),
-            None => Some(p.to_path_buf()),
-        };
-    }
-    if let Some(found) = config::discover(&tree.cwd)
-        && found.starts_with(tree.dir.path())
-    {
-        return Some(found);
-    }
-    config_file
-        .filter(|p| tree.map(p, cwd, root).is_none())
-        .map(Path::to_path_buf)
-}
-
-/// `discovery`: `None` with `--isolated` (no configuration file, in the
-/// base revision either), else the `--config` given, if any.
-fn run_check(
-    args: CheckArgs,
-    config_file: Option<PathBuf>,
-    discovery: Option<Option<PathBuf>>,
-) -> Result<u8, Fatal> {
-    let config = check_config(&args, config_file.as_deref())?;
-    let reports = output::plan(&args.format, args.output.as_deref()).map_err(Fatal)?;
+    let overrides = config::Overrides {
+        select: parse_selectors(&args.select)?,
+        ignore: parse_selectors(&args.ignore)?,
+        fail_on: match &args.fail_on {
+            Some(f) => {
+                Some(config::FailOn::parse(f).map_err(|e| Fatal(format!("--fail-on: {e}")))?)
+            }
+            None => None,
+        },
+        exclude: args.exclude.clone(),
+    };
     let cwd = std::env::current_dir()
         .map_err(|e| Fatal(format!("cannot read the working directory: {e}")))?;
+    let configs = if forced {
+        let config = match &config_file {
+            Some(p) => config::load(p).map_err(Fatal)?,
+            None => config::Config::default(),
+        };
+        config::Configs::fixed(config, overrides.clone(), &cwd)
+    } else {
+        config::Configs::discover(overrides.clone(), &cwd)
+    };
+    let configs = std::sync::Arc::new(configs.with_cli_exclude().map_err(Fatal)?);
+    // Run-wide settings (fail-on, the cache) come from the configuration
+    // of the first path named: the same from wherever the run starts.
+    let first = match (&args.stdin_filename, args.paths.first()) {
+        (Some(name), _) => name.clone(),
+        (None, Some(p)) => p.clone(),
+        (None, None) => PathBuf::from("."),
+    };
+    let config = configs.for_path(&first).map_err(Fatal)?;
+    let reports = output::plan(&args.format, args.output.as_deref()).map_err(Fatal)?;
     let stdin_mode = args.paths.iter().any(|p| p.as_os_str() == "-");
     let stdin_source = match (stdin_mode, &args.stdin_filename) {
         (false, None) => None,
@@ -457,15 +468,15 @@ fn run_check(
             kustomize: args.kustomize.as_deref(),
         },
     };
-    let scan = |config: &config::Config| -> Result<check::Outcome, Fatal> {
+    let scan = |configs: &std::sync::Arc<config::Configs>| -> Result<check::Outcome, Fatal> {
         match &stdin_source {
             Some((name, bytes)) => {
-                check::run_stdin(name, bytes.clone(), config, &cwd).map_err(Fatal)
+                check::run_stdin(name, bytes.clone(), configs, &cwd).map_err(Fatal)
             }
-            None => check::run_with(&args.paths, config, &cwd, options).map_err(Fatal),
+            None => check::run_with(&args.paths, configs, &cwd, options).map_err(Fatal),
         }
     };
-    let mut outcome = scan(&config)?;
+    let mut outcome = scan(&configs)?;
 
     // New-code gating: the base's findings (checked in a temporary
     // checkout with the base's configuration), or the changed lines.
@@ -477,18 +488,15 @@ fn run_check(
         Some(base) => {
             let root = base.root.clone();
             let found = newcode::BaseFindings::compute(base, &cwd, |tree| {
-                let file = match &discovery {
-                    None => None,
-                    Some(cli_config) => base_config_file(
-                        cli_config.as_deref(),
-                        config_file.as_deref(),
-                        tree,
-                        &cwd,
-                        &root,
-                    ),
-                };
-                let base_config = check_config(&args, file.as_deref())
-                    .map_err(|e| format!("the base revision's configuration: {}", e.0))?;
+                let base_configs = base_configs(
+                    config_file.as_deref(),
+                    forced,
+                    &overrides,
+                    tree,
+                    &cwd,
+                    &root,
+                )
+                .map_err(|e| format!("the base revision's configuration: {e}"))?;
                 let outcome = match &stdin_source {
                     Some((name, _)) => match tree.map(name, &cwd, &root) {
                         Some(path) if path.is_file() => {
@@ -498,7 +506,7 @@ fn run_check(
                             // The base's file under the name standard input
                             // stands for, so the paths compare.
                             let abs = tree.cwd.join(name);
-                            check::run_stdin(&abs, bytes, &base_config, &tree.cwd)?
+                            check::run_stdin(&abs, bytes, &base_configs, &tree.cwd)?
                         }
                         _ => return Ok((Vec::new(), Default::default())),
                     },
@@ -514,13 +522,14 @@ fn run_check(
                         }
                         // The cache is keyed by the configuration it was
                         // opened with: the base's own.
+                        let base_config = base_configs.for_path(&paths[0])?;
                         let base_cache = cache.as_ref().map(|c| c.reopen(&base_config));
                         let base_options = check::RunOptions {
                             cache: base_cache.as_ref(),
                             progress: None,
                             tools: options.tools,
                         };
-                        check::run_with(&paths, &base_config, &tree.cwd, base_options)?
+                        check::run_with(&paths, &base_configs, &tree.cwd, base_options)?
                     }
                 };
                 Ok((outcome.diagnostics, outcome.sources))
@@ -599,7 +608,7 @@ fn run_check(
                 eprintln!("redline: warning: {s}");
             }
             let _ = std::io::stdout().lock().write_all(&fixed);
-            let after = check::run_stdin(name, fixed, &config, &cwd).map_err(Fatal)?;
+            let after = check::run_stdin(name, fixed, &configs, &cwd).map_err(Fatal)?;
             let fails = after
                 .diagnostics
                 .iter()
@@ -620,7 +629,7 @@ fn run_check(
             total += applied;
             let stuck = applied == 0;
             problems.append(&mut errs);
-            outcome = scan(&config)?;
+            outcome = scan(&configs)?;
             // The fixes moved lines: compare with the base again.
             if let Some(c) = changed.take() {
                 changed = Some(c.refresh().map_err(Fatal)?);

@@ -463,6 +463,14 @@ impl BaseFindings {
                 format!("cannot create a temporary directory for the base revision: {e}")
             })?;
         base.check_out(dir.path())?;
+        // The checkout is a repository root, as the working tree is: the
+        // search for redline.toml stops there, and .gitignore files apply.
+        std::fs::create_dir_all(dir.path().join(".git")).map_err(|e| {
+            format!(
+                "cannot prepare the base checkout {}: {e}",
+                dir.path().display()
+            )
+        })?;
         let cwd = std::fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_path_buf());
         let rel_cwd = cwd.strip_prefix(&base.root).unwrap_or(Path::new(""));
         let tree_dir = std::fs::canonicalize(dir.path()).unwrap_or_else(|_| dir.path().into());

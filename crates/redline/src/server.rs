@@ -399,16 +399,6 @@ impl Server<'_> {
         if let Some(doc) = self.documents.get_mut(uri) {
             doc.config = config_state.clone();
         }
-        let config = match config_state.as_ref().map(|(file, _)| file) {
-            Some(file) => match config::load(file) {
-                Ok(c) => c,
-                Err(e) => {
-                    self.show_error(e);
-                    return;
-                }
-            },
-            None => config::Config::default(),
-        };
         let Some(doc) = self.documents.get(uri) else {
             return;
         };
@@ -417,7 +407,23 @@ impl Server<'_> {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("/"));
-        let outcome = check::run_stdin(&doc.path, doc.text.clone().into_bytes(), &config, &cwd);
+        // Read afresh for every check: an edited redline.toml applies at once.
+        let configs = if self.options.isolated || self.options.config.is_some() {
+            let config = match &self.options.config {
+                Some(file) if !self.options.isolated => match config::load(file) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        self.show_error(e);
+                        return;
+                    }
+                },
+                _ => config::Config::default(),
+            };
+            config::Configs::fixed(config, config::Overrides::default(), &cwd)
+        } else {
+            config::Configs::discover(config::Overrides::default(), &cwd)
+        };
+        let outcome = check::run_stdin(&doc.path, doc.text.clone().into_bytes(), &configs, &cwd);
         let findings = match outcome {
             Ok(o) => o.diagnostics,
             Err(e) => {

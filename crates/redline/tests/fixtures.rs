@@ -2,6 +2,11 @@
 //! expected finding with a trailing `// want RL101` (`# want RL701` in
 //! YAML) on its line. The whole tree is checked with every rule, and the
 //! test fails on a missing AND on an unexpected finding.
+//!
+//! A fixture directory may carry its own `redline.toml`: redline finds it
+//! as it finds any project's (the nearest one of each checked file, up to
+//! the repository root), so rules and settings that need configuration get
+//! fixtures too.
 
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -56,9 +61,10 @@ fn expected(root: &Path) -> BTreeSet<Finding> {
     out
 }
 
-fn actual(root: &Path, sub: &str) -> BTreeSet<Finding> {
+fn actual(root: &Path, paths: &[&str]) -> BTreeSet<Finding> {
     let output = Command::new(env!("CARGO_BIN_EXE_redline"))
-        .args(["--isolated", "check", "--format", "json", sub])
+        .args(["check", "--no-cache", "--format", "json"])
+        .args(paths)
         .current_dir(root)
         .output()
         .unwrap();
@@ -90,7 +96,7 @@ fn compare(sub: &str) {
         .map(|(p, l, r)| (format!("{sub}/{p}"), l, r))
         .collect();
     assert!(!want.is_empty(), "no `want` markers under {sub}");
-    let got = actual(&root, sub);
+    let got = actual(&root, &[sub]);
     let missing: Vec<_> = want.difference(&got).collect();
     let unexpected: Vec<_> = got.difference(&want).collect();
     assert!(
@@ -102,4 +108,46 @@ fn compare(sub: &str) {
 #[test]
 fn go_fixtures() {
     compare("go");
+}
+
+/// Every fixture file of the repository's own tree is checked with the
+/// configuration found next to it (no `redline.toml` above the fixtures).
+#[test]
+fn fixture_configurations_are_the_nearest() {
+    let mut dir = fixtures_root();
+    while !dir.join(".git").exists() {
+        assert!(
+            !dir.join("redline.toml").exists(),
+            "{} would configure every fixture",
+            dir.join("redline.toml").display()
+        );
+        if !dir.pop() {
+            break;
+        }
+    }
+}
+
+/// Paths named on the command line are checked even when they are test
+/// or tool code; the test files of a named directory are not.
+#[test]
+fn explicit_paths_are_checked() {
+    let root = fixtures_root();
+    let want = expected(&root.join("explicit"))
+        .into_iter()
+        .map(|(p, l, r)| (format!("explicit/{p}"), l, r))
+        .collect::<BTreeSet<_>>();
+    assert_eq!(want.len(), 3, "{want:?}");
+    let got = actual(
+        &root,
+        &[
+            "explicit/hack",
+            "explicit/suite_test.go",
+            "explicit/tagged.go",
+            "explicit",
+        ],
+    );
+    assert_eq!(got, want);
+    // Checked as a directory, the tool directory, the test file and the
+    // e2e-tagged file are not.
+    assert!(actual(&root, &["explicit"]).is_empty());
 }

@@ -1,5 +1,5 @@
 //! Go source for redline: discovery of `.go` files (honouring `.gitignore`,
-//! skipping `vendor/`, `testdata/`, hidden directories and generated files),
+//! skipping `vendor/`, hidden directories, generated files and test code),
 //! parsing with tree-sitter (the Go 1.26 grammar of `redline_go_grammar`),
 //! and the semantic model that rules query:
 //!
@@ -19,7 +19,10 @@ mod package;
 mod parse;
 mod resolve;
 
-pub use discover::{Discovered, DiscoveredFile, DiscoveryOptions, discover, is_generated};
+pub use discover::{
+    Constraint, DEFAULT_TEST_BUILD_TAGS, DEFAULT_TEST_DIRS, Discovered, DiscoveredFile,
+    DiscoveryOptions, EntryFilter, TestPaths, build_constraint, discover, is_generated,
+};
 pub use file::{GoFile, Import, ImportName, NodeIndex};
 pub use gomod::{GoMod, GoModError, Requirement, parse_go_mod};
 pub use package::{

@@ -5,6 +5,9 @@
 //!   comments: a `NAME.json.want` file lists `LINE RULE[:severity]` lines.
 //! - `# context: go=1.25 automaxprocs required-env=A,B
 //!   required-env-containers=api` lines set up the ManifestContext.
+//! - A subdirectory of tests/fixtures/ may carry its own `redline.toml`:
+//!   its files start from the context that file configures (as
+//!   `redline check` builds it), then apply their `# context:` lines.
 //!
 //! The harness fails on a missing AND on an unexpected finding.
 
@@ -16,18 +19,41 @@ fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
+/// The fixtures, at the top level and one directory down.
 fn fixture_files() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(fixtures_dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| redline_k8s::is_manifest_path(p))
-        .collect();
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(fixtures_dir()).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_dir() {
+            for inner in std::fs::read_dir(&p).unwrap() {
+                files.push(inner.unwrap().path());
+            }
+        } else {
+            files.push(p);
+        }
+    }
+    files.retain(|p| redline_k8s::is_manifest_path(p));
     files.sort();
     files
 }
 
-fn context_for(text: &str) -> ManifestContext {
-    let mut ctx = ManifestContext::default();
+/// The fixture's name in messages: its path below tests/fixtures/.
+fn fixture_name(path: &Path) -> String {
+    path.strip_prefix(fixtures_dir())
+        .unwrap_or(path)
+        .to_string_lossy()
+        .to_string()
+}
+
+fn context_for(path: &Path, text: &str) -> ManifestContext {
+    let dir = path.parent().unwrap();
+    let config = dir.join("redline.toml");
+    let mut ctx = if config.is_file() {
+        ManifestContext::from_config(Some(&config), None, dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", config.display()))
+    } else {
+        ManifestContext::default()
+    };
     for line in text.lines() {
         let Some(rest) = line.trim_start().strip_prefix("# context:") else {
             continue;
@@ -98,8 +124,8 @@ fn every_fixture_matches_its_markers() {
     let mut per_rule: BTreeMap<String, usize> = BTreeMap::new();
     for path in &files {
         let text = std::fs::read_to_string(path).unwrap();
-        let ctx = context_for(&text);
-        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let ctx = context_for(path, &text);
+        let name = fixture_name(path);
         let diags = check_manifest(&name, text.as_bytes(), &ctx);
         let mut got = Expect::new();
         for d in &diags {
@@ -188,7 +214,7 @@ fn secrets_never_appear_in_messages() {
     let mut checked = 0;
     for path in fixture_files() {
         let text = std::fs::read_to_string(&path).unwrap();
-        let ctx = context_for(&text);
+        let ctx = context_for(&path, &text);
         for d in check_manifest("f.yaml", text.as_bytes(), &ctx) {
             checked += 1;
             for s in secrets {

@@ -63,21 +63,14 @@ impl RuleMeta {
 }
 
 /// Rule-specific settings from `redline.toml`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Settings {
-    /// RL401: import paths that are banned in non-test code.
+    /// RL401 (`[rules.std-log] banned-imports`): import paths banned in
+    /// production code, reported at the import spec. Empty by default: the
+    /// standard `log` package is judged by its calls, not its import.
     pub banned_imports: Vec<String>,
     /// RL601: modules every `go.mod` must require.
     pub required_modules: Vec<String>,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            banned_imports: vec!["log".to_string()],
-            required_modules: Vec::new(),
-        }
-    }
 }
 
 /// What a Go rule sees: one file, its node index and its package.

@@ -18,6 +18,7 @@ pub static GO_RULES: &[&dyn GoRule] = &[
     &logging::ErrorAsString,
     &http::HttpServeWithoutTimeouts,
     &http::HttpServerTimeouts,
+    &http::HttpServerWriteIdleTimeouts,
 ];
 
 /// Every rule of the catalog, sorted by id.
@@ -35,6 +36,7 @@ pub static ALL_RULES: &[&RuleMeta] = &[
     &logging::ErrorAsString::META,
     &http::HttpServeWithoutTimeouts::META,
     &http::HttpServerTimeouts::META,
+    &http::HttpServerWriteIdleTimeouts::META,
     &modules::RequiredModule::META,
     &manifests::GomaxprocsUnset::META,
     &manifests::GomaxprocsExceedsLimit::META,

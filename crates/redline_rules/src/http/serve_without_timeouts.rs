@@ -22,12 +22,16 @@ declare_rule! {
     /// srv := &http.Server{
     ///     Addr:              ":8080",
     ///     Handler:           mux,
-    ///     ReadHeaderTimeout: 5 * time.Second,
+    ///     ReadHeaderTimeout: 5 * time.Second, // the slowloris guard
     ///     WriteTimeout:      30 * time.Second,
     ///     IdleTimeout:       120 * time.Second,
     /// }
     /// err := srv.ListenAndServe()
     /// ```
+    /// A `WriteTimeout` cuts off long responses such as
+    /// `/debug/pprof/profile?seconds=N`: on a server that streams or serves
+    /// pprof, leave it unset and bound the other handlers with
+    /// `http.TimeoutHandler`.
     ///
     /// ## Fix
     /// None: the right timeouts depend on the service.
@@ -60,13 +64,19 @@ impl GoRule for HttpServeWithoutTimeouts {
         }
         for &call in &cx.index.calls {
             if let Some((_, name)) = cx.index.callee(call, CALLEES) {
+                let method = match name {
+                    "ListenAndServe" => "srv.ListenAndServe()",
+                    "ListenAndServeTLS" => "srv.ListenAndServeTLS(certFile, keyFile)",
+                    "Serve" => "srv.Serve(listener)",
+                    _ => "srv.ServeTLS(listener, certFile, keyFile)",
+                };
                 out.push(
                     cx.node_diagnostic(
                         &Self::META,
                         call,
-                        format!("`http.{name}` runs an `http.Server` with no timeouts; slow clients can hold every connection"),
+                        format!("`http.{name}` runs a zero `http.Server` with no timeouts: slow or stalled clients can hold every connection and goroutine until the process runs out of file descriptors"),
                     )
-                    .with_help("build an `&http.Server{...}` with ReadHeaderTimeout, WriteTimeout and IdleTimeout and call its method instead"),
+                    .with_help(format!("build `srv := &http.Server{{Addr: addr, Handler: h, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 120 * time.Second}}` (ReadHeaderTimeout first: it is the slowloris guard) and call `{method}`; add a WriteTimeout unless the server streams or serves pprof (it cuts off `/debug/pprof/profile?seconds=N`)")),
                 );
             }
         }

@@ -47,12 +47,13 @@ func (s *Store) Handle(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusCreated)
 }
 
-// AdminServer serves the admin endpoints; its write and idle timeouts are
-// missing.
+// AdminServer serves the admin endpoints; it bounds writes and idle
+// connections but not the request headers (slowloris).
 func AdminServer(h http.Handler) *http.Server {
 	return &http.Server{
-		Addr:        ":9090",
-		Handler:     h,
-		ReadTimeout: 5 * time.Second,
+		Addr:         ":9090",
+		Handler:      h,
+		WriteTimeout: 10 * time.Second,
+		IdleTimeout:  time.Minute,
 	}
 }
