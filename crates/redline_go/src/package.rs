@@ -363,3 +363,40 @@ fn collect_value_names(node: Node<'_>, src: &[u8], out: &mut std::collections::H
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn file(name: &str, src: &str) -> GoFile {
+        GoFile::parse(PathBuf::from(name), name.into(), Arc::from(src.as_bytes())).expect("parses")
+    }
+
+    /// Facts are built once per package and type, whoever asks; methods
+    /// are found in the file that declares them.
+    #[test]
+    fn memo_builds_once_and_methods_resolve_across_files() {
+        let a = file("a.go", "package p\n\ntype R struct{ m map[string]int }\n");
+        let b = file(
+            "b.go",
+            "package p\n\nfunc (r *R) Reconcile() { r.m[\"k\"] = 1 }\n",
+        );
+        let pkg = Package::build(&[&a, &b]);
+        let builds = AtomicUsize::new(0);
+        struct Facts(usize);
+        for _ in 0..3 {
+            let f = pkg.memo(|p| {
+                builds.fetch_add(1, Ordering::SeqCst);
+                Facts(p.files.len())
+            });
+            assert_eq!(f.map(|f| f.0), Some(2));
+        }
+        assert_eq!(builds.load(Ordering::SeqCst), 1);
+        let m = &pkg.methods_of("R")[0];
+        let node = pkg.method_node(m).expect("method node");
+        assert_eq!(m.file, 1);
+        assert!(node_text(node, &pkg.files[1].source).starts_with("func (r *R) Reconcile"));
+    }
+}

@@ -363,4 +363,44 @@ mod tests {
             Some(x.id())
         );
     }
+
+    /// The cached resolution from a top-down walk finds exactly what
+    /// `local_declaration` finds, for every identifier of a function with
+    /// shadowing, redeclaration and nested scopes.
+    #[test]
+    fn cached_resolution_agrees_with_local_declaration() {
+        let text = "package p\n\nfunc f(a int) {\n\tb := a\n\tvar c, d = b, a\n\tif a := c; a > 0 {\n\t\tb := d\n\t\t_ = b\n\t}\n\tfor i := range a {\n\t\ta, e := i, b\n\t\t_, _ = a, e\n\t}\n\tfunc() { c := 1; _ = c }()\n\t_, _ = b, c\n}\n";
+        let src = text.as_bytes();
+        let tree = crate::parse_tree(src).expect("parses");
+        let root = tree.root_node();
+        let mut cache = DeclarationCache::default();
+        let mut cursor = root.walk();
+        let mut path = Vec::new();
+        let mut checked = 0;
+        loop {
+            let node = cursor.node();
+            if node.kind() == "identifier" {
+                let name = node_text(node, src);
+                let plain = local_declaration(name, node, root, src).map(|d| d.id());
+                let cached =
+                    local_declaration_along(name, node, &path, src, &mut cache).map(|d| d.id());
+                assert_eq!(plain, cached, "{name} at byte {}", node.start_byte());
+                checked += 1;
+            }
+            if cursor.goto_first_child() {
+                path.push(node);
+                continue;
+            }
+            loop {
+                if cursor.goto_next_sibling() {
+                    break;
+                }
+                if !cursor.goto_parent() {
+                    assert!(checked > 20, "only {checked} identifiers");
+                    return;
+                }
+                path.pop();
+            }
+        }
+    }
 }

@@ -492,6 +492,7 @@ fn source_of(u: &Unit<'_>, value: Node<'_>, summaries: &Summaries) -> Option<Str
                 && declared.is_none()
                 && v.child_by_field_name("arguments")
                     .is_some_and(|a| args(a).is_empty())
+                && !foreign_wrapper(u, f.child_by_field_name("operand")?)
             {
                 return Some(format!("`ClientConfig()` at {}", at()));
             }
@@ -503,6 +504,54 @@ fn source_of(u: &Unit<'_>, value: Node<'_>, summaries: &Summaries) -> Option<Str
         Returns::Source(origin) => Some(format!("`{shown}()` at {} ({origin})", at())),
         _ => None,
     }
+}
+
+/// Whether the receiver of `x.ClientConfig()` visibly belongs to another
+/// package than client-go: a variable typed, or built by a call, from such
+/// a package (a project's own client factory, whose `ClientConfig()` sets
+/// the limits where redline cannot see it). clientcmd's `ClientConfig`
+/// and receivers of unknown origin stay sources.
+fn foreign_wrapper(u: &Unit<'_>, operand: Node<'_>) -> bool {
+    let operand = unparen(operand);
+    if operand.kind() != "identifier" {
+        return false;
+    }
+    let Some(decl) = u.index.local_declaration(text(u, operand), operand) else {
+        return false;
+    };
+    let Some(parent) = decl.parent() else {
+        return false;
+    };
+    let origin = match parent.kind() {
+        "parameter_declaration" | "var_spec" => parent.child_by_field_name("type").map(|mut t| {
+            while t.kind() == "pointer_type" {
+                match t.named_child(0) {
+                    Some(inner) => t = inner,
+                    None => break,
+                }
+            }
+            t
+        }),
+        "expression_list" => parent
+            .parent()
+            .filter(|s| s.kind() == "short_var_declaration")
+            .and_then(|s| s.child_by_field_name("right"))
+            .and_then(|r| args(r).first().copied())
+            .map(unparen)
+            .filter(|c| c.kind() == "call_expression")
+            .and_then(|c| c.child_by_field_name("function"))
+            .map(unparen),
+        _ => None,
+    };
+    let Some(origin) = origin else {
+        return false;
+    };
+    if !matches!(origin.kind(), "qualified_type" | "selector_expression") {
+        return false;
+    }
+    u.index
+        .resolve(origin)
+        .is_some_and(|(path, _)| !path.starts_with("k8s.io/client-go"))
 }
 
 /// Config variables assigned from a source in `func` (not in nested

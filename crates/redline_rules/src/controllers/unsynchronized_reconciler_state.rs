@@ -214,12 +214,20 @@ fn embedded_name(type_text: &str) -> &str {
     t.rsplit('.').next().unwrap_or(t)
 }
 
-/// Methods that run once before the workers start.
+/// Methods that run once before the workers start: `SetupWithManager`,
+/// names starting with `Setup`, `Init` or `New`, and their unexported
+/// forms (`setup`, `setupIndexes`, `initCache`).
 fn is_setup(name: &str) -> bool {
+    let lower_prefix = |p: &str| {
+        name.strip_prefix(p)
+            .is_some_and(|rest| rest.chars().next().is_none_or(|c| c.is_ascii_uppercase()))
+    };
     name == "SetupWithManager"
         || name.starts_with("Setup")
         || name.starts_with("Init")
         || name.starts_with("New")
+        || lower_prefix("setup")
+        || lower_prefix("init")
 }
 
 /// Unguarded writes to the map fields `names` of type `type_name`, by
@@ -242,13 +250,13 @@ fn unguarded_writes(
         let Some(body) = decl.child_by_field_name("body") else {
             continue;
         };
-        let setup = is_setup(&m.name);
+        let calls = facts.calls.get(&m.name).filter(|c| !c.is_empty());
+        // A setup method, or a helper only setup code and constructors
+        // call.
+        let setup = is_setup(&m.name) || calls.is_some_and(|c| c.iter().all(|c| c.from_setup));
         // Callers hold the lock: by name, or at every call in the package.
-        let callers_lock = m.name.ends_with("Locked")
-            || facts
-                .calls
-                .get(&m.name)
-                .is_some_and(|c| !c.is_empty() && c.iter().all(|&locked| locked));
+        let callers_lock =
+            m.name.ends_with("Locked") || calls.is_some_and(|c| c.iter().all(|c| c.locked));
         let delete_is_builtin = !pkg.values.contains("delete");
         walk_units(body, &file.source, &mut |node, unit| {
             let in_body = !unit.literal;
@@ -449,7 +457,14 @@ fn lock_operand<'s>(call: Node<'_>, src: &'s [u8]) -> Option<(&'s str, bool)> {
 /// `Lock()` of `X` or one of its fields in the calling unit, or sits in a
 /// method whose name ends in `Locked`.
 struct CallFacts {
-    calls: HashMap<String, Vec<bool>>,
+    calls: HashMap<String, Vec<CallSite>>,
+}
+
+struct CallSite {
+    locked: bool,
+    /// In the body of a setup method or of a plain function (a
+    /// constructor), not in a literal that runs later.
+    from_setup: bool,
 }
 
 impl CallFacts {
@@ -460,7 +475,7 @@ impl CallFacts {
                 wanted.extend(methods.iter().map(|m| m.name.as_str()));
             }
         }
-        let mut calls: HashMap<String, Vec<bool>> = HashMap::new();
+        let mut calls: HashMap<String, Vec<CallSite>> = HashMap::new();
         if wanted.is_empty() {
             return CallFacts { calls };
         }
@@ -474,9 +489,12 @@ impl CallFacts {
                 let Some(body) = decl.child_by_field_name("body") else {
                     continue;
                 };
-                let locked_by_name = decl
+                let caller = decl
                     .child_by_field_name("name")
-                    .is_some_and(|n| node_text(n, &file.source).ends_with("Locked"));
+                    .map(|n| node_text(n, &file.source))
+                    .unwrap_or("");
+                let locked_by_name = caller.ends_with("Locked");
+                let setup_caller = decl.kind() == "function_declaration" || is_setup(caller);
                 walk_units(body, &file.source, &mut |node, unit| {
                     if node.kind() != "call_expression" {
                         return;
@@ -502,7 +520,10 @@ impl CallFacts {
                         || unit.locks.iter().any(|(l, _)| {
                             *l == x || l.strip_prefix(x).is_some_and(|rest| rest.starts_with('.'))
                         });
-                    calls.entry(name.to_string()).or_default().push(locked);
+                    calls.entry(name.to_string()).or_default().push(CallSite {
+                        locked,
+                        from_setup: setup_caller && !unit.literal,
+                    });
                 });
             }
         }
