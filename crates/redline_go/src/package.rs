@@ -91,8 +91,11 @@ impl std::fmt::Debug for Package {
 /// (the driver checks the files of a package in parallel).
 #[derive(Default)]
 struct Memo {
-    slots: Mutex<HashMap<TypeId, Arc<OnceLock<Arc<dyn Any + Send + Sync>>>>>,
+    slots: Mutex<HashMap<TypeId, Arc<Slot>>>,
 }
+
+/// One memoised value, built once.
+type Slot = OnceLock<Arc<dyn Any + Send + Sync>>;
 
 impl Package {
     /// Builds the model from the package's parsed files (in a fixed order:

@@ -331,16 +331,15 @@ impl<'a> Walk<'_, 'a> {
                         }
                     }
                 }
-                "unary_expression" => {
+                "unary_expression"
                     if node
                         .child_by_field_name("operator")
-                        .is_some_and(|o| cx.text(o) == "<-")
-                    {
-                        self.waits.push(Event {
-                            pos: node.start_byte(),
-                            lit: open.last().map(|o| o.lit),
-                        });
-                    }
+                        .is_some_and(|o| cx.text(o) == "<-") =>
+                {
+                    self.waits.push(Event {
+                        pos: node.start_byte(),
+                        lit: open.last().map(|o| o.lit),
+                    });
                 }
                 "assignment_statement" | "inc_statement" | "dec_statement" => {
                     if let Some(o) = open.last()

@@ -118,12 +118,7 @@ impl GoRule for UnsynchronizedReconcilerState {
             let mut locks = Locks::default();
             for &f in &fields {
                 if is_embedded(f) {
-                    if is_lock_field(cx, f) {
-                        locks.promoted = true;
-                        if let Some(t) = f.child_by_field_name("type") {
-                            locks.fields.insert(embedded_name(cx.text(t)).to_string());
-                        }
-                    } else if embeds_lock(cx, f, 0) {
+                    if is_lock_field(cx, f) || embeds_lock(cx, f, 0) {
                         locks.promoted = true;
                         if let Some(t) = f.child_by_field_name("type") {
                             locks.fields.insert(embedded_name(cx.text(t)).to_string());
@@ -214,20 +209,14 @@ fn embedded_name(type_text: &str) -> &str {
     t.rsplit('.').next().unwrap_or(t)
 }
 
-/// Methods that run once before the workers start: `SetupWithManager`,
-/// names starting with `Setup`, `Init` or `New`, and their unexported
-/// forms (`setup`, `setupIndexes`, `initCache`).
+/// Methods that run once before the workers start. Unexported helpers
+/// (`setup`, `initCache`) are not judged by name — `initDataPath` may run
+/// in every reconcile — but by their callers (see [`CallSite`]).
 fn is_setup(name: &str) -> bool {
-    let lower_prefix = |p: &str| {
-        name.strip_prefix(p)
-            .is_some_and(|rest| rest.chars().next().is_none_or(|c| c.is_ascii_uppercase()))
-    };
     name == "SetupWithManager"
         || name.starts_with("Setup")
         || name.starts_with("Init")
         || name.starts_with("New")
-        || lower_prefix("setup")
-        || lower_prefix("init")
 }
 
 /// Unguarded writes to the map fields `names` of type `type_name`, by
