@@ -29,6 +29,11 @@ declare_rule! {
     /// - a same-package function that sets `QPS` and `Burst` on the config
     ///   it is given tunes the caller's config.
     ///
+    /// `x.ClientConfig()` is clientcmd's `ClientConfig` interface unless
+    /// `x` is visibly typed, or built by a call, from another package than
+    /// client-go: then it is that project's own client factory, whose
+    /// limits redline cannot see, and not a source.
+    ///
     /// Calls two deep are not followed; a config handed to other code
     /// (another package's function, a struct, a copy) is no longer
     /// followed, since that code may set the limits. controller-runtime's

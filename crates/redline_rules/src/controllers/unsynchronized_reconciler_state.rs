@@ -19,8 +19,10 @@ declare_rule! {
     ///
     /// Not counted: methods named `SetupWithManager` or starting with
     /// `Setup`, `Init` or `New` (they run once, before the workers start),
-    /// and plain functions that build the struct, so a map that is only
-    /// filled at construction and read afterwards is not reported. A write
+    /// plain functions that build the struct, and helper methods that only
+    /// those call (an unexported `setup()` called from
+    /// `SetupWithManager`), so a map that is only filled at construction
+    /// and read afterwards is not reported. A write
     /// is guarded when its method locks a receiver mutex before it, when
     /// the method's name ends in `Locked` (the Go convention for "the
     /// caller holds the lock"), or when every call of the method inside
