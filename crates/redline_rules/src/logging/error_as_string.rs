@@ -416,3 +416,55 @@ fn receiver_has_local_method(cx: &Context<'_>, operand: Node<'_>, method: &str) 
     };
     cx.package.methods_of(&t).iter().any(|m| m.name == method)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Context, GoRule, Settings};
+    use redline_go::{GoFile, Package};
+    use std::sync::Arc;
+
+    fn fixes(src: &str) -> Vec<(String, String)> {
+        let file =
+            GoFile::parse("p.go".into(), "p.go".into(), Arc::from(src.as_bytes())).expect("parses");
+        let package = Package::build(&[&file]);
+        let index = file.index();
+        let settings = Settings::default();
+        let cx = Context {
+            file: &file,
+            index: &index,
+            package: &package,
+            settings: &settings,
+        };
+        let mut out = Vec::new();
+        ErrorAsString.check(&cx, &mut out);
+        out.iter()
+            .filter_map(|d| d.fix.as_ref())
+            .flat_map(|f| f.edits.iter())
+            .map(|e| {
+                (
+                    src[e.span.start_byte..e.span.end_byte].to_string(),
+                    e.content.clone(),
+                )
+            })
+            .collect()
+    }
+
+    /// The key/value and slog fixes pass the error itself and keep the key.
+    #[test]
+    fn key_value_and_slog_fixes_pass_the_error() {
+        let src = "package p\n\nimport (\n\t\"log/slog\"\n\n\t\"github.com/go-logr/logr\"\n)\n\nfunc f(log logr.Logger, err error) {\n\tlog.Info(\"retry\", \"reason\", err.Error())\n\t_ = slog.String(\"err\", err.Error())\n}\n";
+        let got = fixes(src);
+        assert!(
+            got.contains(&("err.Error()".into(), "err".into())),
+            "{got:?}"
+        );
+        assert!(
+            got.contains(&(
+                "slog.String(\"err\", err.Error())".into(),
+                "slog.Any(\"err\", err)".into()
+            )),
+            "{got:?}"
+        );
+    }
+}
