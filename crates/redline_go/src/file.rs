@@ -73,6 +73,9 @@ pub fn default_package_name(path: &str) -> String {
 }
 
 /// A parsed Go file. Owns its source and tree; everything else borrows.
+/// Cloning is cheap (the source is shared and tree-sitter trees are
+/// reference-counted): the package model keeps a copy of each file.
+#[derive(Clone)]
 pub struct GoFile {
     pub path: PathBuf,
     /// Path shown to users.

@@ -29,7 +29,9 @@ pub use package::{
     MethodInfo, Package, StructField, TypeDecl, TypeKind, struct_fields, unparen_type,
 };
 pub use parse::{first_error, parse_go, parse_tree};
-pub use resolve::{ancestors, enclosing_function, local_declaration};
+pub use resolve::{
+    DeclarationCache, ancestors, enclosing_function, local_declaration, local_declaration_along,
+};
 pub use tree_sitter::{Node, Tree};
 
 /// Text of a node in `source` (empty on invalid UTF-8).

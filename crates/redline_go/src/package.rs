@@ -2,7 +2,9 @@
 //! top level, so rules can ask about types declared in another file.
 
 use crate::{GoFile, node_text};
+use std::any::{Any, TypeId};
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 use tree_sitter::Node;
 
 /// The underlying kind of a declared type, as far as it is syntactically
@@ -58,7 +60,7 @@ pub struct MethodInfo {
 }
 
 /// One Go package: the files of a directory sharing a package clause.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Package {
     pub name: String,
     pub types: HashMap<String, TypeDecl>,
@@ -66,7 +68,34 @@ pub struct Package {
     pub methods: HashMap<String, Vec<MethodInfo>>,
     /// Names of package-level functions, variables and constants.
     pub values: std::collections::HashSet<String>,
+    /// The package's files (cheap copies), in the order the `file`
+    /// indices of [`TypeDecl`] and [`MethodInfo`] refer to: rules that
+    /// follow a method or a call into another file read it here.
+    pub files: Vec<GoFile>,
+    memo: Memo,
 }
+
+impl std::fmt::Debug for Package {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Package")
+            .field("name", &self.name)
+            .field("types", &self.types)
+            .field("methods", &self.methods)
+            .field("values", &self.values)
+            .field("files", &self.files.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Facts computed once per package and shared by every file's check
+/// (the driver checks the files of a package in parallel).
+#[derive(Default)]
+struct Memo {
+    slots: Mutex<HashMap<TypeId, Arc<Slot>>>,
+}
+
+/// One memoised value, built once.
+type Slot = OnceLock<Arc<dyn Any + Send + Sync>>;
 
 impl Package {
     /// Builds the model from the package's parsed files (in a fixed order:
@@ -77,6 +106,7 @@ impl Package {
                 .first()
                 .map(|f| f.package_name.clone())
                 .unwrap_or_default(),
+            files: files.iter().map(|f| (*f).clone()).collect(),
             ..Default::default()
         };
         for (fi, file) in files.iter().enumerate() {
@@ -126,6 +156,34 @@ impl Package {
         let t = text.trim();
         let t = t.trim_start_matches('(').trim_end_matches(')').trim();
         t.starts_with("map[") || self.is_map_type(t)
+    }
+
+    /// The facts of type `T` about this package, computed by `build` the
+    /// first time any file asks and shared afterwards. A rule that needs
+    /// to look at the whole package (the callers of a method, the helpers
+    /// a function calls) keys its facts by its own type, so the package is
+    /// analysed once, not once per file.
+    /// (`None` cannot happen: the slot is keyed by `T`'s own type id.)
+    pub fn memo<T: Any + Send + Sync>(&self, build: impl FnOnce(&Package) -> T) -> Option<Arc<T>> {
+        let slot = {
+            let mut slots = self
+                .memo
+                .slots
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            slots.entry(TypeId::of::<T>()).or_default().clone()
+        };
+        let value = slot.get_or_init(|| Arc::new(build(self)) as Arc<dyn Any + Send + Sync>);
+        value.clone().downcast::<T>().ok()
+    }
+
+    /// The declaration node of a method (as listed in [`Package::methods`]).
+    pub fn method_node(&self, m: &MethodInfo) -> Option<Node<'_>> {
+        let file = self.files.get(m.file)?;
+        file.tree
+            .root_node()
+            .descendant_for_byte_range(m.start_byte, m.end_byte)
+            .filter(|n| n.kind() == "method_declaration")
     }
 
     pub fn methods_of(&self, type_name: &str) -> &[MethodInfo] {
@@ -306,5 +364,42 @@ fn collect_value_names(node: Node<'_>, src: &[u8], out: &mut std::collections::H
             "var_spec_list" | "const_spec_list" => collect_value_names(child, src, out),
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn file(name: &str, src: &str) -> GoFile {
+        GoFile::parse(PathBuf::from(name), name.into(), Arc::from(src.as_bytes())).expect("parses")
+    }
+
+    /// Facts are built once per package and type, whoever asks; methods
+    /// are found in the file that declares them.
+    #[test]
+    fn memo_builds_once_and_methods_resolve_across_files() {
+        let a = file("a.go", "package p\n\ntype R struct{ m map[string]int }\n");
+        let b = file(
+            "b.go",
+            "package p\n\nfunc (r *R) Reconcile() { r.m[\"k\"] = 1 }\n",
+        );
+        let pkg = Package::build(&[&a, &b]);
+        let builds = AtomicUsize::new(0);
+        struct Facts(usize);
+        for _ in 0..3 {
+            let f = pkg.memo(|p| {
+                builds.fetch_add(1, Ordering::SeqCst);
+                Facts(p.files.len())
+            });
+            assert_eq!(f.map(|f| f.0), Some(2));
+        }
+        assert_eq!(builds.load(Ordering::SeqCst), 1);
+        let m = &pkg.methods_of("R")[0];
+        let node = pkg.method_node(m).expect("method node");
+        assert_eq!(m.file, 1);
+        assert!(node_text(node, &pkg.files[1].source).starts_with("func (r *R) Reconcile"));
     }
 }

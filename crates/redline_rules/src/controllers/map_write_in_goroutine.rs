@@ -1,27 +1,42 @@
 use crate::{Context, DiagnosticExt, GoRule, RuleMeta, args, declare_rule, unparen};
 use redline_diagnostics::Diagnostic;
-use redline_go::{Node, unparen_type};
+use redline_go::{DeclarationCache, Node, local_declaration_along, unparen_type};
+use std::collections::HashMap;
 
 declare_rule! {
     /// ## What it does
-    /// Inside the function literal of a `go` statement, finds writes
+    /// Inside a function literal that runs concurrently — the literal of a
+    /// `go` statement, or one passed to the `Go` method of
+    /// `errgroup.Group`, `sync.WaitGroup` (Go 1.25) or a
+    /// `github.com/sourcegraph/conc` group or pool — finds writes
     /// (`m[k] = v`, `m[k] += v`, `m[k]++`) to a map variable captured from
-    /// the enclosing function — a local or parameter declared there, not
-    /// inside the literal — when the literal calls no `Lock()` before the
-    /// write. Only variables whose declaration shows a map (a map type, or
+    /// the enclosing function (a local or parameter declared there, not
+    /// inside the literal) with no `Lock()` call before the write in the
+    /// literal, **when another access to the map can run at the same
+    /// time**:
+    ///
+    /// - the goroutine is started in a loop (and the map is not declared
+    ///   inside that loop, and the loop does not wait for it before the
+    ///   next start);
+    /// - another concurrently running literal of the same function reads
+    ///   or writes the map;
+    /// - the enclosing function reads, writes or returns the map after
+    ///   starting the goroutine without waiting for it first (a `Wait()`
+    ///   call, or a receive from a channel, between the start and the
+    ///   access).
+    ///
+    /// Only variables whose declaration shows a map (a map type, or
     /// `make`/a literal of one) are considered, so slices are never
-    /// reported.
+    /// reported. A single writer whose parent reads the map only after
+    /// `wg.Wait()` or `<-done` is correct Go and is not reported. Each
+    /// write is reported once.
     ///
     /// ## Why is this bad?
-    /// Go maps are not safe for concurrent use: the goroutine races with
-    /// its siblings and with the enclosing function, and the runtime kills
-    /// the process with `fatal error: concurrent map writes` (or `concurrent
-    /// map read and map write`). A goroutine that is the map's only writer,
-    /// read by its parent only after a handshake, is correct only as long
-    /// as the handshake really orders every write before every read: the
-    /// rule asks for the lock (or a channel of results) that makes it
-    /// obvious. Where a handshake is the design, say so with
-    /// `//redline:ignore RL203 -- <why the reads are ordered>`.
+    /// Go maps are not safe for concurrent use. When two goroutines write
+    /// a map, or one writes while another reads it, the runtime kills the
+    /// whole process with `fatal error: concurrent map writes` (or
+    /// `concurrent map read and map write`): not a panic that `recover`
+    /// can stop, and it happens under load, not in tests.
     ///
     /// ## Example
     /// ```go
@@ -33,6 +48,7 @@ declare_rule! {
     ///         sizes[ns] = countPods(ns)
     ///     }(ns)
     /// }
+    /// wg.Wait()
     /// ```
     ///
     /// ## Use instead
@@ -49,19 +65,58 @@ declare_rule! {
     ///         mu.Unlock()
     ///     }(ns)
     /// }
+    /// wg.Wait()
     /// ```
     ///
     /// ## Fix
     /// None automatic: guard the map with a mutex, send results over a
-    /// channel, or give each goroutine its own slot (a slice index).
+    /// channel and write them in one goroutine, or wait for the goroutine
+    /// before the parent touches the map.
     pub struct MapWriteInGoroutine {
         id: "RL203",
         name: "map-write-in-goroutine",
         severity: Warning,
         fix: None,
         target: Go,
-        summary: "a goroutine writes a captured map without locking",
+        summary: "a goroutine writes a captured map while another access can run at the same time",
     }
+}
+
+const ERRGROUP: &str = "golang.org/x/sync/errgroup";
+const CONC: &str = "github.com/sourcegraph/conc";
+
+/// A byte range `[start, end)`.
+type Range = (usize, usize);
+
+fn contains(outer: Range, inner: Range) -> bool {
+    outer.0 <= inner.0 && inner.1 <= outer.1
+}
+
+/// A concurrent start: the literal that runs, and where it is started.
+struct Start {
+    lit: Range,
+    /// End of the `go` statement or of the `Go(...)` call.
+    end: usize,
+    /// The function whose body holds the start.
+    function: Range,
+    /// Loops (their whole range) between the function and the start.
+    loops: Vec<Range>,
+}
+
+/// A candidate write in a concurrent literal.
+struct Write<'a> {
+    node: Node<'a>,
+    name: &'a str,
+    decl: Node<'a>,
+    /// Index into the starts.
+    start: usize,
+}
+
+/// An event whose position matters: a wait, or an access to a map.
+struct Event {
+    pos: usize,
+    /// The innermost concurrent literal holding it.
+    lit: Option<Range>,
 }
 
 impl GoRule for MapWriteInGoroutine {
@@ -70,104 +125,416 @@ impl GoRule for MapWriteInGoroutine {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-        for &go in &cx.index.go_statements {
-            let Some(call) = go.named_child(0).map(unparen) else {
+        let go_methods = cx
+            .file
+            .imports
+            .iter()
+            .any(|i| i.path == "sync" || i.path == ERRGROUP || i.path.starts_with(CONC));
+        let any_go_call = go_methods
+            && cx.index.calls.iter().any(|&c| {
+                c.child_by_field_name("function")
+                    .and_then(|f| f.child_by_field_name("field"))
+                    .is_some_and(|f| cx.text(f) == "Go")
+            });
+        if cx.index.go_statements.is_empty() && !any_go_call {
+            return;
+        }
+        let mut walk = Walk {
+            cx,
+            go_methods,
+            cache: DeclarationCache::default(),
+            starts: Vec::new(),
+            writes: Vec::new(),
+            waits: Vec::new(),
+        };
+        walk.collect();
+        if walk.writes.is_empty() {
+            return;
+        }
+        let Walk {
+            mut cache,
+            starts,
+            writes,
+            waits,
+            ..
+        } = walk;
+        // Keep writes to maps captured from outside their literal.
+        let mut is_map: HashMap<usize, bool> = HashMap::new();
+        let writes: Vec<Write<'_>> = writes
+            .into_iter()
+            .filter(|w| {
+                let lit = starts[w.start].lit;
+                !contains(lit, (w.decl.start_byte(), w.decl.end_byte()))
+                    && *is_map
+                        .entry(w.decl.id())
+                        .or_insert_with(|| declares_map(cx, w.decl))
+            })
+            .collect();
+        if writes.is_empty() {
+            return;
+        }
+        let accesses = collect_accesses(cx, &writes, &starts, &mut cache);
+        let mut parent_level: HashMap<(usize, Range), Vec<usize>> = HashMap::new();
+        let mut waits_of: HashMap<Range, Vec<usize>> = HashMap::new();
+        let mut lits_of: HashMap<(usize, Range), Vec<Range>> = HashMap::new();
+        for w in &writes {
+            let start = &starts[w.start];
+            let f = start.function;
+            let waits = waits_of.entry(f).or_insert_with(|| {
+                waits
+                    .iter()
+                    .filter(|e| contains(f, (e.pos, e.pos)) && at_parent_level(e, f))
+                    .map(|e| e.pos)
+                    .collect()
+            });
+            let next_wait = waits
+                .get(waits.partition_point(|&p| p <= start.end))
+                .copied()
+                .unwrap_or(usize::MAX);
+            let decl_at = w.decl.start_byte();
+            let empty = Vec::new();
+            let events = accesses.get(&w.decl.id()).unwrap_or(&empty);
+            // Started in a loop that does not declare the map and does not
+            // wait before the next start.
+            let in_loop = start
+                .loops
+                .iter()
+                .find(|l| !contains(**l, (decl_at, decl_at)) && next_wait >= l.1)
+                .is_some();
+            // Another concurrent literal of the same function touches it.
+            let mut sibling = || {
+                let lits = lits_of.entry((w.decl.id(), f)).or_insert_with(|| {
+                    let mut lits: Vec<Range> = events
+                        .iter()
+                        .filter_map(|e| e.lit)
+                        .filter(|&l| l != f && contains(f, l))
+                        .collect();
+                    lits.sort_unstable();
+                    lits.dedup();
+                    // Two are enough to tell.
+                    lits.truncate(2);
+                    lits
+                });
+                lits.iter().any(|&l| l != start.lit)
+            };
+            // The parent touches it after the start, before any wait.
+            let mut parent = || {
+                let refs = parent_level.entry((w.decl.id(), f)).or_insert_with(|| {
+                    events
+                        .iter()
+                        .filter(|e| contains(f, (e.pos, e.pos)) && at_parent_level(e, f))
+                        .map(|e| e.pos)
+                        .collect()
+                });
+                refs.get(refs.partition_point(|&p| p <= start.end))
+                    .is_some_and(|&p| p < next_wait)
+            };
+            let why = if in_loop {
+                "it is started in a loop, so several copies write the map at once"
+            } else if sibling() {
+                "another goroutine of this function uses the map at the same time"
+            } else if parent() {
+                "the enclosing function uses the map after starting it, without waiting for it first"
+            } else {
                 continue;
             };
-            if call.kind() != "call_expression" {
-                continue;
-            }
-            let Some(lit) = call.child_by_field_name("function").map(unparen) else {
-                continue;
-            };
-            if lit.kind() != "func_literal" {
-                continue;
-            }
-            let Some(body) = lit.child_by_field_name("body") else {
-                continue;
-            };
-            let (writes, locks) = writes_and_locks(cx, body);
-            for w in writes {
-                if locks.iter().any(|&l| l < w.start_byte()) {
-                    continue;
-                }
-                let Some(operand) = w.child_by_field_name("operand").map(unparen) else {
-                    continue;
-                };
-                if operand.kind() != "identifier" {
-                    continue;
-                }
-                let name = cx.text(operand);
-                let Some(decl) = cx.index.local_declaration(name, operand) else {
-                    continue;
-                };
-                // Declared inside the literal: not shared.
-                if decl.start_byte() >= lit.start_byte() && decl.end_byte() <= lit.end_byte() {
-                    continue;
-                }
-                if !declares_map(cx, decl) {
-                    continue;
-                }
-                out.push(
-                    cx.node_diagnostic(
-                        &Self::META,
-                        w,
-                        format!(
-                            "goroutine writes to map `{name}` of the enclosing function without holding a lock; a concurrent write or read crashes the process"
-                        ),
-                    )
-                    .with_help("guard the map with a `sync.Mutex` (Lock before the write), or send results over a channel"),
-                );
-            }
+            let name = w.name;
+            out.push(
+                cx.node_diagnostic(
+                    &MapWriteInGoroutine::META,
+                    w.node,
+                    format!(
+                        "goroutine writes map `{name}` of the enclosing function without a lock while {why}; concurrent map access kills the process (`fatal error: concurrent map writes`)"
+                    ),
+                )
+                .with_help(format!(
+                    "lock a `sync.Mutex` around the write (and around the other accesses of `{name}`), or send results over a channel and write `{name}` in one goroutine"
+                )),
+            );
         }
     }
 }
 
-/// Index expressions written in `body` (nested literals included) and the
-/// start of every `X.Lock()` call.
-fn writes_and_locks<'a>(cx: &Context<'a>, body: Node<'a>) -> (Vec<Node<'a>>, Vec<usize>) {
-    let mut writes = Vec::new();
-    let mut locks = Vec::new();
-    let mut stack = vec![body];
-    while let Some(n) = stack.pop() {
-        match n.kind() {
-            "assignment_statement" => {
-                if let Some(left) = n.child_by_field_name("left") {
-                    writes.extend(
-                        args(left)
-                            .into_iter()
-                            .map(unparen)
-                            .filter(|l| l.kind() == "index_expression"),
-                    );
+/// Whether an event inside function `f` runs in `f` itself rather than in
+/// a concurrent literal started inside `f`.
+fn at_parent_level(e: &Event, f: Range) -> bool {
+    e.lit.is_none_or(|l| contains(l, f))
+}
+
+struct Walk<'c, 'a> {
+    cx: &'c Context<'a>,
+    go_methods: bool,
+    cache: DeclarationCache<'a>,
+    starts: Vec<Start>,
+    writes: Vec<Write<'a>>,
+    waits: Vec<Event>,
+}
+
+/// One entry of the walk's stack of concurrent literals.
+struct Open {
+    lit: Range,
+    start: usize,
+    locked: bool,
+}
+
+impl<'a> Walk<'_, 'a> {
+    /// One walk over the file, top-down with the ancestors at hand (no
+    /// climb from the root per node: linear in the file).
+    fn collect(&mut self) {
+        let cx = self.cx;
+        let root = cx.file.tree.root_node();
+        let mut cursor = root.walk();
+        let mut path: Vec<Node<'a>> = Vec::new();
+        let mut open: Vec<Open> = Vec::new();
+        let mut functions: Vec<Range> = Vec::new();
+        loop {
+            let node = cursor.node();
+            let range = (node.start_byte(), node.end_byte());
+            match node.kind() {
+                "func_literal" => {
+                    if let Some(start_node) = self.start_of(node, &path) {
+                        let function = functions.last().copied().unwrap_or((0, usize::MAX));
+                        let loops = path
+                            .iter()
+                            .filter(|p| p.kind() == "for_statement")
+                            .map(|p| (p.start_byte(), p.end_byte()))
+                            .filter(|l| contains(function, *l))
+                            .collect();
+                        self.starts.push(Start {
+                            lit: range,
+                            end: start_node.end_byte(),
+                            function,
+                            loops,
+                        });
+                        open.push(Open {
+                            lit: range,
+                            start: self.starts.len() - 1,
+                            locked: false,
+                        });
+                    }
+                    functions.push(range);
                 }
-            }
-            "inc_statement" | "dec_statement" => {
-                if let Some(o) = n.named_child(0).map(unparen)
-                    && o.kind() == "index_expression"
+                "function_declaration" | "method_declaration" => functions.push(range),
+                "call_expression" => {
+                    if let Some(method) = no_arg_method(cx, node) {
+                        match method {
+                            "Lock" => {
+                                if let Some(o) = open.last_mut() {
+                                    o.locked = true;
+                                }
+                            }
+                            "Wait" => self.waits.push(Event {
+                                pos: node.start_byte(),
+                                lit: open.last().map(|o| o.lit),
+                            }),
+                            _ => {}
+                        }
+                    }
+                }
+                "unary_expression"
+                    if node
+                        .child_by_field_name("operator")
+                        .is_some_and(|o| cx.text(o) == "<-") =>
                 {
-                    writes.push(o);
+                    self.waits.push(Event {
+                        pos: node.start_byte(),
+                        lit: open.last().map(|o| o.lit),
+                    });
                 }
+                "assignment_statement" | "inc_statement" | "dec_statement" => {
+                    if let Some(o) = open.last()
+                        && !o.locked
+                    {
+                        let start = o.start;
+                        for target in written_indexes(node) {
+                            self.candidate(target, node, &path, start);
+                        }
+                    }
+                }
+                _ => {}
             }
-            "call_expression" => {
-                if let Some(f) = n.child_by_field_name("function").map(unparen)
-                    && f.kind() == "selector_expression"
-                    && f.child_by_field_name("field")
-                        .is_some_and(|x| cx.text(x) == "Lock")
-                    && n.child_by_field_name("arguments")
-                        .is_some_and(|a| args(a).is_empty())
+            if cursor.goto_first_child() {
+                path.push(node);
+                continue;
+            }
+            loop {
+                // Leaving `cursor.node()`.
+                let left = cursor.node();
+                let r = (left.start_byte(), left.end_byte());
+                if functions.last() == Some(&r)
+                    && matches!(
+                        left.kind(),
+                        "func_literal" | "function_declaration" | "method_declaration"
+                    )
                 {
-                    locks.push(n.start_byte());
+                    functions.pop();
                 }
+                if left.kind() == "func_literal" && open.last().is_some_and(|o| o.lit == r) {
+                    open.pop();
+                }
+                if cursor.goto_next_sibling() {
+                    break;
+                }
+                if !cursor.goto_parent() {
+                    return;
+                }
+                path.pop();
             }
-            _ => {}
-        }
-        let mut c = n.walk();
-        for child in n.named_children(&mut c) {
-            stack.push(child);
         }
     }
-    writes.sort_by_key(|w| w.start_byte());
-    (writes, locks)
+
+    /// For a concurrent literal, the `go` statement or `Go(...)` call that
+    /// starts it.
+    fn start_of(&self, lit: Node<'a>, path: &[Node<'a>]) -> Option<Node<'a>> {
+        let mut up = path.iter().rev().copied();
+        let mut parent = up.next()?;
+        while parent.kind() == "parenthesized_expression" {
+            parent = up.next()?;
+        }
+        match parent.kind() {
+            "call_expression" => {
+                // `go func() {...}()`
+                let callee = parent.child_by_field_name("function").map(unparen)?;
+                if callee.id() != lit.id() {
+                    return None;
+                }
+                let go = up.find(|n| n.kind() != "parenthesized_expression")?;
+                (go.kind() == "go_statement").then_some(go)
+            }
+            "argument_list" => {
+                // `g.Go(func() error {...})`
+                if !self.go_methods || args(parent).len() != 1 {
+                    return None;
+                }
+                let call = up.next()?;
+                let f = call.child_by_field_name("function").map(unparen)?;
+                let is_go = f.kind() == "selector_expression"
+                    && f.child_by_field_name("field")
+                        .is_some_and(|x| self.cx.text(x) == "Go")
+                    && self.cx.index.resolve(f).is_none();
+                is_go.then_some(call)
+            }
+            _ => None,
+        }
+    }
+
+    fn candidate(&mut self, target: Node<'a>, stmt: Node<'a>, path: &[Node<'a>], start: usize) {
+        let cx = self.cx;
+        let Some(operand) = target.child_by_field_name("operand").map(unparen) else {
+            return;
+        };
+        if operand.kind() != "identifier" {
+            return;
+        }
+        let name = cx.text(operand);
+        let Some(decl) =
+            local_declaration_along(name, stmt, path, &cx.file.source, &mut self.cache)
+        else {
+            return;
+        };
+        self.writes.push(Write {
+            node: target,
+            name,
+            decl,
+            start,
+        });
+    }
+}
+
+/// `X.M()` with no arguments, where `X` is not an imported package: `M`.
+fn no_arg_method<'a>(cx: &Context<'a>, call: Node<'_>) -> Option<&'a str> {
+    let f = call.child_by_field_name("function").map(unparen)?;
+    if f.kind() != "selector_expression" {
+        return None;
+    }
+    if !call
+        .child_by_field_name("arguments")
+        .is_some_and(|a| args(a).is_empty())
+    {
+        return None;
+    }
+    let m = cx.text(f.child_by_field_name("field")?);
+    matches!(m, "Lock" | "Wait").then_some(m)
+}
+
+/// The index expressions an assignment or inc/dec statement writes.
+fn written_indexes(stmt: Node<'_>) -> Vec<Node<'_>> {
+    match stmt.kind() {
+        "assignment_statement" => stmt
+            .child_by_field_name("left")
+            .map(|l| {
+                args(l)
+                    .into_iter()
+                    .map(unparen)
+                    .filter(|t| t.kind() == "index_expression")
+                    .collect()
+            })
+            .unwrap_or_default(),
+        _ => stmt
+            .named_child(0)
+            .map(unparen)
+            .filter(|t| t.kind() == "index_expression")
+            .into_iter()
+            .collect(),
+    }
+}
+
+/// Every use of the written maps in the functions that start the
+/// goroutines (one more walk, with the same cache), by declaration.
+fn collect_accesses<'a>(
+    cx: &Context<'a>,
+    writes: &[Write<'a>],
+    starts: &[Start],
+    cache: &mut DeclarationCache<'a>,
+) -> HashMap<usize, Vec<Event>> {
+    let mut out: HashMap<usize, Vec<Event>> = HashMap::new();
+    let names: std::collections::HashSet<&str> = writes.iter().map(|w| w.name).collect();
+    let decls: std::collections::HashSet<usize> = writes.iter().map(|w| w.decl.id()).collect();
+    let mut lits: Vec<Range> = starts.iter().map(|s| s.lit).collect();
+    lits.sort_unstable();
+    let root = cx.file.tree.root_node();
+    let mut cursor = root.walk();
+    let mut path: Vec<Node<'a>> = Vec::new();
+    // The concurrent literals the walk is inside.
+    let mut open: Vec<Range> = Vec::new();
+    loop {
+        let node = cursor.node();
+        let range = (node.start_byte(), node.end_byte());
+        if node.kind() == "func_literal" && lits.binary_search(&range).is_ok() {
+            open.push(range);
+        }
+        if node.kind() == "identifier"
+            && names.contains(cx.text(node))
+            && let Some(decl) =
+                local_declaration_along(cx.text(node), node, &path, &cx.file.source, cache)
+            && decls.contains(&decl.id())
+            && decl.id() != node.id()
+        {
+            out.entry(decl.id()).or_default().push(Event {
+                pos: node.start_byte(),
+                lit: open.last().copied(),
+            });
+        }
+        if cursor.goto_first_child() {
+            path.push(node);
+            continue;
+        }
+        loop {
+            let left = cursor.node();
+            if left.kind() == "func_literal"
+                && open.last() == Some(&(left.start_byte(), left.end_byte()))
+            {
+                open.pop();
+            }
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return out;
+            }
+            path.pop();
+        }
+    }
 }
 
 /// Whether the declaration at `ident` shows a map: a map type, or a value
@@ -254,5 +621,68 @@ fn is_map_value(cx: &Context<'_>, v: Node<'_>) -> bool {
                 .is_some_and(|t| is_map_type(cx, t))
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Settings;
+    use redline_go::{GoFile, Package};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    fn check(src: &str) -> Vec<Diagnostic> {
+        let file =
+            GoFile::parse("p.go".into(), "p.go".into(), Arc::from(src.as_bytes())).expect("parses");
+        let package = Package::build(&[&file]);
+        let index = file.index();
+        let settings = Settings::default();
+        let cx = Context {
+            file: &file,
+            index: &index,
+            package: &package,
+            settings: &settings,
+        };
+        let mut out = Vec::new();
+        MapWriteInGoroutine.check(&cx, &mut out);
+        out
+    }
+
+    /// Issue 12: 10,000 goroutines in one function took 29 s (every
+    /// write resolved its map by scanning the function's statements from
+    /// the top). Every write here races with the other goroutines.
+    #[test]
+    fn ten_thousand_goroutines_in_one_function_stay_linear() {
+        let mut src = String::from("package p\n\nfunc f() {\n\tm := map[int]int{}\n");
+        for i in 0..10_000 {
+            src.push_str(&format!("\tgo func() {{ m[{i}] = {i} }}()\n"));
+        }
+        src.push_str("}\n");
+        let t = Instant::now();
+        let out = check(&src);
+        let took = t.elapsed();
+        assert_eq!(out.len(), 10_000);
+        assert!(
+            took < Duration::from_secs(10),
+            "10,000 goroutines took {took:?}"
+        );
+    }
+
+    #[test]
+    fn a_waited_single_writer_is_not_reported_but_an_early_read_is() {
+        let waited = "package p\n\nimport \"sync\"\n\nfunc f() map[int]int {\n\tm := map[int]int{}\n\tvar wg sync.WaitGroup\n\twg.Add(1)\n\tgo func() { defer wg.Done(); m[1] = 1 }()\n\twg.Wait()\n\treturn m\n}\n";
+        assert!(check(waited).is_empty());
+        let early = waited.replace(
+            "\twg.Wait()\n\treturn m",
+            "\tn := len(m)\n\twg.Wait()\n\t_ = n\n\treturn m",
+        );
+        let out = check(&early);
+        assert_eq!(out.len(), 1);
+        assert!(
+            out[0].message.contains("without waiting"),
+            "{}",
+            out[0].message
+        );
     }
 }
