@@ -209,13 +209,15 @@ fn check_other_files(
             p.add_done(1);
         }
         let ctx = ctx.as_ref()?;
-        Some(check_one(
+        let mut result = check_one(
             f,
             cwd,
             config,
             options.cache.map(|c| (c, ctx_salt.as_str())),
             |display, source| redline_k8s::check_manifest(display, source, ctx),
-        ))
+        );
+        mask_manifest_sources(&mut result.sources, ctx);
+        Some(result)
     });
     let mod_results = go_mods.par_iter().filter_map(|f| {
         if let Some(p) = options.progress {
@@ -300,6 +302,7 @@ pub fn run_stdin(
         r.files_scanned = 1;
         r
     } else {
+        let mut manifest_ctx = None;
         let diags = if name == "go.mod" {
             go_mod_diagnostics(&display, &source, config)
         } else if matches!(ext, "yaml" | "yml" | "json") {
@@ -312,7 +315,9 @@ pub fn run_stdin(
                 config.go_version.as_deref(),
                 &scan_root,
             )?;
-            redline_k8s::check_manifest(&display, &source, &ctx)
+            let diags = redline_k8s::check_manifest(&display, &source, &ctx);
+            manifest_ctx = Some(ctx);
+            diags
         } else {
             return Err(format!(
                 "--stdin-filename {}: cannot tell what to check; name a Go file (.go), a manifest (.yaml, .yml, .json) or a go.mod",
@@ -329,6 +334,9 @@ pub fn run_stdin(
         if !diags.is_empty() {
             r.sources.insert(display.clone(), source.clone());
         }
+        if let Some(ctx) = &manifest_ctx {
+            mask_manifest_sources(&mut r.sources, ctx);
+        }
         r.diagnostics = diags;
         r
     };
@@ -342,6 +350,18 @@ pub fn run_stdin(
         sources: result.sources,
         io_errors: result.io_errors,
     })
+}
+
+/// What reports quote of a manifest is its text with every secret value
+/// masked (RULES.md RL704: no code frame, snippet or fingerprint of any
+/// format shows a secret). Manifests get no fixes, so nothing writes these
+/// copies back.
+fn mask_manifest_sources(sources: &mut Sources, ctx: &redline_k8s::ManifestContext) {
+    for source in sources.values_mut() {
+        if let Some(masked) = redline_k8s::rules::mask_secrets(source, &ctx.env_spec) {
+            *source = masked.into();
+        }
+    }
 }
 
 /// What `redline debug parse` measured.
