@@ -544,7 +544,12 @@ pub fn check_line(line: &[u8], schema: &LogSchema) -> Vec<Finding> {
                 message: format!(
                     "`{}` is {:?}, not one of {}",
                     schema.level_field,
-                    level.chars().take(40).collect::<String>(),
+                    // A level field is no place for a URL, but if one
+                    // holds a password it is not repeated.
+                    redline_diagnostics::secrets::redact(level)
+                        .chars()
+                        .take(40)
+                        .collect::<String>(),
                     schema.levels.describe()
                 ),
             }),
