@@ -135,6 +135,13 @@ fn rl703_is_on_when_configured() {
     let rl703: Vec<_> = findings.iter().filter(|f| f.0 == "RL703").collect();
     assert_eq!(rl703.len(), 1, "{findings:?}");
     assert_eq!((rl703[0].1, rl703[0].2.as_str()), (17, "error"));
+    // Only what the configuration requires: the built-in spec's required
+    // variables (DATABASE_URL, JWT_SECRET) are not demanded of manifests.
+    assert!(
+        rl703[0].3.contains("REGION") && !rl703[0].3.contains("DATABASE_URL"),
+        "{}",
+        rl703[0].3
+    );
 }
 
 #[test]

@@ -708,7 +708,12 @@ fn logs_require_a_field_that_is_also_the_timestamp_or_level() {
 #[test]
 fn logs_max_line_bytes_accepts_the_largest_value() {
     let dir = scratch("logs-max");
-    let line = r#"{"level":"info","ts":1,"request_id":"r","service_name":"s"}"#;
+    // Longer than one read (256 KiB), so the line is assembled from parts,
+    // where the cap plus one overflowed.
+    let line = format!(
+        r#"{{"level":"info","ts":1,"request_id":"r","service_name":"{}"}}"#,
+        "s".repeat(300_000)
+    );
     let out = logs_with(
         &dir,
         &["--max-line-bytes", "18446744073709551615"],
