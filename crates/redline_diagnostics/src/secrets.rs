@@ -181,9 +181,7 @@ pub fn redact_url_userinfo(url: &str) -> Cow<'_, str> {
         return Cow::Borrowed(url);
     };
     let rest = &url[scheme_end + 3..];
-    let authority_end = rest
-        .find(|c: char| matches!(c, '/' | '?' | '#'))
-        .unwrap_or(rest.len());
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     match rest[..authority_end].rfind('@') {
         Some(at) => Cow::Owned(format!("{}://***@{}", &url[..scheme_end], &rest[at + 1..])),
         None => Cow::Borrowed(url),

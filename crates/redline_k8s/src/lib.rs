@@ -31,7 +31,7 @@ pub fn is_manifest_path(path: &Path) -> bool {
 }
 
 /// Everything the manifest rules need besides the file.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ManifestContext {
     /// The environment spec (RL705, and which names are secrets for RL704).
     pub env_spec: EnvSpec,
@@ -43,17 +43,6 @@ pub struct ManifestContext {
     pub required_env_containers: Vec<String>,
     /// RL701: the deployed module.
     pub module: ModuleFacts,
-}
-
-impl Default for ManifestContext {
-    fn default() -> ManifestContext {
-        ManifestContext {
-            env_spec: EnvSpec::default(),
-            required_env: Vec::new(),
-            required_env_containers: Vec::new(),
-            module: ModuleFacts::default(),
-        }
-    }
 }
 
 /// `[manifests]` of redline.toml.

@@ -476,9 +476,7 @@ fn mask_lines(
             let value = value.trim_matches(['"', '\'']);
             if key == "name" && secret_name(value) {
                 named = true;
-            } else if key == "value" && (named || pending) {
-                out.push((here + vs, here + ve));
-            } else if secret_name(&key) {
+            } else if (key == "value" && (named || pending)) || secret_name(&key) {
                 out.push((here + vs, here + ve));
             }
         }
