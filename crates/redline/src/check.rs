@@ -286,13 +286,15 @@ fn check_other_files(
             p.add_done(1);
         }
         let ctx = ctx.as_ref()?;
-        Some(check_one(
+        let mut result = check_one(
             f,
             cwd,
             config,
             options.cache.map(|c| (c, ctx.1.as_str())),
             |display, source| redline_k8s::check_manifest(display, source, &ctx.0),
-        ))
+        );
+        mask_manifest_sources(&mut result.sources, &ctx.0);
+        Some(result)
     });
     let mod_results = mod_jobs.par_iter().filter_map(|(f, config)| {
         if let Some(p) = options.progress {
@@ -400,6 +402,7 @@ pub fn run_stdin(
         r.files_scanned = 1;
         r
     } else {
+        let mut manifest_ctx = None;
         let diags = if name == "go.mod" {
             go_mod_diagnostics(&display, &source, config)
         } else if matches!(ext, "yaml" | "yml" | "json") {
@@ -412,7 +415,9 @@ pub fn run_stdin(
                 config.go_version.as_deref(),
                 &scan_root,
             )?;
-            redline_k8s::check_manifest(&display, &source, &ctx)
+            let diags = redline_k8s::check_manifest(&display, &source, &ctx);
+            manifest_ctx = Some(ctx);
+            diags
         } else {
             return Err(format!(
                 "--stdin-filename {}: cannot tell what to check; name a Go file (.go), a manifest (.yaml, .yml, .json) or a go.mod",
@@ -428,6 +433,9 @@ pub fn run_stdin(
         };
         if !diags.is_empty() {
             r.sources.insert(display.clone(), source.clone());
+        }
+        if let Some(ctx) = &manifest_ctx {
+            mask_manifest_sources(&mut r.sources, ctx);
         }
         r.diagnostics = diags;
         r
@@ -447,6 +455,18 @@ pub fn run_stdin(
             paths
         },
     })
+}
+
+/// What reports quote of a manifest is its text with every secret value
+/// masked (RULES.md RL704: no code frame, snippet or fingerprint of any
+/// format shows a secret). Manifests get no fixes, so nothing writes these
+/// copies back.
+fn mask_manifest_sources(sources: &mut Sources, ctx: &redline_k8s::ManifestContext) {
+    for source in sources.values_mut() {
+        if let Some(masked) = redline_k8s::rules::mask_secrets(source, &ctx.env_spec) {
+            *source = masked.into();
+        }
+    }
 }
 
 /// What `redline debug parse` measured.

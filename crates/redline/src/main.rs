@@ -251,7 +251,15 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
     let config_file = if cli.isolated {
         None
     } else {
-        config_path(&cli.config)?
+        match config_path(&cli.config) {
+            Ok(p) => p,
+            // exec reports every configuration error as its JSON line and
+            // exit 78 (the pod's log says why the service did not start).
+            Err(Fatal(m)) if matches!(cli.command, Command::Exec(_)) => {
+                return Ok(redline_runtime::cli::exec_config_error(&m));
+            }
+            Err(e) => return Err(e),
+        }
     };
     // `check` finds the configuration per checked file, unless one is
     // forced (`--config`, or the defaults with `--isolated`).

@@ -572,3 +572,240 @@ fn logs_on_a_large_file_uses_bounded_memory() {
     assert!(peak_kb > 0, "could not measure");
     assert!(peak_kb < 32 * 1024, "peak RSS {peak_kb} kB is not bounded");
 }
+
+#[test]
+fn exec_exit_codes_for_a_file_that_cannot_be_run() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = scratch("noexec");
+    let script = dir.join("service.sh");
+    std::fs::write(&script, "#!/bin/sh\necho started\n").unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let run = |program: &str| {
+        good_env(&mut redline(&dir))
+            .args(["exec", "--", program])
+            .output()
+            .unwrap()
+    };
+    // Exists but not executable: 126, as the README says.
+    let out = run(script.to_str().unwrap());
+    assert_eq!(out.status.code(), Some(126), "{out:?}");
+    let lines = json_lines(&out.stderr);
+    assert!(
+        lines[0]["msg"].as_str().unwrap().contains("not executable"),
+        "{lines:?}"
+    );
+    // A directory cannot be run either.
+    let out = run(dir.to_str().unwrap());
+    assert_eq!(out.status.code(), Some(126), "{out:?}");
+    // Not there at all: 127.
+    let out = run(dir.join("missing").to_str().unwrap());
+    assert_eq!(out.status.code(), Some(127), "{out:?}");
+    let out = run("redline-no-such-program-anywhere");
+    assert_eq!(out.status.code(), Some(127), "{out:?}");
+}
+
+#[test]
+fn exec_with_a_missing_config_exits_78_with_the_json_line() {
+    let dir = scratch("exec-config");
+    let out = good_env(&mut redline(&dir))
+        .args(["exec", "--config", "nope/redline.toml", "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(78), "{out:?}");
+    let lines = json_lines(&out.stderr);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["level"], "error");
+    let msg = lines[0]["msg"].as_str().unwrap();
+    assert!(
+        msg.contains("service not started") && msg.contains("nope/redline.toml"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn env_to_a_closed_pipe_or_a_full_disk_does_not_panic() {
+    let dir = scratch("env-io");
+    // A reader that is gone before redline writes.
+    let mut child = redline(&dir)
+        .arg("env")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "closed pipe: {out:?}"
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if Path::new("/dev/full").exists() {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = redline(&dir).arg("env").stdout(full).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("cannot write the output"), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+fn logs_with(dir: &Path, args: &[&str], input: &str) -> std::process::Output {
+    let mut child = redline(dir)
+        .arg("logs")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn logs_require_a_field_that_is_also_the_timestamp_or_level() {
+    let dir = scratch("logs-require");
+    let line = r#"{"level":"error","ts":1,"request_id":"r","service_name":"s","stacktrace":"x"}"#;
+    let input = format!("{line}\n{line}\n");
+    for field in ["ts", "level", "stacktrace"] {
+        let out = logs_with(&dir, &["--preset", "zap", "--require", field], &input);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "--require {field}: {text}");
+        assert!(text.contains("0 violations"), "{text}");
+    }
+    // 70 required fields, all there but the 66th.
+    let mut args: Vec<String> = Vec::new();
+    let mut line = String::from(r#"{"level":"info","ts":1"#);
+    for i in 0..70 {
+        args.extend(["--require".to_string(), format!("f{i}")]);
+        if i != 65 {
+            line.push_str(&format!(r#","f{i}":1"#));
+        }
+    }
+    line.push_str("}\n");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = logs_with(&dir, &args, &line);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("missing-f65") && text.contains("1 violations"),
+        "{text}"
+    );
+}
+
+#[test]
+fn logs_max_line_bytes_accepts_the_largest_value() {
+    let dir = scratch("logs-max");
+    // Longer than one read (256 KiB), so the line is assembled from parts,
+    // where the cap plus one overflowed.
+    let line = format!(
+        r#"{{"level":"info","ts":1,"request_id":"r","service_name":"{}"}}"#,
+        "s".repeat(300_000)
+    );
+    let out = logs_with(
+        &dir,
+        &["--max-line-bytes", "18446744073709551615"],
+        &format!("{line}\n"),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn logs_tee_fails_when_the_next_stage_dies() {
+    let dir = scratch("logs-tee-epipe");
+    let mut child = redline(&dir)
+        .args(["logs", "--tee"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The next stage of the pipe exits at once.
+    drop(child.stdout.take());
+    let mut stdin = child.stdin.take().unwrap();
+    let line = r#"{"level":"info","ts":1,"request_id":"r","service_name":"s"}"#;
+    for _ in 0..1000 {
+        if writeln!(stdin, "{line}").is_err() {
+            break;
+        }
+    }
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--tee") && err.contains("next stage"), "{err}");
+}
+
+#[test]
+fn logs_tee_keeps_reporting_after_max_reports() {
+    let dir = scratch("logs-tee-rate");
+    let mut child = redline(&dir)
+        .args(["logs", "--tee", "--max-reports", "2"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    // A burst of 5 bad lines: 2 shown.
+    for _ in 0..5 {
+        writeln!(stdin, "not json").unwrap();
+    }
+    stdin.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(1300));
+    // Later, while the input is still open, another one is shown, with the
+    // count of those left out.
+    writeln!(stdin, "still not json").unwrap();
+    stdin.flush().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut seen = Vec::new();
+    while Instant::now() < deadline {
+        if let Ok(line) = rx.recv_timeout(Duration::from_millis(100)) {
+            seen.push(line);
+            if seen.iter().any(|l| l.starts_with("<stdin>:6:")) {
+                break;
+            }
+        }
+    }
+    assert!(
+        seen.iter().any(|l| l.starts_with("<stdin>:6:")),
+        "line 6 not reported while the stream runs: {seen:?}"
+    );
+    assert!(
+        seen.iter().any(|l| l.contains("3 violations not shown")),
+        "{seen:?}"
+    );
+    assert_eq!(
+        seen.iter().filter(|l| l.starts_with("<stdin>:")).count(),
+        3,
+        "{seen:?}"
+    );
+    drop(stdin);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1));
+}

@@ -13,6 +13,7 @@ use std::str::FromStr;
 
 pub mod fingerprint;
 pub mod render;
+pub mod secrets;
 
 pub use fingerprint::fingerprints;
 

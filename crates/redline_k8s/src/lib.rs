@@ -32,31 +32,19 @@ pub fn is_manifest_path(path: &Path) -> bool {
     })
 }
 
-/// The required env vars of RL703 when redline.toml sets none.
-pub const DEFAULT_REQUIRED_ENV: [&str; 3] = ["DATABASE_URL", "JWT_SECRET", "SERVICE_NAME"];
-
 /// Everything the manifest rules need besides the file.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ManifestContext {
     /// The environment spec (RL705, and which names are secrets for RL704).
     pub env_spec: EnvSpec,
-    /// RL703: variables every (selected) container needs.
+    /// RL703: variables every (selected) container needs, from
+    /// `[manifests] required-env` (empty by default: RL703 is inactive
+    /// until configured; `[env.NAME] required = true` adds to it).
     pub required_env: Vec<String>,
     /// RL703: only containers with these names; empty means all.
     pub required_env_containers: Vec<String>,
     /// RL701: the deployed module.
     pub module: ModuleFacts,
-}
-
-impl Default for ManifestContext {
-    fn default() -> ManifestContext {
-        ManifestContext {
-            env_spec: EnvSpec::default(),
-            required_env: DEFAULT_REQUIRED_ENV.iter().map(|s| s.to_string()).collect(),
-            required_env_containers: Vec::new(),
-            module: ModuleFacts::default(),
-        }
-    }
 }
 
 /// `[manifests]` of redline.toml.

@@ -7,7 +7,7 @@ use crate::model::{self, Container, EnvVar, Workload};
 use crate::quantity::{ceil_cores, parse_cpu_millis};
 use crate::yaml::Node;
 use redline_diagnostics::{Diagnostic, LineIndex, Severity};
-use redline_runtime::spec::{is_positive_integer, is_secret_name};
+use redline_runtime::spec::{EnvSpec, is_positive_integer, is_secret_name, is_secret_value};
 
 pub const PARSE_ERROR: (&str, &str) = ("RL000", "parse-error");
 pub const GOMAXPROCS_UNSET: (&str, &str) = ("RL701", "gomaxprocs-unset");
@@ -159,27 +159,23 @@ fn source_kind(value_from: &Node) -> String {
         .to_string()
 }
 
-/// `user:pass@` in the authority, or a `password=` parameter (a
-/// `$(VAR)` reference is not a literal password).
-pub fn url_has_password(url: &str) -> bool {
-    let is_reference = |p: &str| p.starts_with("$(") && p.ends_with(')');
-    let literal = |p: &str| !p.is_empty() && !is_reference(p);
-    if let Some((_, rest)) = url.split_once("://") {
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-        if let Some((userinfo, _)) = authority.rsplit_once('@')
-            && let Some((_, password)) = userinfo.split_once(':')
-            && literal(password)
-        {
-            return true;
-        }
+/// Whether `var = value` is a literal secret (RL704): a secret name with a
+/// literal value, or a value that is a URL with a password or a DSN with
+/// `password=`, whatever the name. Not literals: a value made only of
+/// `$(VAR)` references (or holding one: the secret part is expanded), an
+/// absolute file path (a mounted secret file), a URL whose password is a
+/// `$(VAR)` reference. A variable the environment spec marks secret
+/// (`DATABASE_URL` by default, `[env.NAME] secret = true`) whose value is
+/// a URL is judged by its value: a URL without a password is no secret.
+pub fn is_literal_secret(spec: &EnvSpec, name: &str, value: &str) -> bool {
+    if is_secret_value(value) {
+        return true;
     }
-    if let Some((_, query)) = url.split_once('?') {
-        return query.split(['&', ';']).any(|kv| {
-            kv.split_once('=')
-                .is_some_and(|(k, v)| k.eq_ignore_ascii_case("password") && literal(v))
-        });
-    }
-    false
+    let spec_secret = spec.get(name).is_some_and(|s| s.secret) && !value.contains("://");
+    !value.is_empty()
+        && !has_var_reference(value)
+        && !value.starts_with('/')
+        && (is_secret_name(name) || spec_secret)
 }
 
 fn check_container(
@@ -291,17 +287,23 @@ fn check_container(
         }
     }
 
-    // RL703
+    // RL703: inactive until redline.toml names required variables
+    // (`[manifests] required-env`, or `[env.NAME] required = true`).
     let selected = ctx.required_env_containers.is_empty()
         || container
             .name
             .is_some_and(|n| ctx.required_env_containers.iter().any(|c| c == n));
-    if selected {
-        let missing: Vec<&str> = ctx
-            .required_env
+    let mut required: Vec<&str> = ctx.required_env.iter().map(String::as_str).collect();
+    for name in ctx.env_spec.configured_required() {
+        if !required.contains(&name.as_str()) {
+            required.push(name);
+        }
+    }
+    if selected && !required.is_empty() {
+        let missing: Vec<&str> = required
             .iter()
-            .filter(|r| !container.env.iter().any(|v| v.name == r.as_str()))
-            .map(String::as_str)
+            .copied()
+            .filter(|r| !container.env.iter().any(|v| v.name == *r))
             .collect();
         if !missing.is_empty() {
             let list = missing.join(", ");
@@ -338,18 +340,8 @@ fn check_container(
         let Some(value) = var.literal() else {
             continue;
         };
-        if has_var_reference(value) {
-            continue;
-        }
-        let secret_literal = if var.name == "DATABASE_URL" {
-            url_has_password(value)
-        } else {
-            !value.is_empty()
-                && (is_secret_name(var.name)
-                    || ctx.env_spec.get(var.name).is_some_and(|s| s.secret))
-        };
-        if secret_literal {
-            let what = if var.name == "DATABASE_URL" {
+        if is_literal_secret(&ctx.env_spec, var.name, value) {
+            let what = if is_secret_value(value) {
                 "holds a literal password"
             } else {
                 "is a literal secret"
@@ -366,6 +358,9 @@ fn check_container(
                 "store it in a Secret and use `valueFrom: {secretKeyRef: {name: …, key: …}}`; \
                  rotate the exposed value",
             );
+            continue;
+        }
+        if has_var_reference(value) {
             continue;
         }
         if var.name == "GOMAXPROCS" {
@@ -385,23 +380,282 @@ fn check_container(
     }
 }
 
+/// A copy of a manifest's text with every secret value overwritten by
+/// `*` (one for one, line breaks kept, so every position stays right), or
+/// `None` when it holds none. This is what reports quote: no code frame,
+/// snippet or fingerprint of any format sees a secret (RULES.md, RL704).
+///
+/// Masked: the literal `value:` of an env entry whose `name:` is a secret
+/// (block or flow style, JSON too, in any order of the keys), the value of
+/// a mapping key that is a secret name (`DB_PASSWORD: x` in a ConfigMap),
+/// and anywhere in the file the userinfo of a URL and a `password=` value.
+/// A file the YAML parser could not read to its end is masked line by line
+/// the same way.
+pub fn mask_secrets(source: &[u8], spec: &EnvSpec) -> Option<Vec<u8>> {
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
+    let text = String::from_utf8_lossy(source);
+    let secret_name = |n: &str| is_secret_name(n) || spec.get(n).is_some_and(|s| s.secret);
+    // The same tab swap as the loader (JSON strings hold no raw tab).
+    let looks_json = text.trim_start().starts_with(['{', '[']);
+    let parsed = if looks_json {
+        std::borrow::Cow::Owned(text.replace('\t', " "))
+    } else {
+        std::borrow::Cow::Borrowed(&*text)
+    };
+    // Offsets are only trusted when the lossy text is the source itself.
+    if matches!(text, std::borrow::Cow::Borrowed(_)) {
+        let stream = crate::yaml::parse_stream(&parsed);
+        let mut stack: Vec<&Node> = stream.documents.iter().collect();
+        while let Some(node) = stack.pop() {
+            match &node.value {
+                crate::yaml::Value::Map(entries) => {
+                    let env_secret = node.get_str("name").is_some_and(secret_name);
+                    for (k, v) in entries {
+                        let key = k.as_str();
+                        let is_value = env_secret && key == Some("value");
+                        if (is_value || key.is_some_and(secret_name)) && v.as_str().is_some() {
+                            ranges.push(scalar_content(source, v));
+                        }
+                        stack.push(v);
+                    }
+                }
+                crate::yaml::Value::Seq(items) => stack.extend(items),
+                crate::yaml::Value::Scalar { .. } => {}
+            }
+        }
+        if stream.error.is_some() {
+            // Where the parser stopped says little about what it could not
+            // read (an unclosed `[` swallows the rest): every line.
+            ranges.extend(mask_lines(source, 0, &secret_name));
+        }
+    } else {
+        ranges.extend(mask_lines(source, 0, &secret_name));
+    }
+    let mut out = redline_diagnostics::secrets::redact_bytes(source).into_owned();
+    if ranges.is_empty() && out == source {
+        return None;
+    }
+    redline_diagnostics::secrets::mask_ranges(&mut out, &ranges);
+    Some(out)
+}
+
+/// The bytes of a scalar without its quotes.
+fn scalar_content(source: &[u8], node: &Node) -> (usize, usize) {
+    let (mut s, mut e) = (node.start.min(source.len()), node.end.min(source.len()));
+    if e > s + 1 && matches!(source[s], b'"' | b'\'') && source[e - 1] == source[s] {
+        s += 1;
+        e -= 1;
+    }
+    (s, e)
+}
+
+/// Line by line, from the line holding `from`: a `value:` after a
+/// secret `name:` on the same line (flow style) or on the next one (block
+/// style), and a `SECRET_NAME: value` line.
+fn mask_lines(
+    source: &[u8],
+    from: usize,
+    secret_name: &dyn Fn(&str) -> bool,
+) -> Vec<(usize, usize)> {
+    let from = from.min(source.len());
+    let start = source[..from]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    let mut out = Vec::new();
+    let mut pending = false;
+    let mut offset = start;
+    for line in source[start..].split_inclusive(|b| *b == b'\n') {
+        let here = offset;
+        offset += line.len();
+        let pairs = keyed_values(line);
+        let mut named = false;
+        for &((ks, ke), (vs, ve)) in &pairs {
+            let key = String::from_utf8_lossy(&line[ks..ke]);
+            let value = String::from_utf8_lossy(&line[vs..ve]);
+            let value = value.trim_matches(['"', '\'']);
+            if key == "name" && secret_name(value) {
+                named = true;
+            } else if (key == "value" && (named || pending)) || secret_name(&key) {
+                out.push((here + vs, here + ve));
+            }
+        }
+        let has_value = pairs.iter().any(|&((ks, ke), _)| &line[ks..ke] == b"value");
+        pending = named && !has_value;
+    }
+    out
+}
+
+/// `key: value` pairs of one line (`- name: X`, `{name: X, value: "y"}`,
+/// `"name": "X",`): the key's and the value's byte ranges in the line.
+#[allow(clippy::type_complexity)]
+fn keyed_values(line: &[u8]) -> Vec<((usize, usize), (usize, usize))> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < line.len() {
+        let c = line[i];
+        if !(c.is_ascii_alphabetic() || c == b'_') {
+            i += 1;
+            continue;
+        }
+        // A key: a run of name characters (maybe quoted), `:`, a space.
+        let ks = i;
+        while i < line.len() && (line[i].is_ascii_alphanumeric() || line[i] == b'_') {
+            i += 1;
+        }
+        let ke = i;
+        if i < line.len() && matches!(line[i], b'"' | b'\'') {
+            i += 1;
+        }
+        let preceded = ks == 0
+            || matches!(
+                line[ks - 1],
+                b' ' | b'\t' | b'{' | b',' | b'-' | b'"' | b'\''
+            );
+        let colon =
+            line.get(i) == Some(&b':') && line.get(i + 1).is_none_or(|b| b.is_ascii_whitespace());
+        if !(preceded && colon) {
+            continue;
+        }
+        i += 1;
+        while i < line.len() && line[i] == b' ' {
+            i += 1;
+        }
+        let vs = i;
+        let ve = match line.get(vs) {
+            Some(&q @ (b'"' | b'\'')) => {
+                let mut e = vs + 1;
+                while e < line.len() && line[e] != q {
+                    e += if line[e] == b'\\' { 2 } else { 1 };
+                }
+                (e + 1).min(line.len())
+            }
+            _ => {
+                let mut e = vs;
+                while e < line.len() && !matches!(line[e], b',' | b'}' | b'\n' | b'\r' | b'#') {
+                    e += 1;
+                }
+                while e > vs && line[e - 1] == b' ' {
+                    e -= 1;
+                }
+                e
+            }
+        };
+        out.push(((ks, ke), (vs, ve)));
+        i = ve.max(vs + 1);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn password_detection() {
-        assert!(url_has_password("postgres://u:p@db/x"));
-        assert!(url_has_password("mysql://u:p%40ss@db:3306/x"));
-        assert!(url_has_password(
-            "postgres://db/x?sslmode=require&password=s3cret"
-        ));
-        assert!(!url_has_password("postgres://u@db/x"));
-        assert!(!url_has_password("postgres://u:@db/x"));
-        assert!(!url_has_password("postgres://u:$(DB_PASSWORD)@db/x"));
-        assert!(!url_has_password("postgres://db/x?user=u"));
-        assert!(!url_has_password("postgres://db/path:with@colon"));
-        assert!(!url_has_password("not a url"));
+    fn literal_secrets() {
+        let spec = EnvSpec::default();
+        for (name, value) in [
+            ("JWT_SECRET", "x"),
+            ("DB_PASS", "hunter2"),
+            ("PASSWORD", "hunter2"),
+            ("AWS_SECRET_ACCESS_KEY", "abc"),
+            ("DATABASE_URL", "postgres://u:p@db/x"),
+            ("REDIS_URL", "redis://:hunter2@cache:6379"),
+            ("HTTPS_PROXY", "http://u:p@proxy:3128"),
+            ("DSN", "host=db password=hunter2"),
+            ("DATABASE_URL", "postgres://u:p@$(DB_HOST)/x"),
+        ] {
+            assert!(is_literal_secret(&spec, name, value), "{name}={value}");
+        }
+        for (name, value) in [
+            ("JWT_SECRET", ""),
+            ("JWT_SECRET", "$(JWT)"),
+            ("API_TOKEN", "Bearer $(TOKEN)"),
+            (
+                "GOOGLE_APPLICATION_CREDENTIALS",
+                "/var/run/secrets/gcp.json",
+            ),
+            ("DATABASE_URL", "postgres://u:$(DB_PASSWORD)@db/x"),
+            ("DATABASE_URL", "postgres://u@db/x"),
+            ("PASSWORD_MIN_LENGTH", "12"),
+            ("SERVICE_NAME", "orders"),
+        ] {
+            assert!(!is_literal_secret(&spec, name, value), "{name}={value}");
+        }
+    }
+
+    fn findings(yaml: &str, ctx: &ManifestContext) -> Vec<(&'static str, usize)> {
+        crate::check_manifest("d.yaml", yaml.as_bytes(), ctx)
+            .iter()
+            .map(|d| (d.rule, d.span.line))
+            .collect()
+    }
+
+    const NO_ENV: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: api\n      image: x\n";
+
+    #[test]
+    fn rl703_is_inactive_until_configured() {
+        assert_eq!(findings(NO_ENV, &ManifestContext::default()), []);
+        // `[env.NAME] required = true` activates it; the built-in spec,
+        // which marks DATABASE_URL required, does not.
+        let env_spec = EnvSpec::from_config_text(
+            "redline.toml",
+            "[env.REGION]\nrequired = true\n[env.SERVICE_NAME]\npattern = \"^x\"\n",
+        )
+        .unwrap();
+        let ctx = ManifestContext {
+            env_spec,
+            ..ManifestContext::default()
+        };
+        let d = crate::check_manifest("d.yaml", NO_ENV.as_bytes(), &ctx);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!((d[0].rule, d[0].span.line), ("RL703", 6));
+        assert!(d[0].message.contains("REGION") && !d[0].message.contains("SERVICE_NAME"));
+    }
+
+    fn masked(yaml: &str) -> String {
+        let out = mask_secrets(yaml.as_bytes(), &EnvSpec::default()).expect("something masked");
+        assert_eq!(out.len(), yaml.len());
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn masking_hides_every_secret_and_keeps_positions() {
+        let yaml = "env:\n  - {name: JWT_SECRET, value: \"s3cretFlowValue\"}\n  - name: DB_PASS\n    value: blockValue1\n  - value: beforeName1\n    name: API_TOKEN\n  - name: DATABASE_URL\n    value: postgres://app:urlPass1@db/x\n  - name: DSN\n    value: host=db password=dsnPass1\n  - name: PRIVATE_KEY\n    value: |\n      multiLine1\n      multiLine2\ndata:\n  STRIPE_API_KEY: mapValue1\n  SERVICE_NAME: orders\n";
+        let out = masked(yaml);
+        for secret in [
+            "s3cretFlowValue",
+            "blockValue1",
+            "beforeName1",
+            "urlPass1",
+            "dsnPass1",
+            "multiLine1",
+            "multiLine2",
+            "mapValue1",
+        ] {
+            assert!(!out.contains(secret), "{secret} in\n{out}");
+        }
+        assert_eq!(out.lines().count(), yaml.lines().count());
+        assert!(out.contains("name: JWT_SECRET") && out.contains("SERVICE_NAME: orders"));
+        assert!(mask_secrets(NO_ENV.as_bytes(), &EnvSpec::default()).is_none());
+    }
+
+    #[test]
+    fn masking_reaches_past_a_syntax_error_and_json() {
+        let yaml = "env:\n  - name: x\n    value: [unclosed\n  - {name: JWT_SECRET, value: afterError1}\n  - name: DB_PASSWORD\n    value: afterError2\n";
+        let out = masked(yaml);
+        assert!(
+            !out.contains("afterError1") && !out.contains("afterError2"),
+            "{out}"
+        );
+        let json = "{\"env\": [\n\t{\"name\": \"JWT_SECRET\",\n\t \"value\": \"jsonSecret1\"}]}\n";
+        assert!(!masked(json).contains("jsonSecret1"));
+        // Not UTF-8: line by line on the bytes.
+        let mut bytes = b"- {name: JWT_SECRET, value: rawSecret1} \xff\n".to_vec();
+        let out = mask_secrets(&bytes, &EnvSpec::default()).unwrap();
+        assert!(!String::from_utf8_lossy(&out).contains("rawSecret1"));
+        bytes.truncate(0);
+        assert!(mask_secrets(&bytes, &EnvSpec::default()).is_none());
     }
 
     #[test]

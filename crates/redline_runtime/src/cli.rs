@@ -4,7 +4,8 @@
 
 use crate::buildinfo;
 use crate::cgroup::{self, CpuQuota, Rounding};
-use crate::logs::{self, LogsConfig, Preset, Summary};
+use crate::logs::{self, LogsConfig, Preset, RateLimit, StreamError, Summary};
+use crate::output;
 use crate::spec::{EnvSpec, Problem, ProblemKind, is_positive_integer};
 use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -97,6 +98,7 @@ pub fn run_env(args: &EnvArgs, config: Option<&Path>) -> u8 {
         problems.push(p);
     }
     let checked: Vec<&str> = spec.vars().map(|v| v.name.as_str()).collect();
+    let mut text = String::new();
     match args.format {
         Format::Json => {
             let out = serde_json::json!({
@@ -104,30 +106,30 @@ pub fn run_env(args: &EnvArgs, config: Option<&Path>) -> u8 {
                 "checked": checked,
                 "problems": problems.iter().map(problem_json).collect::<Vec<_>>(),
             });
-            println!("{out}");
+            text = format!("{out}\n");
         }
         Format::Text => {
             for p in &problems {
-                println!("{}: {}", p.kind.as_str(), p.message);
+                text.push_str(&format!("{}: {}\n", p.kind.as_str(), p.message));
             }
             if problems.is_empty() {
-                println!(
-                    "redline env: ok ({} variables checked: {})",
+                text.push_str(&format!(
+                    "redline env: ok ({} variables checked: {})\n",
                     checked.len(),
                     checked.join(", ")
-                );
+                ));
             } else {
-                println!(
-                    "redline env: {} problem{} in {} variable{}",
+                text.push_str(&format!(
+                    "redline env: {} problem{} in {} variable{}\n",
                     problems.len(),
                     plural(problems.len()),
                     count_vars(&problems),
                     plural(count_vars(&problems))
-                );
+                ));
             }
         }
     }
-    u8::from(!problems.is_empty())
+    output::exit_code("env", output::print(&text), u8::from(!problems.is_empty()))
 }
 
 fn plural(n: usize) -> &'static str {
@@ -219,27 +221,53 @@ fn rfc3339_now() -> String {
     )
 }
 
-/// Finds `program` as execvp would: as given when it has a `/`, else in
-/// `$PATH`.
-fn resolve_program(program: &str) -> Option<PathBuf> {
+/// Where `program` is, found as execvp finds it.
+#[derive(Debug, PartialEq, Eq)]
+enum Resolved {
+    /// An executable file.
+    Found(PathBuf),
+    /// It exists but cannot be executed (no execute permission, a
+    /// directory): exit 126, as a shell does.
+    NotExecutable(PathBuf),
+    NotFound,
+}
+
+/// Finds `program` as execvp would: as given when it has a `/`, else the
+/// first executable in `$PATH` (a match that is not executable is
+/// remembered, as execvp remembers EACCES).
+fn resolve_program(program: &str) -> Resolved {
     use std::os::unix::fs::PermissionsExt;
-    let executable = |p: &Path| {
-        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    let classify = |p: &Path| match std::fs::metadata(p) {
+        Ok(m) if m.is_file() && m.permissions().mode() & 0o111 != 0 => Some(true),
+        Ok(_) => Some(false),
+        Err(_) => None,
     };
     if program.contains('/') {
         let p = PathBuf::from(program);
-        return executable(&p).then_some(p);
+        return match classify(&p) {
+            Some(true) => Resolved::Found(p),
+            Some(false) => Resolved::NotExecutable(p),
+            None => Resolved::NotFound,
+        };
     }
     let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
-    std::env::split_paths(&path)
-        .map(|dir| {
-            if dir.as_os_str().is_empty() {
-                PathBuf::from(".").join(program)
-            } else {
-                dir.join(program)
-            }
-        })
-        .find(|p| executable(p))
+    let mut denied = None;
+    for dir in std::env::split_paths(&path) {
+        let p = if dir.as_os_str().is_empty() {
+            PathBuf::from(".").join(program)
+        } else {
+            dir.join(program)
+        };
+        match classify(&p) {
+            Some(true) => return Resolved::Found(p),
+            Some(false) if denied.is_none() => denied = Some(p),
+            _ => {}
+        }
+    }
+    match denied {
+        Some(p) => Resolved::NotExecutable(p),
+        None => Resolved::NotFound,
+    }
 }
 
 /// What `redline exec` decided about GOMAXPROCS.
@@ -349,6 +377,18 @@ fn trim_float(x: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
+/// `redline exec` when its configuration cannot even be found (a missing
+/// `--config`): the JSON line on stderr and exit 78, like every other
+/// configuration error of exec, so the pod's log says why it did not start.
+pub fn exec_config_error(message: &str) -> u8 {
+    log_line(
+        "error",
+        &format!("configuration error, service not started: {message}"),
+        serde_json::json!({}),
+    );
+    EXIT_CONFIG
+}
+
 /// `redline exec`: check the environment, settle GOMAXPROCS, then become
 /// the service. Returns only when the service was not started.
 pub fn run_exec(args: &ExecArgs, config: Option<&Path>) -> u8 {
@@ -383,13 +423,33 @@ pub fn run_exec(args: &ExecArgs, config: Option<&Path>) -> u8 {
         );
         return EXIT_CONFIG;
     }
-    let Some(resolved) = resolve_program(program) else {
-        log_line(
-            "error",
-            &format!("cannot start `{program}`: not found or not executable (PATH searched)"),
-            serde_json::json!({"command": program}),
-        );
-        return 127;
+    let resolved = match resolve_program(program) {
+        Resolved::Found(p) => p,
+        Resolved::NotExecutable(p) => {
+            log_line(
+                "error",
+                &format!(
+                    "cannot start `{program}`: {} is not executable (a directory, or no execute \
+                     permission: `chmod +x` it)",
+                    p.display()
+                ),
+                serde_json::json!({"command": program}),
+            );
+            return 126;
+        }
+        Resolved::NotFound => {
+            let searched = if program.contains('/') {
+                "no such file"
+            } else {
+                "not found in PATH"
+            };
+            log_line(
+                "error",
+                &format!("cannot start `{program}`: {searched}"),
+                serde_json::json!({"command": program}),
+            );
+            return 127;
+        }
     };
     let root = cgroup::root_or_default(args.cgroup_root.as_deref());
     let decision = match decide_gomaxprocs(&resolved, args.round, &root) {
@@ -456,7 +516,6 @@ pub fn run_logs(args: &LogsArgs, config: Option<&Path>) -> u8 {
     };
     let mut summary = Summary::default();
     let mut io_error = false;
-    let mut shown: u64 = 0;
     // Reports go to stderr with --tee (stdout carries the log), else stdout.
     let mut report: Box<dyn Write> = if args.tee {
         // Unbuffered: a report must show up while the service runs.
@@ -464,11 +523,18 @@ pub fn run_logs(args: &LogsArgs, config: Option<&Path>) -> u8 {
     } else {
         Box::new(io::BufWriter::new(io::stdout()))
     };
+    // Where writing failed: the tee target (stdout with --tee) or the report.
+    let mut tee_error: Option<io::Error> = None;
+    let mut report_error: Option<io::Error> = None;
     let stdout = io::stdout();
     let mut tee_out = stdout.lock();
     let max_reports = args.max_reports;
     let format = args.format;
-    for input in &inputs {
+    // The first --max-reports violations one by one, then one a second
+    // with the count of those left out: a long-running pod keeps showing
+    // its violations without flooding its log.
+    let mut limit = RateLimit::new(max_reports, std::time::Duration::from_secs(1));
+    'inputs: for input in &inputs {
         let (name, reader): (&str, Box<dyn BufRead>) = if input == "-" {
             (
                 "<stdin>",
@@ -481,17 +547,31 @@ pub fn run_logs(args: &LogsArgs, config: Option<&Path>) -> u8 {
                     Box::new(io::BufReader::with_capacity(1 << 18, f)),
                 ),
                 Err(e) => {
-                    let _ = writeln!(report, "redline logs: {input}: cannot open: {e}");
+                    if let Err(e) = writeln!(report, "redline logs: {input}: cannot open: {e}") {
+                        report_error = Some(e);
+                        break 'inputs;
+                    }
                     io_error = true;
                     continue;
                 }
             }
         };
-        let mut on_finding = |input: &str, line: u64, f: &logs::Finding| {
-            shown += 1;
-            if shown <= max_reports {
-                let _ = match format {
+        let mut on_finding = |input: &str, line: u64, f: &logs::Finding| -> bool {
+            if !limit.allow(std::time::Instant::now()) {
+                return true;
+            }
+            let left_out = limit.take_suppressed();
+            let written = (|| -> io::Result<()> {
+                match format {
                     Format::Text => {
+                        if left_out > 0 {
+                            writeln!(
+                                report,
+                                "… {left_out} violation{} not shown (--max-reports {max_reports}, \
+                                 then one a second)",
+                                if left_out == 1 { "" } else { "s" }
+                            )?;
+                        }
                         writeln!(
                             report,
                             "{input}:{line}: {}: {}",
@@ -499,49 +579,90 @@ pub fn run_logs(args: &LogsArgs, config: Option<&Path>) -> u8 {
                             f.message
                         )
                     }
-                    Format::Json => writeln!(
-                        report,
-                        "{}",
-                        serde_json::json!({"input": input, "line": line, "kind": f.violation.label(), "message": f.message})
-                    ),
-                };
+                    Format::Json => {
+                        if left_out > 0 {
+                            writeln!(report, "{}", serde_json::json!({"not_shown": left_out}))?;
+                        }
+                        writeln!(
+                            report,
+                            "{}",
+                            serde_json::json!({"input": input, "line": line, "kind": f.violation.label(), "message": f.message})
+                        )
+                    }
+                }
+            })();
+            match written {
+                Ok(()) => true,
+                Err(e) => {
+                    report_error = Some(e);
+                    false
+                }
             }
         };
         let tee: Option<&mut dyn Write> = if args.tee { Some(&mut tee_out) } else { None };
-        if let Err(e) =
-            logs::validate_stream(reader, name, &schema, tee, &mut summary, &mut on_finding)
-        {
-            if e.kind() == io::ErrorKind::BrokenPipe {
-                // The reader of --tee went away; stop like any pipe filter.
+        match logs::validate_stream(reader, name, &schema, tee, &mut summary, &mut on_finding) {
+            Ok(()) => {}
+            Err(StreamError::Tee(e)) => {
+                tee_error = Some(e);
                 break;
             }
-            let _ = writeln!(report, "redline logs: {name}: read error: {e}");
-            io_error = true;
-        }
-    }
-    let not_shown = shown.saturating_sub(max_reports);
-    match format {
-        Format::Text => {
-            if not_shown > 0 {
-                let _ = writeln!(
-                    report,
-                    "… {not_shown} more violations not shown (--max-reports {max_reports})"
-                );
+            Err(StreamError::Stopped) => break,
+            Err(StreamError::Read(e)) => {
+                if let Err(e) = writeln!(report, "redline logs: {name}: read error: {e}") {
+                    report_error = Some(e);
+                    break;
+                }
+                io_error = true;
             }
-            let _ = report.write_all(summary.render().as_bytes());
-        }
-        Format::Json => {
-            let mut json = summary.to_json();
-            json["not_shown"] = not_shown.into();
-            let _ = writeln!(report, "{json}");
         }
     }
-    let _ = report.flush();
+    if let Some(e) = &tee_error {
+        // The log no longer reaches the next stage: say so, and fail.
+        let why = if e.kind() == io::ErrorKind::BrokenPipe {
+            "the next stage of the pipe exited".to_string()
+        } else {
+            e.to_string()
+        };
+        let _ = writeln!(
+            report,
+            "redline logs: --tee: cannot write the log to standard output ({why}); stopped"
+        );
+    }
+    if report_error.is_none() {
+        let not_shown = limit.suppressed_total;
+        let written = (|| -> io::Result<()> {
+            match format {
+                Format::Text => {
+                    if not_shown > 0 {
+                        writeln!(
+                            report,
+                            "… {not_shown} violations not shown in all (--max-reports {max_reports}, \
+                             then one a second)"
+                        )?;
+                    }
+                    report.write_all(summary.render().as_bytes())?;
+                }
+                Format::Json => {
+                    let mut json = summary.to_json();
+                    json["not_shown"] = not_shown.into();
+                    writeln!(report, "{json}")?;
+                }
+            }
+            report.flush()
+        })();
+        if let Err(e) = written {
+            report_error = Some(e);
+        }
+    }
     let _ = tee_out.flush();
-    if io_error {
+    let code = if io_error || tee_error.is_some() {
         2
     } else {
         u8::from(summary.violations() > 0)
+    };
+    match report_error {
+        Some(e) => output::exit_code("logs", Err(e), code),
+        None => code,
     }
 }
 
@@ -558,10 +679,20 @@ mod tests {
 
     #[test]
     fn program_resolution() {
-        assert!(resolve_program("sh").is_some());
-        assert!(resolve_program("/bin/sh").is_some());
-        assert!(resolve_program("definitely-not-a-program-redline").is_none());
-        assert!(resolve_program("/etc/hostname-not-there").is_none());
+        assert!(matches!(resolve_program("sh"), Resolved::Found(_)));
+        assert!(matches!(resolve_program("/bin/sh"), Resolved::Found(_)));
+        assert_eq!(
+            resolve_program("definitely-not-a-program-redline"),
+            Resolved::NotFound
+        );
+        assert_eq!(
+            resolve_program("/etc/hostname-not-there"),
+            Resolved::NotFound
+        );
+        assert!(matches!(
+            resolve_program("/etc"),
+            Resolved::NotExecutable(_)
+        ));
     }
 
     #[test]

@@ -8,10 +8,12 @@
 //! - [`buildinfo`]: the build information embedded in Go binaries.
 //! - [`logs`]: streaming JSON-lines validation.
 //! - [`cli`]: `redline env`, `redline exec`, `redline logs`.
+//! - [`output`]: writing to a closed pipe or a full disk without a panic.
 
 pub mod buildinfo;
 pub mod cgroup;
 pub mod cli;
 pub mod config;
 pub mod logs;
+pub mod output;
 pub mod spec;

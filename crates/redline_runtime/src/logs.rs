@@ -295,93 +295,54 @@ impl<'de> Deserialize<'de> for Key<'de> {
     }
 }
 
-/// Whether a value is present: not `null`, not `""`.
-struct Present(bool);
-
-impl<'de> Deserialize<'de> for Present {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Present;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("any value")
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Present, E> {
-                Ok(Present(!v.is_empty()))
-            }
-            fn visit_unit<E>(self) -> Result<Present, E> {
-                Ok(Present(false))
-            }
-            fn visit_none<E>(self) -> Result<Present, E> {
-                Ok(Present(false))
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Present, E> {
-                Ok(Present(true))
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Present, E> {
-                Ok(Present(true))
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Present, E> {
-                Ok(Present(true))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Present, E> {
-                Ok(Present(true))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Present, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Present(true))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Present, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Present(true))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
 /// The level value: a string (borrowed when possible), or something else.
 enum LevelValue<'a> {
     Text(Cow<'a, str>),
     Other,
 }
 
-impl<'de> Deserialize<'de> for LevelValue<'de> {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+impl<'de> LevelValue<'de> {
+    /// The value and whether it is present (not `null`, not `""`).
+    fn deserialize_with_presence<D: de::Deserializer<'de>>(
+        d: D,
+    ) -> Result<(bool, LevelValue<'de>), D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
-            type Value = LevelValue<'de>;
+            type Value = (bool, LevelValue<'de>);
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a level")
+                f.write_str("any value")
             }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<LevelValue<'de>, E> {
-                Ok(LevelValue::Text(Cow::Borrowed(v)))
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok((!v.is_empty(), LevelValue::Text(Cow::Borrowed(v))))
             }
-            fn visit_str<E>(self, v: &str) -> Result<LevelValue<'de>, E> {
-                Ok(LevelValue::Text(Cow::Owned(v.to_string())))
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok((!v.is_empty(), LevelValue::Text(Cow::Owned(v.to_string()))))
             }
-            fn visit_unit<E>(self) -> Result<LevelValue<'de>, E> {
-                Ok(LevelValue::Other)
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok((false, LevelValue::Other))
             }
-            fn visit_bool<E>(self, _: bool) -> Result<LevelValue<'de>, E> {
-                Ok(LevelValue::Other)
+            fn visit_none<E>(self) -> Result<Self::Value, E> {
+                Ok((false, LevelValue::Other))
             }
-            fn visit_i64<E>(self, _: i64) -> Result<LevelValue<'de>, E> {
-                Ok(LevelValue::Other)
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok((true, LevelValue::Other))
             }
-            fn visit_u64<E>(self, _: u64) -> Result<LevelValue<'de>, E> {
-                Ok(LevelValue::Other)
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                Ok((true, LevelValue::Other))
             }
-            fn visit_f64<E>(self, _: f64) -> Result<LevelValue<'de>, E> {
-                Ok(LevelValue::Other)
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                Ok((true, LevelValue::Other))
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<LevelValue<'de>, A::Error> {
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok((true, LevelValue::Other))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
                 while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(LevelValue::Other)
+                Ok((true, LevelValue::Other))
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<LevelValue<'de>, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(LevelValue::Other)
+                Ok((true, LevelValue::Other))
             }
         }
         d.deserialize_any(V)
@@ -391,11 +352,54 @@ impl<'de> Deserialize<'de> for LevelValue<'de> {
 /// What one line's top-level object holds, as far as the schema cares.
 #[derive(Default)]
 struct Facts {
-    /// Bit i: `required[i]` present.
+    /// Bit i: `required[i]` present (bits 64 and on in `more_required`,
+    /// allocated only for a schema with more than 64 required fields).
     required: u64,
+    more_required: Vec<u64>,
     timestamp: bool,
     level: Option<Option<String>>,
     stack: bool,
+}
+
+impl Facts {
+    fn set_required(&mut self, i: usize) {
+        if i < 64 {
+            self.required |= 1 << i;
+        } else {
+            let (word, bit) = (i / 64 - 1, i % 64);
+            if self.more_required.len() <= word {
+                self.more_required.resize(word + 1, 0);
+            }
+            self.more_required[word] |= 1 << bit;
+        }
+    }
+
+    fn has_required(&self, i: usize) -> bool {
+        if i < 64 {
+            self.required & (1 << i) != 0
+        } else {
+            self.more_required
+                .get(i / 64 - 1)
+                .is_some_and(|w| w & (1 << (i % 64)) != 0)
+        }
+    }
+}
+
+/// One field's value as every role needs it: present (not `null`, not
+/// `""`), and its text when it is a string (for the level).
+struct FieldValue<'a> {
+    present: bool,
+    text: Option<Cow<'a, str>>,
+}
+
+impl<'de> Deserialize<'de> for FieldValue<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (present, text) = match LevelValue::deserialize_with_presence(d)? {
+            (p, LevelValue::Text(t)) => (p, Some(t)),
+            (p, LevelValue::Other) => (p, None),
+        };
+        Ok(FieldValue { present, text })
+    }
 }
 
 enum LineShape {
@@ -422,28 +426,29 @@ impl<'de> Visitor<'de> for LineSeed<'_> {
         let mut facts = Facts::default();
         while let Some(Key(key)) = map.next_key::<Key>()? {
             let key: &str = &key;
-            if key == schema.level_field {
-                facts.level = Some(match map.next_value::<LevelValue>()? {
-                    LevelValue::Text(t) => Some(t.into_owned()),
-                    LevelValue::Other => None,
-                });
+            // A field may play several roles (`--require ts` with `ts` the
+            // timestamp, `--require level`): each one sees the value.
+            let level = key == schema.level_field;
+            let required = schema.required.iter().any(|r| r == key);
+            let timestamp = schema.timestamp_fields.iter().any(|t| t == key);
+            let stack = schema.stack_fields.iter().any(|t| t == key);
+            if !(level || required || timestamp || stack) {
+                map.next_value::<IgnoredAny>()?;
                 continue;
             }
-            if let Some(i) = schema.required.iter().position(|r| r == key) {
-                if map.next_value::<Present>()?.0 && i < 64 {
-                    facts.required |= 1 << i;
+            let value = map.next_value::<FieldValue>()?;
+            if level {
+                facts.level = Some(value.text.map(Cow::into_owned));
+            }
+            if required && value.present {
+                for (i, r) in schema.required.iter().enumerate() {
+                    if r == key {
+                        facts.set_required(i);
+                    }
                 }
-                continue;
             }
-            if schema.timestamp_fields.iter().any(|t| t == key) {
-                facts.timestamp |= map.next_value::<Present>()?.0;
-                continue;
-            }
-            if schema.stack_fields.iter().any(|t| t == key) {
-                facts.stack |= map.next_value::<Present>()?.0;
-                continue;
-            }
-            map.next_value::<IgnoredAny>()?;
+            facts.timestamp |= timestamp && value.present;
+            facts.stack |= stack && value.present;
         }
         Ok(LineShape::Object(facts))
     }
@@ -511,7 +516,7 @@ pub fn check_line(line: &[u8], schema: &LogSchema) -> Vec<Finding> {
         Ok(LineShape::Object(facts)) => facts,
     };
     for (i, field) in schema.required.iter().enumerate() {
-        if i >= 64 || facts.required & (1 << i) == 0 {
+        if !facts.has_required(i) {
             findings.push(Finding {
                 violation: Violation::MissingField(field.clone()),
                 message: format!("no `{field}`"),
@@ -539,7 +544,12 @@ pub fn check_line(line: &[u8], schema: &LogSchema) -> Vec<Finding> {
                 message: format!(
                     "`{}` is {:?}, not one of {}",
                     schema.level_field,
-                    level.chars().take(40).collect::<String>(),
+                    // A level field is no place for a URL, but if one
+                    // holds a password it is not repeated.
+                    redline_diagnostics::secrets::redact(level)
+                        .chars()
+                        .take(40)
+                        .collect::<String>(),
                     schema.levels.describe()
                 ),
             }),
@@ -649,17 +659,30 @@ impl Summary {
     }
 }
 
+/// Why [`validate_stream`] stopped early.
+#[derive(Debug)]
+pub enum StreamError {
+    /// Reading the input failed.
+    Read(io::Error),
+    /// Writing to the `tee` target failed (the next stage of the pipe
+    /// exited, the disk is full…).
+    Tee(io::Error),
+    /// `on_finding` asked to stop (its own output failed).
+    Stopped,
+}
+
 /// Streams `reader` line by line, checking each line against `schema`.
 /// Every byte is copied to `tee` unchanged when given. `on_finding` sees
-/// each finding with the input's name and the 1-based line number.
+/// each finding with the input's name and the 1-based line number, and
+/// returns `false` to stop.
 pub fn validate_stream<R: BufRead>(
     mut reader: R,
     input: &str,
     schema: &LogSchema,
     mut tee: Option<&mut dyn Write>,
     summary: &mut Summary,
-    on_finding: &mut dyn FnMut(&str, u64, &Finding),
-) -> io::Result<()> {
+    on_finding: &mut dyn FnMut(&str, u64, &Finding) -> bool,
+) -> Result<(), StreamError> {
     let mut pending: Vec<u8> = Vec::new();
     // Bytes of the current line beyond what is kept in `pending`.
     let mut overflow: usize = 0;
@@ -669,7 +692,7 @@ pub fn validate_stream<R: BufRead>(
         let buf = match reader.fill_buf() {
             Ok(b) => b,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
+            Err(e) => return Err(StreamError::Read(e)),
         };
         if buf.is_empty() {
             break;
@@ -679,7 +702,7 @@ pub fn validate_stream<R: BufRead>(
         while let Some(pos) = memchr::memchr(b'\n', &buf[start..]) {
             let end = start + pos;
             line_no += 1;
-            if pending.is_empty() && overflow == 0 {
+            let go_on = if pending.is_empty() && overflow == 0 {
                 finish_line(
                     &buf[start..end],
                     0,
@@ -688,14 +711,18 @@ pub fn validate_stream<R: BufRead>(
                     schema,
                     summary,
                     on_finding,
-                );
+                )
             } else {
                 take_part(&mut pending, &mut overflow, &buf[start..end], cap);
-                finish_line(
+                let go_on = finish_line(
                     &pending, overflow, input, line_no, schema, summary, on_finding,
                 );
                 pending.clear();
                 overflow = 0;
+                go_on
+            };
+            if !go_on {
+                return Err(StreamError::Stopped);
             }
             start = end + 1;
         }
@@ -703,30 +730,33 @@ pub fn validate_stream<R: BufRead>(
         if let Some(t) = tee.as_deref_mut() {
             // Pass each read on at once: behind a live service a read is a
             // few lines, and the next stage must not wait for a full buffer.
-            t.write_all(buf)?;
-            t.flush()?;
+            t.write_all(buf)
+                .and_then(|()| t.flush())
+                .map_err(StreamError::Tee)?;
         }
         summary.bytes += len as u64;
         reader.consume(len);
     }
     if !pending.is_empty() || overflow > 0 {
         line_no += 1;
-        finish_line(
+        if !finish_line(
             &pending, overflow, input, line_no, schema, summary, on_finding,
-        );
+        ) {
+            return Err(StreamError::Stopped);
+        }
     }
     if let Some(t) = tee {
-        t.flush()?;
+        t.flush().map_err(StreamError::Tee)?;
     }
     Ok(())
 }
 
 fn take_part(pending: &mut Vec<u8>, overflow: &mut usize, part: &[u8], cap: usize) {
     // Keep one byte past the cap so an over-long line is recognised.
-    let room = (cap + 1).saturating_sub(pending.len());
+    let room = cap.saturating_add(1).saturating_sub(pending.len());
     let keep = part.len().min(room);
     pending.extend_from_slice(&part[..keep]);
-    *overflow += part.len() - keep;
+    *overflow = overflow.saturating_add(part.len() - keep);
 }
 
 fn finish_line(
@@ -736,8 +766,8 @@ fn finish_line(
     line_no: u64,
     schema: &LogSchema,
     summary: &mut Summary,
-    on_finding: &mut dyn FnMut(&str, u64, &Finding),
-) {
+    on_finding: &mut dyn FnMut(&str, u64, &Finding) -> bool,
+) -> bool {
     summary.lines += 1;
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let findings = if overflow > 0 || line.len() > schema.max_line_bytes {
@@ -745,22 +775,88 @@ fn finish_line(
             violation: Violation::LineTooLong,
             message: format!(
                 "line is {} bytes, longer than max-line-bytes ({}); not checked",
-                line.len() + overflow,
+                line.len().saturating_add(overflow),
                 schema.max_line_bytes
             ),
         }]
     } else if line.iter().all(u8::is_ascii_whitespace) {
         summary.blank_lines += 1;
-        return;
+        return true;
     } else {
         check_line(line, schema)
     };
     if !findings.is_empty() {
         summary.bad_lines += 1;
     }
+    let mut go_on = true;
     for f in &findings {
         summary.record(input, line_no, f);
-        on_finding(input, line_no, f);
+        go_on &= on_finding(input, line_no, f);
+    }
+    go_on
+}
+
+/// How many violations `redline logs` prints one by one: the first
+/// `burst`, then one per `interval` (a long-running stream keeps showing
+/// its violations; a flood does not drown the terminal). The ones left
+/// out are counted and announced with the next one shown.
+#[derive(Debug, Clone)]
+pub struct RateLimit {
+    burst: u64,
+    interval: std::time::Duration,
+    tokens: u64,
+    last_refill: Option<std::time::Instant>,
+    /// Left out since the last one shown.
+    pub suppressed: u64,
+    /// Left out in all.
+    pub suppressed_total: u64,
+}
+
+impl RateLimit {
+    pub fn new(burst: u64, interval: std::time::Duration) -> RateLimit {
+        RateLimit {
+            burst,
+            interval,
+            tokens: burst,
+            last_refill: None,
+            suppressed: 0,
+            suppressed_total: 0,
+        }
+    }
+
+    /// Whether a violation seen at `now` is shown. A `burst` of 0 shows
+    /// none.
+    pub fn allow(&mut self, now: std::time::Instant) -> bool {
+        if self.burst == 0 {
+            self.suppressed += 1;
+            self.suppressed_total += 1;
+            return false;
+        }
+        let last = *self.last_refill.get_or_insert(now);
+        if self.tokens == 0 && !self.interval.is_zero() {
+            let earned = now.saturating_duration_since(last).as_nanos() / self.interval.as_nanos();
+            if earned > 0 {
+                self.tokens = u64::try_from(earned).unwrap_or(u64::MAX).min(self.burst);
+                self.last_refill = Some(now);
+            }
+        }
+        if self.tokens > 0 {
+            self.tokens -= 1;
+            if self.tokens == 0 {
+                // The interval counts from the last token spent.
+                self.last_refill = Some(now);
+            }
+            true
+        } else {
+            self.suppressed += 1;
+            self.suppressed_total += 1;
+            false
+        }
+    }
+
+    /// Takes the count of violations left out since the last one shown.
+    pub fn take_suppressed(&mut self) -> u64 {
+        std::mem::take(&mut self.suppressed)
     }
 }
 
@@ -773,6 +869,65 @@ mod tests {
             .iter()
             .map(|f| f.violation.label())
             .collect()
+    }
+
+    #[test]
+    fn a_field_may_be_required_and_play_its_role() {
+        let mut s = LogSchema::preset(Preset::Zap);
+        let line =
+            r#"{"level":"error","ts":1,"request_id":"r","service_name":"s","stacktrace":"x"}"#;
+        for field in ["ts", "level", "stacktrace"] {
+            s.required = vec![field.to_string()];
+            assert!(
+                labels(line, &s).is_empty(),
+                "--require {field}: {:?}",
+                labels(line, &s)
+            );
+        }
+        // A field named twice is satisfied by one.
+        s.required = vec!["request_id".into(), "request_id".into()];
+        assert!(labels(line, &s).is_empty());
+        s.required = vec!["ts".into()];
+        assert_eq!(
+            labels(r#"{"level":"info","ts":null}"#, &s),
+            ["missing-ts", "missing-timestamp"]
+        );
+    }
+
+    #[test]
+    fn more_than_64_required_fields() {
+        let mut s = LogSchema::preset(Preset::Default);
+        s.required = (0..150).map(|i| format!("f{i}")).collect();
+        let mut line = String::from(r#"{"level":"info","ts":1"#);
+        for i in 0..150 {
+            if i != 100 {
+                line.push_str(&format!(r#","f{i}":1"#));
+            }
+        }
+        line.push('}');
+        assert_eq!(labels(&line, &s), ["missing-f100"]);
+    }
+
+    #[test]
+    fn rate_limit_shows_a_burst_then_one_per_interval() {
+        use std::time::{Duration, Instant};
+        let t0 = Instant::now();
+        let mut r = RateLimit::new(3, Duration::from_secs(1));
+        let shown: Vec<bool> = (0..5).map(|_| r.allow(t0)).collect();
+        assert_eq!(shown, [true, true, true, false, false]);
+        assert_eq!(r.take_suppressed(), 2);
+        assert!(!r.allow(t0 + Duration::from_millis(500)));
+        // A second later one more is shown, and the count of those left
+        // out since is there to announce.
+        assert!(r.allow(t0 + Duration::from_millis(1001)));
+        assert_eq!(r.take_suppressed(), 1);
+        assert!(!r.allow(t0 + Duration::from_millis(1100)));
+        // A long quiet spell refills the burst, no more.
+        let later = t0 + Duration::from_secs(3600);
+        assert_eq!((0..4).map(|_| r.allow(later)).filter(|s| *s).count(), 3);
+        assert_eq!(r.suppressed_total, 5);
+        let mut none = RateLimit::new(0, Duration::from_secs(1));
+        assert!(!none.allow(later));
     }
 
     #[test]
@@ -953,7 +1108,10 @@ mod tests {
             schema,
             Some(&mut out),
             &mut summary,
-            &mut |_, n, f| seen.push((n, f.violation.label())),
+            &mut |_, n, f| {
+                seen.push((n, f.violation.label()));
+                true
+            },
         )
         .unwrap();
         (summary, seen, out)
@@ -994,6 +1152,19 @@ mod tests {
             assert_eq!(out, bytes);
             assert!(summary.lines >= summary.bad_lines);
         }
+    }
+
+    #[test]
+    fn the_largest_line_cap_does_not_overflow() {
+        let mut schema = LogSchema::preset(Preset::Default);
+        schema.max_line_bytes = usize::MAX;
+        // A line across several reads takes the `pending` path.
+        let line = format!(
+            "{{\"level\":\"info\",\"ts\":1,\"request_id\":\"r\",\"service_name\":\"{}\"}}\n",
+            "s".repeat(100)
+        );
+        let (summary, seen, _) = run(line.as_bytes(), &schema, 16);
+        assert_eq!((summary.lines, seen.len()), (1, 0), "{seen:?}");
     }
 
     #[test]

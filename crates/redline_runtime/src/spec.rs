@@ -124,6 +124,9 @@ pub struct Problem {
 #[derive(Debug, Clone)]
 pub struct EnvSpec {
     vars: BTreeMap<String, VarSpec>,
+    /// Variables that `redline.toml` marks `required = true` itself (the
+    /// built-in defaults are not in it): RL703 requires these in manifests.
+    configured_required: Vec<String>,
 }
 
 fn regex(pattern: &str) -> Regex {
@@ -159,7 +162,10 @@ impl Default for EnvSpec {
         for v in [database_url, jwt, service, level, procs] {
             vars.insert(v.name.clone(), v);
         }
-        EnvSpec { vars }
+        EnvSpec {
+            vars,
+            configured_required: Vec::new(),
+        }
     }
 }
 
@@ -229,14 +235,9 @@ pub fn is_env_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// Names that hold a secret even without a spec entry (RULES.md RL704).
-pub fn is_secret_name(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    upper == "JWT_SECRET"
-        || ["_SECRET", "_PASSWORD", "_TOKEN", "_API_KEY"]
-            .iter()
-            .any(|suffix| upper.ends_with(suffix))
-}
+/// Names that hold a secret even without a spec entry (RULES.md RL704):
+/// the one list, shared with the manifest rules and the report renderers.
+pub use redline_diagnostics::secrets::{is_secret_name, is_secret_value};
 
 impl EnvSpec {
     /// The default spec, extended or replaced by the `[env]` table of
@@ -267,6 +268,10 @@ impl EnvSpec {
                 .or_insert_with(|| VarSpec::new(&name));
             if let Some(r) = t.required {
                 var.required = r;
+                spec.configured_required.retain(|n| *n != name);
+                if r {
+                    spec.configured_required.push(name.clone());
+                }
             }
             if let Some(p) = t.pattern {
                 let span = p.span();
@@ -299,6 +304,13 @@ impl EnvSpec {
         Ok(spec)
     }
 
+    /// The variables `redline.toml` itself marks `required = true`
+    /// (`[env.NAME]`), in the order it names them; the built-in defaults
+    /// are not among them.
+    pub fn configured_required(&self) -> &[String] {
+        &self.configured_required
+    }
+
     pub fn vars(&self) -> impl Iterator<Item = &VarSpec> {
         self.vars.values()
     }
@@ -319,11 +331,15 @@ impl EnvSpec {
         let Some(spec) = self.vars.get(var) else {
             return Vec::new();
         };
-        let secret = self.is_secret(var);
+        // A URL with a password or a DSN with `password=` is a secret
+        // whatever the variable is called.
+        let secret = self.is_secret(var) || is_secret_value(value);
         let shown = if secret {
             format!("{var} (value hidden: secret)")
         } else {
-            format!("{var}={}", quote_for_message(value))
+            // URL userinfo (`user@`) is masked wherever a value is shown.
+            let value = redline_diagnostics::secrets::redact(value);
+            format!("{var}={}", quote_for_message(&value))
         };
         let mut problems = Vec::new();
         let mut push = |kind, message: String| {
@@ -520,6 +536,55 @@ mod tests {
         let p = spec.check_value("STRIPE_API_KEY", "sk_live_123");
         assert_eq!(kinds(&p), [ProblemKind::TooShort]);
         assert!(!p[0].message.contains("sk_live"));
+    }
+
+    #[test]
+    fn every_rl704_secret_is_hidden() {
+        // Configured without `secret = true`: the RL704 list decides.
+        let mut text = String::new();
+        for name in [
+            "PASSWORD",
+            "API_KEY",
+            "SECRET_KEY",
+            "AWS_SECRET_ACCESS_KEY",
+            "PRIVATE_KEY",
+            "DB_PASS",
+            "REDIS_URL",
+            "HTTPS_PROXY",
+            "DSN",
+        ] {
+            text.push_str(&format!("[env.{name}]\npattern = \"^never$\"\n"));
+        }
+        let spec = EnvSpec::from_config_text("redline.toml", &text).unwrap();
+        for (name, value) in [
+            ("PASSWORD", "hunter2xyz"),
+            ("API_KEY", "hunter2xyz"),
+            ("SECRET_KEY", "hunter2xyz"),
+            ("AWS_SECRET_ACCESS_KEY", "hunter2xyz"),
+            ("PRIVATE_KEY", "hunter2xyz"),
+            ("DB_PASS", "hunter2xyz"),
+            ("REDIS_URL", "redis://:hunter2xyz@cache:6379"),
+            ("HTTPS_PROXY", "http://u:hunter2xyz@proxy"),
+            ("DSN", "host=db password=hunter2xyz"),
+        ] {
+            let p = spec.check_value(name, value);
+            assert_eq!(kinds(&p), [ProblemKind::Pattern], "{name}");
+            assert!(!p[0].message.contains("hunter2xyz"), "{}", p[0].message);
+        }
+        // A URL's userinfo is masked even when it holds no password.
+        let p = spec.check_value("REDIS_URL", "redis://tokenuser@cache");
+        assert!(!p[0].message.contains("tokenuser"), "{}", p[0].message);
+    }
+
+    #[test]
+    fn configured_required_lists_only_the_config() {
+        assert!(EnvSpec::default().configured_required().is_empty());
+        let spec = EnvSpec::from_config_text(
+            "redline.toml",
+            "[env.REGION]\nrequired = true\n[env.SERVICE_NAME]\nrequired = false\n[env.LOG_LEVEL]\none-of = [\"info\"]\n",
+        )
+        .unwrap();
+        assert_eq!(spec.configured_required(), ["REGION"]);
     }
 
     #[test]

@@ -212,7 +212,9 @@ fn dispatch(
             let client = client(&a.conn, &cfg)?;
             let at = status::parse_time(&a.conn.at).map_err(Fatal)?;
             let fail_below = a.fail_below.or(cfg.fail_below).unwrap_or(0.0);
-            let report = status::status(&client, &slos, at, fail_below).map_err(Fatal)?;
+            let report = status::status(&client, &slos, at, fail_below);
+            print_warnings(&client, err);
+            let report = report.map_err(Fatal)?;
             let text = match a.format {
                 OutputFormat::Json => status::render_json(&report),
                 OutputFormat::Text => status::render_text(&report),
@@ -231,7 +233,9 @@ fn dispatch(
             };
             let mut reports = Vec::new();
             for slo in &slos {
-                reports.push(report::build(&client, slo, at, &evs).map_err(Fatal)?);
+                let built = report::build(&client, slo, at, &evs);
+                print_warnings(&client, err);
+                reports.push(built.map_err(Fatal)?);
             }
             let html = report::render_html(&reports, at);
             std::fs::write(&a.output, html)
@@ -289,6 +293,13 @@ fn env_var(name: &str, what: &str) -> Result<String, Fatal> {
         .map_err(|_| Fatal(format!("{what}: environment variable `{name}` is not set")))
 }
 
+/// The client's warnings (a redirect to another host), once each.
+fn print_warnings(client: &Client, err: &mut dyn Write) {
+    for w in client.take_warnings() {
+        let _ = writeln!(err, "redline slo: warning: {w}");
+    }
+}
+
 fn client(c: &ConnArgs, cfg: &SloConfig) -> Result<Client, Fatal> {
     let url = c
         .prometheus
@@ -340,14 +351,17 @@ fn client(c: &ConnArgs, cfg: &SloConfig) -> Result<Client, Fatal> {
         ));
     }
     let mut headers = Vec::new();
-    for h in &c.headers {
+    for (i, h) in c.headers.iter().enumerate() {
         match h.split_once(':') {
             Some((k, v)) if !k.trim().is_empty() && !k.contains(char::is_whitespace) => {
                 headers.push((k.trim().to_string(), v.trim().to_string()))
             }
             _ => {
+                // Not echoed: a header often carries a token.
                 return Err(Fatal(format!(
-                    "--header `{h}` must look like `Name: value`"
+                    "--header number {} must look like `Name: value` (a name without spaces, \
+                     then `:`)",
+                    i + 1
                 )));
             }
         }

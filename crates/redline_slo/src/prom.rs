@@ -4,7 +4,15 @@
 //! connection errors and 5xx/429 answers, bearer/basic auth, extra headers
 //! and a custom CA. Every unexpected answer is an error: it never returns
 //! a number it did not read.
+//!
+//! Credentials stay with the server they are meant for: userinfo in
+//! `--prometheus` (`http://user:pass@host`) becomes basic auth and is never
+//! printed, and redirects are followed by hand so that the `Authorization`
+//! header and the `--header` values are sent only to the origin (scheme,
+//! host, port) of `--prometheus`; a redirect to another origin is followed
+//! without them, with a warning on stderr.
 
+use redline_diagnostics::secrets::{redact, redact_url_userinfo};
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -87,6 +95,8 @@ pub struct Client {
     agent: ureq::Agent,
     opts: ClientOptions,
     auth: Option<String>,
+    /// Warnings for the user (a redirect to another host), each once.
+    warnings: std::sync::Mutex<Vec<String>>,
 }
 
 fn base64(input: &[u8]) -> String {
@@ -113,18 +123,114 @@ fn base64(input: &[u8]) -> String {
 /// One point of a range query.
 pub type Point = (i64, f64);
 
+/// Redirects followed before giving up.
+const MAX_REDIRECTS: usize = 10;
+
+/// `user:pass@` taken out of a URL: the URL without it, and the decoded
+/// user and password.
+fn split_userinfo(url: &str) -> (String, Option<(String, String)>) {
+    let Some(scheme_end) = url.find("://") else {
+        return (url.to_string(), None);
+    };
+    let rest = &url[scheme_end + 3..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return (url.to_string(), None);
+    };
+    let userinfo = &rest[..at];
+    let (user, pass) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+    let stripped = format!("{}://{}", &url[..scheme_end], &rest[at + 1..]);
+    (stripped, Some((percent_decode(user), percent_decode(pass))))
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        if b[i] == b'%'
+            && let (Some(h), Some(l)) = (
+                b.get(i + 1).and_then(|c| hex(*c)),
+                b.get(i + 2).and_then(|c| hex(*c)),
+            )
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Scheme, host and port of an absolute http(s) URL (lower-case, default
+/// ports filled in).
+fn origin(url: &str) -> Option<(String, String, u16)> {
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let (host, port) = match authority.rfind(':') {
+        Some(c) if !authority[c..].contains(']') => {
+            (&authority[..c], authority[c + 1..].parse().ok()?)
+        }
+        _ => (
+            authority,
+            match scheme.as_str() {
+                "https" => 443,
+                "http" => 80,
+                _ => return None,
+            },
+        ),
+    };
+    Some((scheme, host.to_ascii_lowercase(), port))
+}
+
+/// The absolute URL a `Location` header names, relative to `base`.
+fn resolve_location(base: &str, location: &str) -> String {
+    if location.contains("://") {
+        return location.to_string();
+    }
+    let Some((scheme, rest)) = base.split_once("://") else {
+        return location.to_string();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let root = format!("{scheme}://{}", &rest[..authority_end]);
+    if let Some(net) = location.strip_prefix("//") {
+        return format!("{scheme}://{net}");
+    }
+    if location.starts_with('/') {
+        return format!("{root}{location}");
+    }
+    // A relative path: next to the last segment of the base path.
+    let path = &rest[authority_end..];
+    let path = &path[..path.find(['?', '#']).unwrap_or(path.len())];
+    let dir = &path[..path.rfind('/').map_or(0, |i| i + 1)];
+    let dir = if dir.is_empty() { "/" } else { dir };
+    format!("{root}{dir}{location}")
+}
+
 impl Client {
     pub fn new(opts: ClientOptions) -> Result<Client, PromError> {
-        let url = opts.url.trim_end_matches('/').to_string();
+        let (url, userinfo) = split_userinfo(opts.url.trim_end_matches('/'));
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(PromError::Config(format!(
                 "--prometheus `{}` must be an http:// or https:// URL",
-                opts.url
+                redact_url_userinfo(&opts.url)
             )));
         }
+        // Userinfo in the URL is basic auth, unless auth is given otherwise.
+        let basic_auth = match (&opts.bearer_token, &opts.basic_auth, userinfo) {
+            (None, None, Some(ui)) => Some(ui),
+            (_, b, _) => b.clone(),
+        };
+        // Redirects are followed by hand (see `call`).
         let mut builder = ureq::Agent::config_builder()
             .timeout_global(Some(opts.timeout))
             .http_status_as_error(false)
+            .max_redirects(0)
             .user_agent("redline-slo");
         if let Some(ca) = &opts.ca_file {
             let pem = std::fs::read(ca).map_err(|e| {
@@ -148,7 +254,7 @@ impl Client {
                     .build(),
             );
         }
-        let auth = match (&opts.bearer_token, &opts.basic_auth) {
+        let auth = match (&opts.bearer_token, &basic_auth) {
             (Some(t), _) => Some(format!("Bearer {}", t.trim())),
             (None, Some((u, p))) => {
                 Some(format!("Basic {}", base64(format!("{u}:{p}").as_bytes())))
@@ -157,9 +263,81 @@ impl Client {
         };
         Ok(Client {
             agent: builder.build().into(),
-            opts: ClientOptions { url, ..opts },
+            opts: ClientOptions {
+                url,
+                basic_auth,
+                ..opts
+            },
             auth,
+            warnings: std::sync::Mutex::new(Vec::new()),
         })
+    }
+
+    /// The warnings since the last call, each once.
+    pub fn take_warnings(&self) -> Vec<String> {
+        let mut w = self.warnings.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out: Vec<String> = Vec::new();
+        for m in w.drain(..) {
+            if !out.contains(&m) {
+                out.push(m);
+            }
+        }
+        out
+    }
+
+    /// One GET, following redirects: the credentials and `--header` values
+    /// go only to the origin of `--prometheus`.
+    fn call(
+        &self,
+        url: &str,
+        params: &[(&str, String)],
+    ) -> Result<ureq::http::Response<ureq::Body>, String> {
+        let home = origin(&self.opts.url);
+        let mut target = url.to_string();
+        let mut trusted = true;
+        for hop in 0..=MAX_REDIRECTS {
+            let mut req = self.agent.get(&target);
+            if hop == 0 {
+                for (k, v) in params {
+                    req = req.query(*k, v);
+                }
+            }
+            if trusted {
+                if let Some(a) = &self.auth {
+                    req = req.header("Authorization", a);
+                }
+                for (k, v) in &self.opts.headers {
+                    req = req.header(k.as_str(), v.as_str());
+                }
+            }
+            let resp = req
+                .call()
+                .map_err(|e| redact(&e.to_string()).into_owned())?;
+            let status = resp.status().as_u16();
+            let location = resp.headers().get("location").and_then(|v| v.to_str().ok());
+            let (true, Some(location)) = (matches!(status, 301 | 302 | 303 | 307 | 308), location)
+            else {
+                return Ok(resp);
+            };
+            let next = resolve_location(&target, location);
+            if trusted && origin(&next) != home {
+                trusted = false;
+                let to = origin(&next).map_or_else(
+                    || "a URL redline cannot place".to_string(),
+                    |(scheme, host, port)| format!("{scheme}://{host}:{port}"),
+                );
+                self.warnings
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(format!(
+                        "Prometheus at {} redirected to another host ({to}): followed without \
+                         the credentials and --header values",
+                        self.opts.url
+                    ));
+            }
+            target = next;
+        }
+        Err(format!("more than {MAX_REDIRECTS} redirects"))
     }
 
     pub fn url(&self) -> &str {
@@ -175,17 +353,7 @@ impl Client {
         let url = format!("{}{path}", self.opts.url);
         let mut attempt = 0;
         loop {
-            let mut req = self.agent.get(&url);
-            for (k, v) in params {
-                req = req.query(*k, v);
-            }
-            if let Some(a) = &self.auth {
-                req = req.header("Authorization", a);
-            }
-            for (k, v) in &self.opts.headers {
-                req = req.header(k.as_str(), v.as_str());
-            }
-            let retryable: String = match req.call() {
+            let retryable: String = match self.call(&url, params) {
                 Ok(mut resp) => {
                     let status = resp.status().as_u16();
                     let body = resp.body_mut().read_to_string();
@@ -216,8 +384,7 @@ impl Client {
                         }
                     }
                 }
-                Err(e) => {
-                    let detail = e.to_string();
+                Err(detail) => {
                     if attempt >= self.opts.retries {
                         return Err(PromError::Unreachable {
                             url: self.opts.url.clone(),
@@ -399,6 +566,48 @@ fn parse_envelope(body: &str, query: &str, status: u16) -> Result<serde_json::Va
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn userinfo_becomes_basic_auth_and_leaves_the_url() {
+        let (url, ui) = split_userinfo("http://al%40ice:p%3Ass@prom:9090/x");
+        assert_eq!(url, "http://prom:9090/x");
+        assert_eq!(ui, Some(("al@ice".into(), "p:ss".into())));
+        assert_eq!(split_userinfo("http://prom/a@b").1, None);
+        let c = Client::new(ClientOptions {
+            url: "http://u:hunter2@127.0.0.1:1/".into(),
+            ..ClientOptions::default()
+        })
+        .unwrap();
+        assert_eq!(c.url(), "http://127.0.0.1:1");
+        assert_eq!(c.auth.as_deref(), Some("Basic dTpodW50ZXIy"));
+        let err = Client::new(ClientOptions {
+            url: "ftp://u:hunter2@host".into(),
+            ..ClientOptions::default()
+        })
+        .err()
+        .unwrap();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn origins_and_locations() {
+        assert_eq!(origin("http://Prom:80/x"), origin("http://prom/y"));
+        assert_ne!(origin("http://prom:9090"), origin("http://prom:9091"));
+        assert_ne!(origin("http://prom"), origin("https://prom"));
+        assert_eq!(
+            resolve_location("http://a:1/p/api/v1/query?x=1", "/other"),
+            "http://a:1/other"
+        );
+        assert_eq!(
+            resolve_location("http://a:1/p/api/v1/query", "query_range"),
+            "http://a:1/p/api/v1/query_range"
+        );
+        assert_eq!(
+            resolve_location("http://a:1/", "http://b:2/z"),
+            "http://b:2/z"
+        );
+        assert_eq!(resolve_location("https://a/", "//b/z"), "https://b/z");
+    }
 
     #[test]
     fn base64_matches_rfc4648() {

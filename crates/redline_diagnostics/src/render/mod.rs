@@ -115,7 +115,69 @@ pub struct RenderOptions<'a> {
     pub tool_version: &'a str,
 }
 
+/// Writes one report. Every format sees the same redacted inputs: URL
+/// userinfo and `password=` values are masked in the quoted sources and in
+/// messages (the driver has already masked the secret values of manifests;
+/// see [`crate::secrets`]), so no format can print them.
 pub fn render(
+    format: Format,
+    diagnostics: &[Diagnostic],
+    summary: &Summary,
+    sources: &Sources,
+    options: RenderOptions<'_>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let (diagnostics, sources) = redacted(diagnostics, sources);
+    render_redacted(format, &diagnostics, summary, &sources, options, out)
+}
+
+/// The inputs of a report with every URL userinfo and `password=` value
+/// masked, borrowed when there is none.
+fn redacted<'a>(
+    diagnostics: &'a [Diagnostic],
+    sources: &'a Sources,
+) -> (
+    std::borrow::Cow<'a, [Diagnostic]>,
+    std::borrow::Cow<'a, Sources>,
+) {
+    use crate::secrets::{redact, redact_bytes};
+    use std::borrow::Cow;
+    let mut masked_sources: Option<Sources> = None;
+    for (path, src) in sources {
+        if let Cow::Owned(m) = redact_bytes(src) {
+            masked_sources
+                .get_or_insert_with(|| sources.clone())
+                .insert(path.clone(), m.into());
+        }
+    }
+    let needs = |d: &Diagnostic| {
+        matches!(redact(&d.message), Cow::Owned(_))
+            || d.help
+                .as_deref()
+                .is_some_and(|h| matches!(redact(h), Cow::Owned(_)))
+    };
+    let diagnostics = if diagnostics.iter().any(needs) {
+        Cow::Owned(
+            diagnostics
+                .iter()
+                .map(|d| Diagnostic {
+                    message: redact(&d.message).into_owned(),
+                    help: d.help.as_deref().map(|h| redact(h).into_owned()),
+                    ..d.clone()
+                })
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(diagnostics)
+    };
+    let sources = match masked_sources {
+        Some(m) => Cow::Owned(m),
+        None => Cow::Borrowed(sources),
+    };
+    (diagnostics, sources)
+}
+
+fn render_redacted(
     format: Format,
     diagnostics: &[Diagnostic],
     summary: &Summary,

@@ -75,11 +75,19 @@ declare_rule! {
 
 declare_rule! {
     /// ## What it does
-    /// Finds a container that lacks a required env var (default:
-    /// `DATABASE_URL`, `JWT_SECRET`, `SERVICE_NAME`; configurable in
-    /// `[manifests]`, and can be limited to named containers). When the
-    /// container has `envFrom`, the variable may come from there and the
-    /// finding is `info`.
+    /// Finds a container that lacks a required env var. Inactive until
+    /// configured: which variables are required is an organisation's
+    /// convention, so the rule does nothing until `redline.toml` names
+    /// them, in `[manifests] required-env` or with an explicit
+    /// `[env.NAME] required = true` (the built-in environment spec does not
+    /// activate it). `required-env-containers` limits it to named
+    /// containers. When the container has `envFrom`, the variable may come
+    /// from there and the finding is `info`.
+    ///
+    /// ```toml
+    /// [manifests]
+    /// required-env = ["DATABASE_URL", "JWT_SECRET", "SERVICE_NAME"]
+    /// ```
     ///
     /// ## Why is this bad?
     /// A service that starts without its configuration degrades at the
@@ -94,16 +102,25 @@ declare_rule! {
         fix: None,
         target: Manifest,
         summary: "a container lacks a required env var",
+        needs_config: true,
     }
 }
 
 declare_rule! {
     /// ## What it does
     /// Finds a secret given as a literal `value:` instead of
-    /// `valueFrom.secretKeyRef`: `JWT_SECRET`, names ending in `_SECRET`,
-    /// `_PASSWORD`, `_TOKEN`, `_API_KEY`, and a `DATABASE_URL` whose value
-    /// holds a password (`user:pass@`). The message never repeats the
-    /// secret.
+    /// `valueFrom.secretKeyRef`: `JWT_SECRET`; names whose last
+    /// `_`-separated words are `SECRET`, `PASSWORD`, `PASSWD`, `PASS`,
+    /// `TOKEN`, `API_KEY`, `SECRET_KEY`, `PRIVATE_KEY`, `ACCESS_KEY` or
+    /// `CREDENTIALS` (`DB_PASS`, `AWS_SECRET_ACCESS_KEY`, `GITHUB_TOKEN`;
+    /// not `PASSWORD_MIN_LENGTH`); and any variable whose value is a URL
+    /// holding a password (`scheme://user:pass@…`: `DATABASE_URL`,
+    /// `REDIS_URL`, `HTTPS_PROXY`) or a DSN with `password=`. Not literals:
+    /// a value made of `$(VAR)` references, an absolute file path (a
+    /// mounted secret file), a URL whose password is a `$(VAR)` reference.
+    /// No output of redline shows the secret: not the message, not the code
+    /// frame of any format (the value is masked). `redline env`, `redline
+    /// exec` and RL705 hide the same variables.
     ///
     /// ## Why is this bad?
     /// Manifests live in git, in CI logs and in `kubectl get -o yaml`: a
