@@ -245,13 +245,29 @@ fn exec_on_this_machines_real_cgroup() {
 
 /// Builds a tiny Go program that prints its GOMAXPROCS variable.
 fn build_go_program(dir: &Path) -> Option<PathBuf> {
+    build_go_program_for(dir, "1.18")
+}
+
+/// The machine's Go toolchain version, `(1, 26)` for go1.26.8.
+fn toolchain_version() -> Option<(u32, u32)> {
+    let out = Command::new("go").args(["env", "GOVERSION"]).output().ok()?;
+    let v = String::from_utf8_lossy(&out.stdout);
+    let mut parts = v.trim().strip_prefix("go")?.split('.');
+    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+}
+
+/// A program printing its GOMAXPROCS, from a module whose `go` line says
+/// `go_directive` (a module below 1.25 compiles `containermaxprocs=0` into
+/// its DefaultGODEBUG with any toolchain).
+fn build_go_program_for(dir: &Path, go_directive: &str) -> Option<PathBuf> {
     let go = Command::new("go").arg("version").output().ok()?;
     if !go.status.success() {
         return None;
     }
+    std::fs::create_dir_all(dir).unwrap();
     std::fs::write(
         dir.join("go.mod"),
-        "module example.com/printer\n\ngo 1.18\n",
+        format!("module example.com/printer\n\ngo {go_directive}\n"),
     )
     .unwrap();
     std::fs::write(
@@ -309,13 +325,26 @@ fn exec_leaves_gomaxprocs_unset_for_go_1_25_binaries() {
         }
         c.arg("exec").arg("--").arg(program).output().unwrap()
     };
-    // The toolchain here is older than 1.25: redline sets GOMAXPROCS.
+    // A module below go 1.25 (whatever the toolchain: an old toolchain, or
+    // containermaxprocs=0 in a new one's DefaultGODEBUG): redline sets
+    // GOMAXPROCS.
     let out = run(&program, None);
     assert!(out.status.success(), "{out:?}");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "[2]\n");
 
-    let patched = dir.join("printer-1.25");
-    claim_go_1_25(&program, &patched);
+    // A binary whose runtime reads the cgroup limit itself: a module at
+    // go 1.25 built by a 1.25+ toolchain, or, with an older toolchain, the
+    // old binary with its build info claiming go1.25.
+    let patched = match toolchain_version() {
+        Some(v) if v >= (1, 25) => {
+            build_go_program_for(&dir.join("go125"), "1.25").expect("go builds")
+        }
+        _ => {
+            let patched = dir.join("printer-1.25");
+            claim_go_1_25(&program, &patched);
+            patched
+        }
+    };
     let out = run(&patched, None);
     assert!(out.status.success(), "{out:?}");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "[]\n");
@@ -324,11 +353,10 @@ fn exec_leaves_gomaxprocs_unset_for_go_1_25_binaries() {
         lines[0]["msg"].as_str().unwrap().contains("left unset"),
         "{lines:?}"
     );
+    let version = lines[0]["go_version"].as_str().unwrap();
     assert!(
-        lines[0]["go_version"]
-            .as_str()
-            .unwrap()
-            .starts_with("go1.25")
+        version.starts_with("go1.2") && version >= "go1.25",
+        "{version}"
     );
 
     // GODEBUG=containermaxprocs=0 switches the runtime's own reading off.
