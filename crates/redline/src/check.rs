@@ -46,6 +46,117 @@ pub fn display_path(path: &Path, cwd: &Path) -> String {
     if s.is_empty() { ".".to_string() } else { s }
 }
 
+/// An input as read: its bytes, or what is known of it when it is over
+/// `max-file-size` (it is never read whole, so a huge or endless input
+/// costs no memory).
+pub enum Loaded {
+    Source(Vec<u8>),
+    TooLarge {
+        /// The size on disk, or (a FIFO, a device) the bytes read before
+        /// giving up.
+        size: u64,
+        /// A regular file's size is known; a stream was cut off.
+        exact: bool,
+        /// Whether its first bytes carry the generated-code marker.
+        generated: bool,
+    },
+}
+
+/// Bytes read from the start of an oversized file to tell whether it is
+/// generated (the marker precedes the package clause).
+const HEAD_BYTES: u64 = 64 * 1024;
+
+/// Reads `path` up to `limit` bytes: regular files by their size, FIFOs
+/// and devices (`/dev/stdin`, `<(…)`) by reading at most `limit + 1` bytes.
+pub fn read_limited(path: &Path, limit: u64) -> std::io::Result<Loaded> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let meta = file.metadata()?;
+    if meta.is_dir() {
+        return Err(std::io::Error::other("is a directory"));
+    }
+    if meta.is_file() && meta.len() > limit {
+        let mut head = Vec::new();
+        file.take(HEAD_BYTES).read_to_end(&mut head)?;
+        return Ok(Loaded::TooLarge {
+            size: meta.len(),
+            exact: true,
+            generated: is_generated(&head),
+        });
+    }
+    let mut bytes = Vec::with_capacity(if meta.is_file() {
+        meta.len() as usize
+    } else {
+        0
+    });
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        let head = &bytes[..bytes.len().min(HEAD_BYTES as usize)];
+        return Ok(Loaded::TooLarge {
+            size: bytes.len() as u64,
+            exact: false,
+            generated: is_generated(head),
+        });
+    }
+    Ok(Loaded::Source(bytes))
+}
+
+/// `1.5 MiB`, `512 KiB`, `300 bytes`.
+fn human_size(n: u64) -> String {
+    if n >= 1 << 20 {
+        format!("{:.1} MiB", n as f64 / f64::from(1u32 << 20))
+    } else if n >= 1 << 10 {
+        format!("{:.1} KiB", n as f64 / 1024.0)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+/// RL000 for an input over `max-file-size`: not read, not parsed.
+pub fn too_large(display: &str, size: u64, exact: bool, config: &Config) -> Diagnostic {
+    let meta: &'static RuleMeta = &ParseError::META;
+    let size = if exact {
+        human_size(size)
+    } else {
+        format!("more than {}", human_size(size - 1))
+    };
+    Diagnostic {
+        rule: meta.id,
+        name: meta.name,
+        severity: config.severity_of(meta),
+        path: display.to_string(),
+        span: LineIndex::new(b"").span(0, 0),
+        message: format!(
+            "this file is {size}, over the size limit of {}; it was not read or checked",
+            human_size(config.max_file_size)
+        ),
+        help: Some(format!(
+            "exclude it (`exclude = [\"{display}\"]` in redline.toml, or `--exclude`), or raise the limit (`max-file-size = \"64MiB\"` in redline.toml, or `--max-file-size 64MiB`)"
+        )),
+        fix: None,
+    }
+}
+
+/// RL000 for a `.go` file with NUL bytes: binary data, not Go source
+/// (Go rejects NUL anywhere in a file), so it is not parsed.
+fn not_go_source(display: &str, nul_at: usize, config: &Config) -> Diagnostic {
+    let meta: &'static RuleMeta = &ParseError::META;
+    Diagnostic {
+        rule: meta.id,
+        name: meta.name,
+        severity: config.severity_of(meta),
+        path: display.to_string(),
+        span: LineIndex::new(b"").span(0, 0),
+        message: format!(
+            "NUL byte at offset {nul_at}: this is binary data, not Go source; it was not checked"
+        ),
+        help: Some(format!(
+            "rename the file if it is not Go, or exclude it (`exclude = [\"{display}\"]` in redline.toml, or `--exclude`)"
+        )),
+        fix: None,
+    }
+}
+
 /// What a run may use besides the files: the result cache and the
 /// progress bar.
 #[derive(Default, Clone, Copy)]
@@ -154,23 +265,43 @@ fn check_go_dirs(
         .map(|files| {
             let count = files.len();
             let mut io_errors = Vec::new();
+            let mut oversized = Vec::new();
             let inputs: Vec<Input> = files
                 .into_iter()
-                .filter_map(|(path, explicit)| match std::fs::read(&path) {
-                    Ok(bytes) => Some(Input {
-                        display: display_path(&path, cwd),
-                        path,
-                        source: bytes.into(),
-                        explicit,
-                    }),
-                    Err(e) => {
-                        io_errors.push(format!("{}: cannot read: {e}", path.display()));
-                        None
-                    }
-                })
+                .filter_map(
+                    |(path, explicit)| match read_limited(&path, config.max_file_size) {
+                        Ok(Loaded::Source(bytes)) => Some(Input {
+                            display: display_path(&path, cwd),
+                            path,
+                            source: bytes.into(),
+                            explicit,
+                        }),
+                        Ok(Loaded::TooLarge {
+                            size,
+                            exact,
+                            generated,
+                        }) => {
+                            if explicit || !generated {
+                                oversized.push(too_large(
+                                    &display_path(&path, cwd),
+                                    size,
+                                    exact,
+                                    config,
+                                ));
+                            }
+                            None
+                        }
+                        Err(e) => {
+                            io_errors.push(format!("{}: cannot read: {e}", path.display()));
+                            None
+                        }
+                    },
+                )
                 .collect();
             let mut r = check_go_dir(inputs, config, options.cache);
             r.io_errors.extend(io_errors);
+            r.files_scanned += oversized.len();
+            r.diagnostics.extend(oversized);
             if let Some(p) = options.progress {
                 p.add_done(count);
             }
@@ -202,18 +333,46 @@ fn check_other_files(
     };
     let mod_rule_on =
         config.enabled(&RequiredModule::META) && !config.settings.required_modules.is_empty();
-    // Manifest results depend on the context (env spec, go.mod facts) too.
-    let ctx_salt = format!("{ctx:?}");
+    // Each manifest deploys the module of the go.mod that governs it (the
+    // nearest one in its directory or above), not the first path's: one
+    // context per directory, with its salt for the cache (manifest results
+    // depend on the env spec and the go.mod facts too).
+    let contexts: std::sync::Mutex<BTreeMap<PathBuf, Arc<(redline_k8s::ManifestContext, String)>>> =
+        std::sync::Mutex::new(BTreeMap::new());
+    let context_for = |base: &redline_k8s::ManifestContext,
+                       file: &Path|
+     -> Arc<(redline_k8s::ManifestContext, String)> {
+        let dir = match file.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let mut map = contexts.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = map.get(&dir) {
+            return Arc::clone(c);
+        }
+        let mut ctx = base.clone();
+        let go_version = ctx.module.go_version;
+        ctx.module = redline_k8s::ModuleFacts::discover(&dir);
+        if config.go_version.is_some() {
+            // `go-version` in redline.toml overrides every go.mod.
+            ctx.module.go_version = go_version;
+        }
+        let salt = format!("{ctx:?}");
+        let c = Arc::new((ctx, salt));
+        map.insert(dir, Arc::clone(&c));
+        c
+    };
     let manifest_results = manifests.par_iter().filter_map(|f| {
         if let Some(p) = options.progress {
             p.add_done(1);
         }
-        let ctx = ctx.as_ref()?;
+        let ctx = context_for(ctx.as_ref()?, &f.path);
+        let (ctx, salt) = &*ctx;
         Some(check_one(
             f,
             cwd,
             config,
-            options.cache.map(|c| (c, ctx_salt.as_str())),
+            options.cache.map(|c| (c, salt.as_str())),
             |display, source| redline_k8s::check_manifest(display, source, ctx),
         ))
     });
@@ -263,6 +422,20 @@ pub fn run_stdin(
 ) -> Result<Outcome, String> {
     let started = Instant::now();
     let display = display_path(path, cwd);
+    if source.len() as u64 > config.max_file_size {
+        return Ok(Outcome {
+            diagnostics: apply_config(
+                vec![too_large(&display, source.len() as u64, false, config)],
+                config,
+            ),
+            summary: Summary {
+                files_scanned: 1,
+                elapsed_ms: started.elapsed().as_millis(),
+            },
+            sources: Sources::new(),
+            io_errors: Vec::new(),
+        });
+    }
     let source: Arc<[u8]> = source.into();
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
@@ -284,7 +457,7 @@ pub fn run_stdin(
                 if !is_go || sibling.file_name() == path.file_name() || !sibling.is_file() {
                     continue;
                 }
-                if let Ok(bytes) = std::fs::read(&sibling) {
+                if let Ok(Loaded::Source(bytes)) = read_limited(&sibling, config.max_file_size) {
                     inputs.push(Input {
                         display: display_path(&sibling, cwd),
                         path: sibling,
@@ -402,8 +575,14 @@ fn check_one(
     check: impl Fn(&str, &[u8]) -> Vec<Diagnostic>,
 ) -> DirResult {
     let mut result = DirResult::default();
-    let source: Arc<[u8]> = match std::fs::read(&f.path) {
-        Ok(b) => b.into(),
+    let source: Arc<[u8]> = match read_limited(&f.path, config.max_file_size) {
+        Ok(Loaded::Source(b)) => b.into(),
+        Ok(Loaded::TooLarge { size, exact, .. }) => {
+            result.files_scanned = 1;
+            let d = too_large(&display_path(&f.path, cwd), size, exact, config);
+            result.diagnostics = apply_config(vec![d], config);
+            return result;
+        }
         Err(e) => {
             result
                 .io_errors
@@ -514,6 +693,17 @@ pub fn check_go_inputs(inputs: Vec<Input>, config: &Config) -> DirResult {
         .filter(|i| i.explicit || !is_generated(&i.source))
         .collect();
     result.files_scanned = inputs.len();
+    // Binary data is refused before parsing: tree-sitter's error recovery
+    // on megabytes of NUL bytes costs gigabytes and can abort.
+    let (inputs, binary): (Vec<Input>, Vec<Input>) = inputs
+        .into_iter()
+        .partition(|i| redline_go::nul_byte(&i.source).is_none());
+    for i in &binary {
+        let at = redline_go::nul_byte(&i.source).unwrap_or(0);
+        result
+            .diagnostics
+            .push(not_go_source(&i.display, at, config));
+    }
     let parsed: Vec<(Input, Option<GoFile>)> = inputs
         .into_par_iter()
         .map(|input| {

@@ -2,6 +2,12 @@
 //! to the subcommands, and exit codes (0 clean, 1 findings at the failing
 //! level, 2 usage, configuration or I/O error).
 
+// Output goes through `stdio` (a failed write must not panic).
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+#[macro_use]
+mod stdio;
+
 mod baseline;
 mod cache;
 mod check;
@@ -151,6 +157,10 @@ struct CheckArgs {
     /// When to use colours in text output.
     #[arg(long, value_enum, default_value = "auto")]
     color: ColorChoice,
+    /// Files larger than this are reported (RL000) instead of parsed, e.g.
+    /// 64MiB (default 8MiB, or `max-file-size` in redline.toml).
+    #[arg(long, value_name = "SIZE")]
+    max_file_size: Option<String>,
 }
 
 /// A usage, configuration or I/O error: one line on stderr, exit 2.
@@ -194,17 +204,22 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
-            return ExitCode::from(code);
+            // Help and errors: clap prints them (with colour on a
+            // terminal) and reports, rather than panics on, a failed write.
+            return match e.print() {
+                Err(w) if w.kind() != std::io::ErrorKind::BrokenPipe => ExitCode::from(2),
+                _ => ExitCode::from(code),
+            };
         }
     };
-    match run(cli) {
-        Ok(code) => ExitCode::from(code),
+    let code = match run(cli) {
+        Ok(code) => code,
         Err(Fatal(message)) => {
-            eprintln!("redline: error: {message}");
-            ExitCode::from(2)
+            errln!("redline: error: {message}");
+            2
         }
-    }
+    };
+    ExitCode::from(stdio::finish(code))
 }
 
 fn config_path(cli_config: &Option<PathBuf>) -> Result<Option<PathBuf>, Fatal> {
@@ -236,14 +251,14 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                     "unknown rule `{rule}` (see `redline rules` for ids and names)"
                 ))
             })?;
-            let mut out = std::io::stdout().lock();
+            let mut out = stdio::stdout();
             let _ = writeln!(out, "# {} `{}` ({})\n", meta.id, meta.name, meta.severity);
             let _ = writeln!(out, "{}.\n", capitalize(meta.summary));
             let _ = write!(out, "{}", meta.documentation());
             Ok(0)
         }
         Command::Rules { markdown } => {
-            let mut out = std::io::stdout().lock();
+            let mut out = stdio::stdout();
             if markdown {
                 let _ = write!(out, "{}", redline_rules::readme_table());
             } else {
@@ -270,11 +285,16 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             &args,
             config_file.as_deref(),
         )),
-        Command::Slo(args) => Ok(redline_slo::cli::run(&args, config_file.as_deref())),
+        Command::Slo(args) => Ok(redline_slo::cli::run_with(
+            &args,
+            config_file.as_deref(),
+            &mut stdio::stdout(),
+            &mut stdio::stderr(),
+        )),
         Command::Debug(DebugCommand::Parse { paths }) => {
             let started = std::time::Instant::now();
             let stats = check::parse_only(&paths).map_err(Fatal)?;
-            eprintln!(
+            errln!(
                 "parsed {} files ({} bytes, {} with syntax errors, {} unreadable) in {} ms",
                 stats.files,
                 stats.bytes,
@@ -312,6 +332,10 @@ fn run_check(args: CheckArgs, config_file: Option<PathBuf>) -> Result<u8, Fatal>
         config.ignore.extend(parse_selectors(&args.ignore)?);
     }
     config.exclude.extend(args.exclude.iter().cloned());
+    if let Some(size) = &args.max_file_size {
+        config.max_file_size =
+            config::parse_size(size).map_err(|e| Fatal(format!("--max-file-size: {e}")))?;
+    }
     if let Some(f) = &args.fail_on {
         config.fail_on = config::FailOn::parse(f).map_err(|e| Fatal(format!("--fail-on: {e}")))?;
     }
@@ -339,9 +363,15 @@ fn run_check(args: CheckArgs, config_file: Option<PathBuf>) -> Result<u8, Fatal>
                     "`-` (standard input) cannot be combined with other paths".into(),
                 ));
             }
+            // At most one byte over the limit: `run_stdin` reports the
+            // rest as too large without holding it.
             let mut bytes = Vec::new();
-            std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
-                .map_err(|e| Fatal(format!("cannot read standard input: {e}")))?;
+            let limit = config.max_file_size.saturating_add(1);
+            std::io::Read::read_to_end(
+                &mut std::io::Read::take(std::io::stdin().lock(), limit),
+                &mut bytes,
+            )
+            .map_err(|e| Fatal(format!("cannot read standard input: {e}")))?;
             Some((name.clone(), bytes))
         }
     };
@@ -408,10 +438,9 @@ fn run_check(args: CheckArgs, config_file: Option<PathBuf>) -> Result<u8, Fatal>
         }
         if args.diff {
             let diff = fix::unified_diff(&plans);
-            let mut out = std::io::stdout().lock();
-            let _ = out.write_all(diff.as_bytes());
+            let _ = stdio::stdout().write_all(diff.as_bytes());
             let fixes: usize = plans.iter().map(|p| p.fixes).sum();
-            eprintln!(
+            errln!(
                 "redline: {fixes} fix{} in {} file{} (not applied; use --fix)",
                 if fixes == 1 { "" } else { "es" },
                 plans.len(),
@@ -425,7 +454,7 @@ fn run_check(args: CheckArgs, config_file: Option<PathBuf>) -> Result<u8, Fatal>
                 .first()
                 .map(|p| p.fixed.clone())
                 .unwrap_or_else(|| bytes.clone());
-            let _ = std::io::stdout().lock().write_all(&fixed);
+            let _ = stdio::stdout().write_all(&fixed);
             let after = check::run_stdin(name, fixed, &config, &cwd).map_err(Fatal)?;
             let fails = after
                 .diagnostics
@@ -462,10 +491,10 @@ fn run_check(args: CheckArgs, config_file: Option<PathBuf>) -> Result<u8, Fatal>
             });
         }
         for p in &problems {
-            eprintln!("redline: warning: {p}");
+            errln!("redline: warning: {p}");
         }
         let (remaining, _) = gate(outcome.diagnostics.clone(), &changed, &outcome.sources);
-        eprintln!(
+        errln!(
             "redline: fixed {total} finding{}; {} remain{}",
             if total == 1 { "" } else { "s" },
             remaining.len(),
@@ -479,7 +508,7 @@ fn run_check(args: CheckArgs, config_file: Option<PathBuf>) -> Result<u8, Fatal>
     if let Some(file) = &args.write_baseline {
         let n =
             baseline::write(file, &outcome.diagnostics, &outcome.sources, &cwd).map_err(Fatal)?;
-        eprintln!(
+        errln!(
             "redline: wrote {n} finding{} to the baseline {}",
             if n == 1 { "" } else { "s" },
             file.display()
@@ -489,7 +518,7 @@ fn run_check(args: CheckArgs, config_file: Option<PathBuf>) -> Result<u8, Fatal>
     let all = std::mem::take(&mut outcome.diagnostics);
     let (diagnostics, hidden) = gate(all, &changed, &outcome.sources);
     if hidden > 0 {
-        eprintln!(
+        errln!(
             "redline: {hidden} finding{} hidden by the baseline",
             if hidden == 1 { "" } else { "s" }
         );
@@ -498,7 +527,7 @@ fn run_check(args: CheckArgs, config_file: Option<PathBuf>) -> Result<u8, Fatal>
     if let Some(c) = &cache
         && std::env::var_os("REDLINE_CACHE_STATS").is_some()
     {
-        eprintln!(
+        errln!(
             "redline: cache {}: {} hits, {} misses",
             c.dir().display(),
             c.hits.load(std::sync::atomic::Ordering::Relaxed),
