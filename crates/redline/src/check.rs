@@ -137,9 +137,21 @@ pub fn too_large(display: &str, size: u64, exact: bool, config: &Config) -> Diag
     }
 }
 
-/// RL000 for a `.go` file with NUL bytes: binary data, not Go source
-/// (Go rejects NUL anywhere in a file), so it is not parsed.
-fn not_go_source(display: &str, nul_at: usize, config: &Config) -> Diagnostic {
+/// Why `source` cannot be Go source, checked in one pass before parsing:
+/// a NUL byte, or bytes that are not UTF-8 (Go rejects both anywhere in a
+/// file, comments and strings included).
+fn not_go_text(source: &[u8]) -> Option<String> {
+    if let Some(at) = redline_go::nul_byte(source) {
+        return Some(format!("NUL byte at offset {at}"));
+    }
+    std::str::from_utf8(source)
+        .err()
+        .map(|e| format!("invalid UTF-8 at offset {}", e.valid_up_to()))
+}
+
+/// RL000 for a `.go` file that is binary data, not Go source, so it is
+/// not parsed.
+fn not_go_source(display: &str, why: String, config: &Config) -> Diagnostic {
     let meta: &'static RuleMeta = &ParseError::META;
     Diagnostic {
         rule: meta.id,
@@ -148,7 +160,7 @@ fn not_go_source(display: &str, nul_at: usize, config: &Config) -> Diagnostic {
         path: display.to_string(),
         span: LineIndex::new(b"").span(0, 0),
         message: format!(
-            "NUL byte at offset {nul_at}: this is binary data, not Go source; it was not checked"
+            "{why}: this is binary data, not Go source (Go source is UTF-8 text); it was not checked"
         ),
         help: Some(format!(
             "rename the file if it is not Go, or exclude it (`exclude = [\"{display}\"]` in redline.toml, or `--exclude`)"
@@ -695,14 +707,17 @@ pub fn check_go_inputs(inputs: Vec<Input>, config: &Config) -> DirResult {
     result.files_scanned = inputs.len();
     // Binary data is refused before parsing: tree-sitter's error recovery
     // on megabytes of NUL bytes costs gigabytes and can abort.
+    // So is text that is not UTF-8 (Go rejects it anywhere in a file):
+    // 8 MB of random bytes took tree-sitter two minutes.
     let (inputs, binary): (Vec<Input>, Vec<Input>) = inputs
         .into_iter()
-        .partition(|i| redline_go::nul_byte(&i.source).is_none());
+        .partition(|i| not_go_text(&i.source).is_none());
     for i in &binary {
-        let at = redline_go::nul_byte(&i.source).unwrap_or(0);
-        result
-            .diagnostics
-            .push(not_go_source(&i.display, at, config));
+        if let Some(why) = not_go_text(&i.source) {
+            result
+                .diagnostics
+                .push(not_go_source(&i.display, why, config));
+        }
     }
     let parsed: Vec<(Input, Option<GoFile>)> = inputs
         .into_par_iter()

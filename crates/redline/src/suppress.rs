@@ -332,7 +332,7 @@ mod tests {
             "//redline:ignore RL101 -- a real one\n",
             "var e = 1 // redline:ignore-file RL102 -- trailing comment\n",
         );
-        assert_eq!(markers("p.go", src), vec![(8, false), (9, true)]);
+        assert_eq!(markers("p.go", src), vec![(9, false), (10, true)]);
     }
 
     #[test]

@@ -298,7 +298,8 @@ fn mutate(rng: &mut Rng, input: &[u8], other: &[u8]) -> Vec<u8> {
                 let i = rng.below(len);
                 let n = 1 + rng.below(256.min(len - i));
                 let chunk: Vec<u8> = b[i..i + n].to_vec();
-                let times = 1 + rng.below(if rng.chance(20) { 500 } else { 4 });
+                let most = if rng.chance(20) { 500 } else { 4 };
+                let times = 1 + rng.below(most);
                 for _ in 0..times {
                     b.splice(i..i, chunk.iter().copied());
                 }
@@ -337,7 +338,10 @@ fn run(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
     let started = Instant::now();
     let mut child = Command::new("prlimit")
         .arg(format!("--as={MEMORY_LIMIT_BYTES}"))
-        .arg(env!("CARGO_BIN_EXE_redline"))
+        .arg(
+            std::env::var("REDLINE_FUZZ_BIN")
+                .unwrap_or_else(|_| env!("CARGO_BIN_EXE_redline").to_string()),
+        )
         .args(args)
         .current_dir(dir)
         .env("REDLINE_CACHE_DIR", dir.join(".cache"))
