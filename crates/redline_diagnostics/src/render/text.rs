@@ -109,8 +109,8 @@ pub(super) fn render_text(
 }
 
 /// A file name for a one-line report: line breaks, tabs and other control
-/// characters are written as visible escapes (`\n`, `\t`, `\u{1b}`) and
-/// a backslash as `\\`, so a file named `a.go\nfake.go:1:1: error …`
+/// are written as visible escapes (`\n`, `\r`, `\t`), a backslash as
+/// `\\` and other control characters as U+FFFD (see [`clean`]), so a file named `a.go\nfake.go:1:1: error …`
 /// cannot add a line that looks like a finding (nor drive the terminal).
 pub fn escape_path(s: &str) -> std::borrow::Cow<'_, str> {
     if !s.chars().any(|c| c.is_control() || c == '\\') {
@@ -123,7 +123,7 @@ pub fn escape_path(s: &str) -> std::borrow::Cow<'_, str> {
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
             '\\' => out.push_str("\\\\"),
-            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c if c.is_control() => out.push('\u{FFFD}'),
             c => out.push(c),
         }
     }
