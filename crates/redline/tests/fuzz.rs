@@ -16,8 +16,9 @@
 //! shrinking does not apply to whole-process runs, and a failing case is
 //! kept on disk to replay instead). In CI a few hundred cases run in
 //! seconds; `REDLINE_FUZZ_SECONDS=1200` runs for twenty minutes,
-//! `REDLINE_FUZZ_SEED=N` replays a seed, and a failing case's files are
-//! left in `$TMPDIR/redline-fuzz-failure-SEED-RUN/`.
+//! `REDLINE_FUZZ_SEED=N` replays a seed, `REDLINE_FUZZ_KEEP_GOING=1`
+//! records every failing run instead of stopping at the first, and a
+//! failing case's files are left in `$TMPDIR/redline-fuzz-failure-SEED-RUN/`.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -638,6 +639,9 @@ fn fuzz_every_input_of_the_binary() {
     let mut rng = Rng(seed | 1);
     let mut cases = 0;
     let mut run_no = 0;
+    // A long run records every failing run and goes on.
+    let keep_going = std::env::var_os("REDLINE_FUZZ_KEEP_GOING").is_some();
+    let mut failures: Vec<String> = Vec::new();
     while run_no < runs && budget.is_none_or(|b| started.elapsed() < b) {
         let dir = tempfile::tempdir().expect("tmp");
         match one_run(&mut rng, &corpus, &bodies, port, dir.path(), 12) {
@@ -647,14 +651,25 @@ fn fuzz_every_input_of_the_binary() {
                     std::env::temp_dir().join(format!("redline-fuzz-failure-{seed}-{run_no}"));
                 let _ = std::fs::remove_dir_all(&keep);
                 let _ = std::fs::rename(dir.path(), &keep);
-                panic!(
+                let report = format!(
                     "fuzz run {run_no} (seed {seed}): {msg}\ninputs kept in {}",
                     keep.display()
                 );
+                if !keep_going {
+                    panic!("{report}");
+                }
+                eprintln!("{report}");
+                failures.push(report);
             }
         }
         run_no += 1;
     }
+    assert!(
+        failures.is_empty(),
+        "{} failing runs:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     eprintln!(
         "fuzz: seed {seed}: {run_no} runs, {cases} inputs in {:?}, no failure",
         started.elapsed()
