@@ -251,7 +251,7 @@ impl Cache {
         if let Err(e) = self.write(key, &entry)
             && !self.write_failed.swap(true, Ordering::Relaxed)
         {
-            eprintln!(
+            errln!(
                 "redline: warning: cannot write the cache in {}: {e} (use --cache-dir DIR or --no-cache)",
                 self.dir.display()
             );

@@ -49,6 +49,129 @@ pub fn display_path(path: &Path, cwd: &Path) -> String {
     if s.is_empty() { ".".to_string() } else { s }
 }
 
+/// An input as read: its bytes, or what is known of it when it is over
+/// `max-file-size` (it is never read whole, so a huge or endless input
+/// costs no memory).
+pub enum Loaded {
+    Source(Vec<u8>),
+    TooLarge {
+        /// The size on disk, or (a FIFO, a device) the bytes read before
+        /// giving up.
+        size: u64,
+        /// A regular file's size is known; a stream was cut off.
+        exact: bool,
+        /// Whether its first bytes carry the generated-code marker.
+        generated: bool,
+    },
+}
+
+/// Bytes read from the start of an oversized file to tell whether it is
+/// generated (the marker precedes the package clause).
+const HEAD_BYTES: u64 = 64 * 1024;
+
+/// Reads `path` up to `limit` bytes: regular files by their size, FIFOs
+/// and devices (`/dev/stdin`, `<(…)`) by reading at most `limit + 1` bytes.
+pub fn read_limited(path: &Path, limit: u64) -> std::io::Result<Loaded> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let meta = file.metadata()?;
+    if meta.is_dir() {
+        return Err(std::io::Error::other("is a directory"));
+    }
+    if meta.is_file() && meta.len() > limit {
+        let mut head = Vec::new();
+        file.take(HEAD_BYTES).read_to_end(&mut head)?;
+        return Ok(Loaded::TooLarge {
+            size: meta.len(),
+            exact: true,
+            generated: is_generated(&head),
+        });
+    }
+    let mut bytes = Vec::with_capacity(if meta.is_file() {
+        meta.len() as usize
+    } else {
+        0
+    });
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        let head = &bytes[..bytes.len().min(HEAD_BYTES as usize)];
+        return Ok(Loaded::TooLarge {
+            size: bytes.len() as u64,
+            exact: false,
+            generated: is_generated(head),
+        });
+    }
+    Ok(Loaded::Source(bytes))
+}
+
+/// `1.5 MiB`, `512 KiB`, `300 bytes`.
+fn human_size(n: u64) -> String {
+    if n >= 1 << 20 {
+        format!("{:.1} MiB", n as f64 / f64::from(1u32 << 20))
+    } else if n >= 1 << 10 {
+        format!("{:.1} KiB", n as f64 / 1024.0)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+/// RL000 for an input over `max-file-size`: not read, not parsed.
+pub fn too_large(display: &str, size: u64, exact: bool, config: &Config) -> Diagnostic {
+    let meta: &'static RuleMeta = &ParseError::META;
+    let size = if exact {
+        human_size(size)
+    } else {
+        format!("more than {}", human_size(size - 1))
+    };
+    Diagnostic {
+        rule: meta.id,
+        name: meta.name,
+        severity: config.severity_of(meta),
+        path: display.to_string(),
+        span: LineIndex::new(b"").span(0, 0),
+        message: format!(
+            "this file is {size}, over the size limit of {}; it was not read or checked",
+            human_size(config.max_file_size)
+        ),
+        help: Some(format!(
+            "exclude it (`exclude = [\"{display}\"]` in redline.toml, or `--exclude`), or raise the limit (`max-file-size = \"64MiB\"` in redline.toml, or `--max-file-size 64MiB`)"
+        )),
+        fix: None,
+    }
+}
+
+/// Why `source` cannot be Go source, checked in one pass before parsing:
+/// a NUL byte, or bytes that are not UTF-8 (Go rejects both anywhere in a
+/// file, comments and strings included).
+fn not_go_text(source: &[u8]) -> Option<String> {
+    if let Some(at) = redline_go::nul_byte(source) {
+        return Some(format!("NUL byte at offset {at}"));
+    }
+    std::str::from_utf8(source)
+        .err()
+        .map(|e| format!("invalid UTF-8 at offset {}", e.valid_up_to()))
+}
+
+/// RL000 for a `.go` file that is binary data, not Go source, so it is
+/// not parsed.
+fn not_go_source(display: &str, why: String, config: &Config) -> Diagnostic {
+    let meta: &'static RuleMeta = &ParseError::META;
+    Diagnostic {
+        rule: meta.id,
+        name: meta.name,
+        severity: config.severity_of(meta),
+        path: display.to_string(),
+        span: LineIndex::new(b"").span(0, 0),
+        message: format!(
+            "{why}: this is binary data, not Go source (Go source is UTF-8 text); it was not checked"
+        ),
+        help: Some(format!(
+            "rename the file if it is not Go, or exclude it (`exclude = [\"{display}\"]` in redline.toml, or `--exclude`)"
+        )),
+        fix: None,
+    }
+}
+
 /// What a run may use besides the files: the result cache and the
 /// progress bar.
 #[derive(Default, Clone, Copy)]
@@ -206,20 +329,38 @@ fn check_go_dirs(dirs: Vec<GoDir>, cwd: &Path, options: RunOptions<'_>) -> Vec<D
         .map(|(config, files)| {
             let count = files.len();
             let mut io_errors = Vec::new();
+            let mut oversized = Vec::new();
             let inputs: Vec<Input> = files
                 .into_iter()
-                .filter_map(|(path, explicit)| match std::fs::read(&path) {
-                    Ok(bytes) => Some(Input {
-                        display: display_path(&path, cwd),
-                        path,
-                        source: bytes.into(),
-                        explicit,
-                    }),
-                    Err(e) => {
-                        io_errors.push(format!("{}: cannot read: {e}", path.display()));
-                        None
-                    }
-                })
+                .filter_map(
+                    |(path, explicit)| match read_limited(&path, config.max_file_size) {
+                        Ok(Loaded::Source(bytes)) => Some(Input {
+                            display: display_path(&path, cwd),
+                            path,
+                            source: bytes.into(),
+                            explicit,
+                        }),
+                        Ok(Loaded::TooLarge {
+                            size,
+                            exact,
+                            generated,
+                        }) => {
+                            if explicit || !generated {
+                                oversized.push(too_large(
+                                    &display_path(&path, cwd),
+                                    size,
+                                    exact,
+                                    &config,
+                                ));
+                            }
+                            None
+                        }
+                        Err(e) => {
+                            io_errors.push(format!("{}: cannot read: {e}", path.display()));
+                            None
+                        }
+                    },
+                )
                 .collect();
             let mut paths = ReadPaths::default();
             for i in &inputs {
@@ -228,6 +369,8 @@ fn check_go_dirs(dirs: Vec<GoDir>, cwd: &Path, options: RunOptions<'_>) -> Vec<D
             let mut r = check_go_dir(inputs, &config, options.cache);
             r.io_errors.extend(io_errors);
             r.paths = paths;
+            r.files_scanned += oversized.len();
+            r.diagnostics.extend(oversized);
             if let Some(p) = options.progress {
                 p.add_done(count);
             }
@@ -281,19 +424,49 @@ fn check_other_files(
         .iter()
         .map(|f| Ok((f, configs.for_file(&f.path)?)))
         .collect::<Result<Vec<_>, String>>()?;
+    // Each manifest deploys the module of the go.mod that governs it (the
+    // nearest one in its directory or above), not the first path's: one
+    // context per configuration and directory, with its salt for the cache
+    // (manifest results depend on the env spec and the go.mod facts too).
+    type Keyed = Arc<(redline_k8s::ManifestContext, String)>;
+    let dir_contexts: std::sync::Mutex<HashMap<(Option<PathBuf>, PathBuf), Keyed>> =
+        std::sync::Mutex::new(HashMap::new());
+    let context_for = |config: &Config, base: &Keyed, file: &Path| -> Keyed {
+        let dir = match file.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let key = (config.path.clone(), dir);
+        let mut map = dir_contexts.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = map.get(&key) {
+            return Arc::clone(c);
+        }
+        let mut ctx = base.0.clone();
+        let go_version = ctx.module.go_version;
+        ctx.module = redline_k8s::ModuleFacts::discover(&key.1);
+        if config.go_version.is_some() {
+            // `go-version` in redline.toml overrides every go.mod.
+            ctx.module.go_version = go_version;
+        }
+        let salt = format!("{ctx:?}\0{config:?}");
+        let c = Arc::new((ctx, salt));
+        map.insert(key, Arc::clone(&c));
+        c
+    };
     let manifest_results = manifest_jobs.par_iter().filter_map(|(f, config, ctx)| {
         if let Some(p) = options.progress {
             p.add_done(1);
         }
-        let ctx = ctx.as_ref()?;
+        let ctx = context_for(config, ctx.as_ref()?, &f.path);
+        let (ctx, salt) = &*ctx;
         let mut result = check_one(
             f,
             cwd,
             config,
-            options.cache.map(|c| (c, ctx.1.as_str())),
-            |display, source| redline_k8s::check_manifest(display, source, &ctx.0),
+            options.cache.map(|c| (c, salt.as_str())),
+            |display, source| redline_k8s::check_manifest(display, source, ctx),
         );
-        mask_manifest_sources(&mut result.sources, &ctx.0);
+        mask_manifest_sources(&mut result.sources, ctx);
         Some(result)
     });
     let mod_results = mod_jobs.par_iter().filter_map(|(f, config)| {
@@ -361,6 +534,21 @@ pub fn run_stdin(
     }
     let config = configs.for_file(path)?;
     let config = &*config;
+    if source.len() as u64 > config.max_file_size {
+        return Ok(Outcome {
+            diagnostics: apply_config(
+                vec![too_large(&display, source.len() as u64, false, config)],
+                config,
+            ),
+            summary: Summary {
+                files_scanned: 1,
+                elapsed_ms: started.elapsed().as_millis(),
+            },
+            sources: Sources::new(),
+            io_errors: Vec::new(),
+            paths: ReadPaths::default(),
+        });
+    }
     let source: Arc<[u8]> = source.into();
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
@@ -386,7 +574,7 @@ pub fn run_stdin(
                 if config.tests.is_test_file(name) {
                     continue;
                 }
-                if let Ok(bytes) = std::fs::read(&sibling) {
+                if let Ok(Loaded::Source(bytes)) = read_limited(&sibling, config.max_file_size) {
                     inputs.push(Input {
                         display: display_path(&sibling, cwd),
                         path: sibling,
@@ -528,8 +716,14 @@ fn check_one(
     check: impl Fn(&str, &[u8]) -> Vec<Diagnostic>,
 ) -> DirResult {
     let mut result = DirResult::default();
-    let source: Arc<[u8]> = match std::fs::read(&f.path) {
-        Ok(b) => b.into(),
+    let source: Arc<[u8]> = match read_limited(&f.path, config.max_file_size) {
+        Ok(Loaded::Source(b)) => b.into(),
+        Ok(Loaded::TooLarge { size, exact, .. }) => {
+            result.files_scanned = 1;
+            let d = too_large(&display_path(&f.path, cwd), size, exact, config);
+            result.diagnostics = apply_config(vec![d], config);
+            return result;
+        }
         Err(e) => {
             result
                 .io_errors
@@ -651,6 +845,20 @@ pub fn check_go_inputs(inputs: Vec<Input>, config: &Config) -> DirResult {
         })
         .collect();
     result.files_scanned = inputs.len();
+    // Binary data is refused before parsing: tree-sitter's error recovery
+    // on megabytes of NUL bytes costs gigabytes and can abort.
+    // So is text that is not UTF-8 (Go rejects it anywhere in a file):
+    // 8 MB of random bytes took tree-sitter two minutes.
+    let (inputs, binary): (Vec<Input>, Vec<Input>) = inputs
+        .into_iter()
+        .partition(|i| not_go_text(&i.source).is_none());
+    for i in &binary {
+        if let Some(why) = not_go_text(&i.source) {
+            result
+                .diagnostics
+                .push(not_go_source(&i.display, why, config));
+        }
+    }
     let parsed: Vec<(Input, Option<GoFile>)> = inputs
         .into_par_iter()
         .map(|input| {

@@ -65,6 +65,7 @@ struct RawConfig {
     test_build_tags: Option<Vec<String>>,
     severity: Option<BTreeMap<Spanned<String>, Spanned<String>>>,
     rules: Option<RawRules>,
+    max_file_size: Option<Spanned<toml::Value>>,
     // Owned by other crates, which read them from the same file.
     env: Option<toml::Value>,
     logs: Option<toml::Value>,
@@ -107,6 +108,43 @@ pub struct Config {
     pub go_version: Option<String>,
     pub severity: BTreeMap<&'static str, Severity>,
     pub settings: Settings,
+    /// Inputs larger than this many bytes are not parsed (RL000 says so).
+    pub max_file_size: u64,
+}
+
+/// The default of `max-file-size`: 8 MiB. The largest hand-written Go
+/// files of the field trees are under 1 MiB, and parsing costs about 60
+/// bytes of memory per byte of Go.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 8 << 20;
+
+/// A size: a number of bytes, or a string such as `"16MiB"`, `"500kB"`,
+/// `"2 GB"` (k/M/G: powers of 1000; Ki/Mi/Gi: of 1024).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size like 8388608, \"8MiB\" or \"500kB\""))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1_000,
+        "m" | "mb" => 1_000_000,
+        "g" | "gb" => 1_000_000_000,
+        "ki" | "kib" => 1 << 10,
+        "mi" | "mib" => 1 << 20,
+        "gi" | "gib" => 1 << 30,
+        _ => {
+            return Err(format!(
+                "`{s}`: unknown unit `{}` (use B, kB, MB, GB, KiB, MiB or GiB)",
+                unit.trim()
+            ));
+        }
+    };
+    match n.checked_mul(mult) {
+        Some(0) | None => Err(format!("`{s}` must be a size above 0 and below 16 EiB")),
+        Some(v) => Ok(v),
+    }
 }
 
 impl Default for Config {
@@ -123,6 +161,7 @@ impl Default for Config {
             go_version: None,
             severity: BTreeMap::new(),
             settings: Settings::default(),
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
         }
     }
 }
@@ -207,6 +246,8 @@ pub struct Overrides {
     pub ignore: Vec<RuleSelector>,
     /// `--fail-on`.
     pub fail_on: Option<FailOn>,
+    /// `--max-file-size`.
+    pub max_file_size: Option<u64>,
     /// `--exclude`: globs matched against paths as given and relative to
     /// the checked path (and, for `--stdin-filename`, the working directory).
     pub exclude: Vec<String>,
@@ -220,6 +261,9 @@ impl Overrides {
         config.ignore.extend(self.ignore.iter().cloned());
         if let Some(f) = self.fail_on {
             config.fail_on = f;
+        }
+        if let Some(size) = self.max_file_size {
+            config.max_file_size = size;
         }
         config
     }
@@ -535,6 +579,15 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, String> {
     {
         config.settings.banned_imports = std_log.banned_imports;
     }
+    if let Some(v) = raw.max_file_size {
+        let parsed = match v.get_ref() {
+            toml::Value::Integer(n) if *n > 0 => Ok(*n as u64),
+            toml::Value::String(s) => parse_size(s),
+            other => Err(format!("`{other}` is not a size like 8388608 or \"8MiB\"")),
+        };
+        config.max_file_size =
+            parsed.map_err(|e| at(path, text, v.span().start, format!("`max-file-size`: {e}")))?;
+    }
     let _ = (
         raw.env,
         raw.logs,
@@ -627,5 +680,25 @@ mod tests {
         assert_eq!(c.severity_of(find_rule("RL402").unwrap()), Severity::Error);
         assert_eq!(c.fail_on, FailOn::Error);
         assert_eq!(c.settings.banned_imports.len(), 2);
+    }
+
+    #[test]
+    fn max_file_size_takes_bytes_or_units() {
+        let size = |t: &str| parse(Path::new("r.toml"), t).map(|c| c.max_file_size);
+        assert_eq!(size("").unwrap(), DEFAULT_MAX_FILE_SIZE);
+        assert_eq!(size("max-file-size = 1000\n").unwrap(), 1000);
+        assert_eq!(size("max-file-size = \"16MiB\"\n").unwrap(), 16 << 20);
+        assert_eq!(size("max-file-size = \"2 MB\"\n").unwrap(), 2_000_000);
+        for bad in [
+            "0",
+            "-1",
+            "\"lots\"",
+            "\"5 parsecs\"",
+            "\"99999999999 GiB\"",
+        ] {
+            let err = size(&format!("\n\nmax-file-size = {bad}\n")).unwrap_err();
+            assert!(err.starts_with("r.toml:3:"), "{err}");
+            assert!(err.contains("max-file-size"), "{err}");
+        }
     }
 }

@@ -2,6 +2,12 @@
 //! to the subcommands, and exit codes (0 clean, 1 findings at the failing
 //! level, 2 usage, configuration or I/O error).
 
+// Output goes through `stdio` (a failed write must not panic).
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+#[macro_use]
+mod stdio;
+
 mod baseline;
 mod cache;
 mod check;
@@ -176,6 +182,10 @@ struct CheckArgs {
     /// When to use colours in text output.
     #[arg(long, value_enum, default_value = "auto")]
     color: ColorChoice,
+    /// Files larger than this are reported (RL000) instead of parsed, e.g.
+    /// 64MiB (default 8MiB, or `max-file-size` in redline.toml).
+    #[arg(long, value_name = "SIZE")]
+    max_file_size: Option<String>,
 }
 
 /// A usage, configuration or I/O error: one line on stderr, exit 2.
@@ -219,17 +229,22 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
-            return ExitCode::from(code);
+            // Help and errors: clap prints them (with colour on a
+            // terminal) and reports, rather than panics on, a failed write.
+            return match e.print() {
+                Err(w) if w.kind() != std::io::ErrorKind::BrokenPipe => ExitCode::from(2),
+                _ => ExitCode::from(code),
+            };
         }
     };
-    match run(cli) {
-        Ok(code) => ExitCode::from(code),
+    let code = match run(cli) {
+        Ok(code) => code,
         Err(Fatal(message)) => {
-            eprintln!("redline: error: {message}");
-            ExitCode::from(2)
+            errln!("redline: error: {message}");
+            2
         }
-    }
+    };
+    ExitCode::from(stdio::finish(code))
 }
 
 fn config_path(cli_config: &Option<PathBuf>) -> Result<Option<PathBuf>, Fatal> {
@@ -272,14 +287,14 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                     "unknown rule `{rule}` (see `redline rules` for ids and names)"
                 ))
             })?;
-            let mut out = std::io::stdout().lock();
+            let mut out = stdio::stdout();
             let _ = writeln!(out, "# {} `{}` ({})\n", meta.id, meta.name, meta.severity);
             let _ = writeln!(out, "{}.\n", capitalize(meta.summary));
             let _ = write!(out, "{}", meta.documentation());
             Ok(0)
         }
         Command::Rules { markdown } => {
-            let mut out = std::io::stdout().lock();
+            let mut out = stdio::stdout();
             if markdown {
                 let _ = write!(out, "{}", redline_rules::readme_table());
             } else {
@@ -306,7 +321,12 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             &args,
             config_file.as_deref(),
         )),
-        Command::Slo(args) => Ok(redline_slo::cli::run(&args, config_file.as_deref())),
+        Command::Slo(args) => Ok(redline_slo::cli::run_with(
+            &args,
+            config_file.as_deref(),
+            &mut stdio::stdout(),
+            &mut stdio::stderr(),
+        )),
         Command::Server => {
             server::run(server::ServerOptions {
                 config: cli.config.clone(),
@@ -325,7 +345,7 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                 &cwd,
             ));
             let stats = check::parse_only(&paths, &configs).map_err(Fatal)?;
-            eprintln!(
+            errln!(
                 "parsed {} files ({} bytes, {} with syntax errors, {} unreadable) in {} ms",
                 stats.files,
                 stats.bytes,
@@ -390,6 +410,12 @@ fn run_check(args: CheckArgs, config_file: Option<PathBuf>, forced: bool) -> Res
             }
             None => None,
         },
+        max_file_size: match &args.max_file_size {
+            Some(size) => Some(
+                config::parse_size(size).map_err(|e| Fatal(format!("--max-file-size: {e}")))?,
+            ),
+            None => None,
+        },
         exclude: args.exclude.clone(),
     };
     let cwd = std::env::current_dir()
@@ -434,9 +460,15 @@ fn run_check(args: CheckArgs, config_file: Option<PathBuf>, forced: bool) -> Res
                     "`-` (standard input) cannot be combined with other paths".into(),
                 ));
             }
+            // At most one byte over the limit: `run_stdin` reports the
+            // rest as too large without holding it.
             let mut bytes = Vec::new();
-            std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
-                .map_err(|e| Fatal(format!("cannot read standard input: {e}")))?;
+            let limit = config.max_file_size.saturating_add(1);
+            std::io::Read::read_to_end(
+                &mut std::io::Read::take(std::io::stdin().lock(), limit),
+                &mut bytes,
+            )
+            .map_err(|e| Fatal(format!("cannot read standard input: {e}")))?;
             Some((name.clone(), bytes))
         }
     };
@@ -543,7 +575,7 @@ fn run_check(args: CheckArgs, config_file: Option<PathBuf>, forced: bool) -> Res
                 Ok((outcome.diagnostics, outcome.sources))
             })
             .map_err(Fatal)?;
-            eprintln!(
+            errln!(
                 "redline: compared with {} ({} finding{} there): reporting only new findings",
                 &found.commit()[..found.commit().len().min(12)],
                 found.count,
@@ -592,13 +624,12 @@ fn run_check(args: CheckArgs, config_file: Option<PathBuf>, forced: bool) -> Res
         }
         if args.diff {
             for s in &skipped {
-                eprintln!("redline: warning: {s}");
+                errln!("redline: warning: {s}");
             }
             let diff = fix::unified_diff(&plans);
-            let mut out = std::io::stdout().lock();
-            let _ = out.write_all(diff.as_bytes());
+            let _ = stdio::stdout().write_all(diff.as_bytes());
             let fixes: usize = plans.iter().map(|p| p.fixes).sum();
-            eprintln!(
+            errln!(
                 "redline: {fixes} fix{} in {} file{} (not applied; use --fix)",
                 if fixes == 1 { "" } else { "es" },
                 plans.len(),
@@ -613,9 +644,9 @@ fn run_check(args: CheckArgs, config_file: Option<PathBuf>, forced: bool) -> Res
                 .map(|p| p.fixed.clone())
                 .unwrap_or_else(|| bytes.clone());
             for s in &skipped {
-                eprintln!("redline: warning: {s}");
+                errln!("redline: warning: {s}");
             }
-            let _ = std::io::stdout().lock().write_all(&fixed);
+            let _ = stdio::stdout().write_all(&fixed);
             let after = check::run_stdin(name, fixed, &configs, &cwd).map_err(Fatal)?;
             let fails = after
                 .diagnostics
@@ -632,7 +663,7 @@ fn run_check(args: CheckArgs, config_file: Option<PathBuf>, forced: bool) -> Res
             }
             let (applied, mut errs, notes) = fix::apply(&plans, args.fix_read_only);
             for n in notes {
-                eprintln!("redline: note: {n}");
+                errln!("redline: note: {n}");
             }
             total += applied;
             let stuck = applied == 0;
@@ -664,10 +695,10 @@ fn run_check(args: CheckArgs, config_file: Option<PathBuf>, forced: bool) -> Res
             });
         }
         for p in problems.iter().chain(&skipped) {
-            eprintln!("redline: warning: {p}");
+            errln!("redline: warning: {p}");
         }
         let (remaining, _) = gate(outcome.diagnostics.clone(), &changed, &outcome.sources);
-        eprintln!(
+        errln!(
             "redline: fixed {total} finding{}; {} remain{}",
             if total == 1 { "" } else { "s" },
             remaining.len(),
@@ -681,7 +712,7 @@ fn run_check(args: CheckArgs, config_file: Option<PathBuf>, forced: bool) -> Res
     if let Some(file) = &args.write_baseline {
         let n =
             baseline::write(file, &outcome.diagnostics, &outcome.sources, &cwd).map_err(Fatal)?;
-        eprintln!(
+        errln!(
             "redline: wrote {n} finding{} to the baseline {}",
             if n == 1 { "" } else { "s" },
             file.display()
@@ -691,7 +722,7 @@ fn run_check(args: CheckArgs, config_file: Option<PathBuf>, forced: bool) -> Res
     let all = std::mem::take(&mut outcome.diagnostics);
     let (diagnostics, hidden) = gate(all, &changed, &outcome.sources);
     if hidden > 0 {
-        eprintln!(
+        errln!(
             "redline: {hidden} finding{} hidden by the baseline",
             if hidden == 1 { "" } else { "s" }
         );
@@ -700,7 +731,7 @@ fn run_check(args: CheckArgs, config_file: Option<PathBuf>, forced: bool) -> Res
     if let Some(c) = &cache
         && std::env::var_os("REDLINE_CACHE_STATS").is_some()
     {
-        eprintln!(
+        errln!(
             "redline: cache {}: {} hits, {} misses",
             c.dir().display(),
             c.hits.load(std::sync::atomic::Ordering::Relaxed),

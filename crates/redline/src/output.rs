@@ -214,12 +214,10 @@ pub fn write_reports(
                 )?;
             }
             None => {
-                let mut out = std::io::stdout().lock();
-                if let Err(e) = out.write_all(&buf).and_then(|()| out.flush())
-                    && e.kind() != std::io::ErrorKind::BrokenPipe
-                {
-                    return Err(format!("cannot write the report: {e}"));
-                }
+                // A closed pipe or a full disk: `stdio::finish` decides
+                // the exit code.
+                let mut out = crate::stdio::stdout();
+                let _ = out.write_all(&buf).and_then(|()| out.flush());
             }
         }
     }

@@ -27,23 +27,173 @@ fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
         .map(|p| p + from)
 }
 
-fn parse(source: &[u8], lines: &LineIndex) -> Vec<Suppression> {
+/// The syntax of a file's comments.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Syntax {
+    /// Go and go.mod: `//` and `/* */`, outside string and rune literals.
+    Go,
+    /// YAML (and JSON): `#` at the start of a line or after a blank,
+    /// outside quoted scalars and block scalars.
+    Yaml,
+}
+
+fn syntax_of(path: &str) -> Syntax {
+    let lower = path.to_ascii_lowercase();
+    if lower.ends_with(".yaml") || lower.ends_with(".yml") || lower.ends_with(".json") {
+        Syntax::Yaml
+    } else {
+        Syntax::Go
+    }
+}
+
+/// The start offsets of the line comments (`//…` in Go, `#…` in YAML), in
+/// order: a `redline:ignore` counts only there, never inside a string.
+/// One pass over the file.
+fn line_comment_starts(source: &[u8], syntax: Syntax) -> Vec<usize> {
+    match syntax {
+        Syntax::Go => go_line_comments(source),
+        Syntax::Yaml => yaml_comments(source),
+    }
+}
+
+fn go_line_comments(s: &[u8]) -> Vec<usize> {
     let mut out = Vec::new();
+    let mut i = 0;
+    while i < s.len() {
+        match s[i] {
+            b'/' if s.get(i + 1) == Some(&b'/') => {
+                out.push(i);
+                i = s[i..]
+                    .iter()
+                    .position(|b| *b == b'\n')
+                    .map_or(s.len(), |p| i + p);
+            }
+            b'/' if s.get(i + 1) == Some(&b'*') => {
+                i = find(s, b"*/", i + 2).map_or(s.len(), |p| p + 2);
+            }
+            b'`' => {
+                i = s[i + 1..]
+                    .iter()
+                    .position(|b| *b == b'`')
+                    .map_or(s.len(), |p| i + 1 + p + 1);
+            }
+            q @ (b'"' | b'\'') => {
+                // Interpreted strings and runes end at the quote or the
+                // line (an unterminated literal is a syntax error anyway).
+                i += 1;
+                while i < s.len() && s[i] != q && s[i] != b'\n' {
+                    i += if s[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    out
+}
+
+fn yaml_comments(s: &[u8]) -> Vec<usize> {
+    let mut out = Vec::new();
+    // Inside a block scalar (`key: |`): lines indented more than this.
+    let mut block_indent: Option<usize> = None;
+    // Inside a quoted scalar that spans lines.
+    let mut quote: Option<u8> = None;
+    let mut line_start = 0;
+    while line_start < s.len() {
+        let end = s[line_start..]
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(s.len(), |p| line_start + p);
+        let line = &s[line_start..end];
+        let indent = line.iter().take_while(|b| **b == b' ').count();
+        let blank = line[indent..].iter().all(|b| b.is_ascii_whitespace());
+        if let Some(b) = block_indent {
+            if blank || indent > b {
+                line_start = end + 1;
+                continue;
+            }
+            block_indent = None;
+        }
+        let mut i = 0;
+        let mut last_token: Option<u8> = None;
+        while i < line.len() {
+            let c = line[i];
+            if let Some(q) = quote {
+                if c == q {
+                    if q == b'\'' && line.get(i + 1) == Some(&b'\'') {
+                        i += 2;
+                        continue;
+                    }
+                    quote = None;
+                } else if q == b'"' && c == b'\\' {
+                    i += 1;
+                }
+                i += 1;
+                last_token = Some(b'x');
+                continue;
+            }
+            match c {
+                b'#' if i == 0 || matches!(line[i - 1], b' ' | b'\t') => {
+                    out.push(line_start + i);
+                    break;
+                }
+                b'"' | b'\''
+                    if matches!(
+                        last_token,
+                        None | Some(b':' | b'-' | b'[' | b'{' | b',' | b'?')
+                    ) =>
+                {
+                    quote = Some(c);
+                }
+                b' ' | b'\t' | b'\r' => {}
+                _ => last_token = Some(c),
+            }
+            i += 1;
+        }
+        // `key: |`, `- >-`, `key: |2` open a block scalar.
+        let content = match out.last() {
+            Some(&c) if c >= line_start && c < end => &s[line_start..c],
+            _ => line,
+        };
+        let t = content.trim_ascii_end();
+        let indicator = t
+            .iter()
+            .rposition(|b| matches!(b, b'|' | b'>'))
+            .filter(|&p| {
+                t[p + 1..]
+                    .iter()
+                    .all(|b| matches!(b, b'-' | b'+' | b'0'..=b'9'))
+                    && (p == 0 || matches!(t[p - 1], b' ' | b'\t'))
+            });
+        if quote.is_none() && indicator.is_some() {
+            block_indent = Some(indent);
+        }
+        line_start = end + 1;
+    }
+    out
+}
+
+fn parse(source: &[u8], lines: &LineIndex, syntax: Syntax) -> Vec<Suppression> {
+    let mut out = Vec::new();
+    let comments = line_comment_starts(source, syntax);
     let mut from = 0;
     while let Some(pos) = find(source, MARKER, from) {
         from = pos + MARKER.len();
         // Must directly follow a comment leader: `//`, `// `, `#`, `# `.
         let before = &source[..pos];
         let trimmed = before.strip_suffix(b" ").unwrap_or(before);
-        let is_comment = trimmed.ends_with(b"//") || trimmed.ends_with(b"#");
-        if !is_comment {
+        let leader: &[u8] = match syntax {
+            Syntax::Go => b"//",
+            Syntax::Yaml => b"#",
+        };
+        if !trimmed.ends_with(leader) {
             continue;
         }
-        let start = if trimmed.ends_with(b"//") {
-            trimmed.len() - 2
-        } else {
-            trimmed.len() - 1
-        };
+        let start = trimmed.len() - leader.len();
+        // ... and that leader must open a comment, not sit in a string.
+        if comments.binary_search(&start).is_err() {
+            continue;
+        }
         let end = source[pos..]
             .iter()
             .position(|b| *b == b'\n')
@@ -95,7 +245,7 @@ pub fn apply(
     if find(source, MARKER, 0).is_none() {
         return diagnostics;
     }
-    let mut supps = parse(source, lines);
+    let mut supps = parse(source, lines, syntax_of(path));
     if supps.is_empty() {
         return diagnostics;
     }
@@ -156,4 +306,49 @@ pub fn apply(
         }
     }
     kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn markers(path: &str, src: &str) -> Vec<(usize, bool)> {
+        let lines = LineIndex::new(src.as_bytes());
+        parse(src.as_bytes(), &lines, syntax_of(path))
+            .into_iter()
+            .map(|s| (s.line, s.file_level))
+            .collect()
+    }
+
+    #[test]
+    fn only_comments_suppress_in_go() {
+        let src = concat!(
+            "package p\n",
+            "var a = \"//redline:ignore-file RL101 -- in a string\"\n",
+            "var b = `\n//redline:ignore-file RL101 -- in a raw string\n`\n",
+            "var c = '/' // a rune, then a real comment\n",
+            "/* //redline:ignore-file RL101 -- in a block comment */\n",
+            "var d = \"\\\"//redline:ignore RL101 -- escaped quote\"\n",
+            "//redline:ignore RL101 -- a real one\n",
+            "var e = 1 // redline:ignore-file RL102 -- trailing comment\n",
+        );
+        assert_eq!(markers("p.go", src), vec![(9, false), (10, true)]);
+    }
+
+    #[test]
+    fn only_comments_suppress_in_yaml() {
+        let src = concat!(
+            "a: \"# redline:ignore-file RL701 -- quoted\"\n",
+            "b: '# redline:ignore-file RL701 -- quoted'\n",
+            "c: |\n",
+            "  # redline:ignore-file RL701 -- block scalar\n",
+            "d: x # redline:ignore RL702 -- real\n",
+            "e: don't # redline:ignore RL703 -- apostrophe in a plain scalar\n",
+            "# redline:ignore-file RL704 -- real\n",
+        );
+        assert_eq!(
+            markers("deploy.yaml", src),
+            vec![(5, false), (6, false), (7, true)]
+        );
+    }
 }

@@ -28,7 +28,7 @@ pub use gomod::{GoMod, GoModError, Requirement, parse_go_mod};
 pub use package::{
     MethodInfo, Package, StructField, TypeDecl, TypeKind, struct_fields, unparen_type,
 };
-pub use parse::{first_error, parse_go, parse_tree};
+pub use parse::{first_error, nul_byte, parse_go, parse_tree};
 pub use resolve::{
     DeclarationCache, ancestors, enclosing_function, local_declaration, local_declaration_along,
 };

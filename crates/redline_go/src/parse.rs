@@ -11,9 +11,20 @@ thread_local! {
     static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
 }
 
-/// Parses Go source. `None` only if tree-sitter gives up entirely (it
-/// does not on any input of reasonable size; callers report it).
+/// The offset of the first NUL byte, if any. Go rejects NUL anywhere in a
+/// source file, so a file with one is binary data, not Go: callers report
+/// it instead of parsing it (tree-sitter's error recovery on megabytes of
+/// NUL bytes took gigabytes of memory and ended in an assertion abort).
+pub fn nul_byte(source: &[u8]) -> Option<usize> {
+    source.iter().position(|b| *b == 0)
+}
+
+/// Parses Go source. `None` when tree-sitter gives up, and for binary
+/// data (see [`nul_byte`]), which is never parsed; callers report it.
 pub fn parse_tree(source: &[u8]) -> Option<Tree> {
+    if nul_byte(source).is_some() {
+        return None;
+    }
     PARSER.with(|cell| {
         let mut slot = cell.borrow_mut();
         let parser = slot.get_or_insert_with(|| {
@@ -106,11 +117,23 @@ mod tests {
         );
         // A binary file, and invalid UTF-8 in an otherwise Go file.
         for src in [
-            &b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00"[..],
+            &b"\x7fELF\x02\x01\x01\x01\x02\x03\x04\x05\x06\x07\x08\x09"[..],
             &b"package p\n\nvar s = 1 \xff\xfe\n"[..],
         ] {
             let what = first(src).expect("an error");
             assert!(what.contains("invalid UTF-8 (binary data?)"), "{what}");
         }
+    }
+
+    #[test]
+    fn nul_bytes_are_never_parsed() {
+        assert_eq!(nul_byte(b"package p\n"), None);
+        assert_eq!(nul_byte(b"package p\n\0"), Some(10));
+        assert!(parse_tree(b"package p\n\0\0\0").is_none());
+        // Megabytes of NUL bytes: refused at once, not parsed.
+        let nuls = vec![0u8; 8 << 20];
+        let started = std::time::Instant::now();
+        assert!(parse_tree(&nuls).is_none());
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
     }
 }

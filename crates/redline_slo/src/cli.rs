@@ -180,7 +180,7 @@ fn dispatch(
                 return Ok(u8::from(!problems.is_empty()));
             }
             for p in &problems {
-                let _ = writeln!(out, "{p}");
+                let _ = writeln!(out, "{}", problem_line(p));
             }
             if problems.is_empty() {
                 let _ = writeln!(
@@ -212,6 +212,11 @@ fn dispatch(
             let client = client(&a.conn, &cfg)?;
             let at = status::parse_time(&a.conn.at).map_err(Fatal)?;
             let fail_below = a.fail_below.or(cfg.fail_below).unwrap_or(0.0);
+            if !fail_below.is_finite() {
+                return Err(Fatal(format!(
+                    "--fail-below {fail_below}: not a percentage; give a number such as 0 or 25"
+                )));
+            }
             let report = status::status(&client, &slos, at, fail_below);
             print_warnings(&client, err);
             let report = report.map_err(Fatal)?;
@@ -280,12 +285,40 @@ fn valid_specs(a: &SpecArgs, cfg: &SloConfig, err: &mut dyn Write) -> Result<Vec
         return Ok(slos);
     }
     for p in &problems {
-        let _ = writeln!(err, "{p}");
+        let _ = writeln!(err, "{}", problem_line(p));
     }
     Err(Fatal(format!(
         "{} problems in the SLO specs; fix them first (`redline slo validate` lists them)",
         problems.len()
     )))
+}
+
+/// `path:line:col: error: message` on one line: control characters in the
+/// path (a file named with a line break) and line breaks in the message
+/// are escaped, so no line of the output is a problem the specs do not
+/// have.
+fn problem_line(p: &Problem) -> String {
+    fn escape(s: &str, keep_backslash: bool) -> String {
+        let mut out = String::with_capacity(s.len());
+        for c in s.chars() {
+            match c {
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '\\' if !keep_backslash => out.push_str("\\\\"),
+                c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+                c => out.push(c),
+            }
+        }
+        out
+    }
+    format!(
+        "{}:{}:{}: error: {}",
+        escape(&p.path, false),
+        p.pos.line,
+        p.pos.column,
+        escape(&p.message, true)
+    )
 }
 
 fn env_var(name: &str, what: &str) -> Result<String, Fatal> {

@@ -36,5 +36,47 @@ pub fn load(path: &Path) -> Result<SloConfig, String> {
             .unwrap_or(1);
         format!("{}:{line}: {}", path.display(), e.message())
     })?;
-    Ok(file.slo.unwrap_or_default())
+    let slo = file.slo.unwrap_or_default();
+    if let Some(v) = slo.fail_below
+        && !v.is_finite()
+    {
+        let line = text
+            .lines()
+            .position(|l| {
+                l.trim_start().starts_with("fail_below") || l.trim_start().starts_with("fail-below")
+            })
+            .map_or(1, |i| i + 1);
+        return Err(format!(
+            "{}:{line}: [slo] fail_below = {v} is not a percentage; give a number such as 0 or 25",
+            path.display()
+        ));
+    }
+    Ok(slo)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fail_below_must_be_a_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = dir.path();
+        for (text, ok) in [
+            ("[slo]\nfail_below = 5.0\n", true),
+            ("[slo]\n\nfail_below = nan\n", false),
+            ("[slo]\n\nfail_below = inf\n", false),
+            ("[slo]\n\nfail_below = -inf\n", false),
+        ] {
+            let p = dir.join("redline.toml");
+            std::fs::write(&p, text).unwrap();
+            match load(&p) {
+                Ok(c) => assert!(ok && c.fail_below == Some(5.0), "{text}"),
+                Err(e) => {
+                    assert!(!ok, "{text}: {e}");
+                    assert!(e.contains(":3:") && e.contains("fail_below"), "{e}");
+                }
+            }
+        }
+    }
 }

@@ -7,7 +7,7 @@ use crate::duration;
 use crate::events::Event;
 use crate::prom::{Client, PromError};
 use crate::spec::{Sli, Slo};
-use crate::status::rfc3339;
+use crate::status::{self, rfc3339};
 use crate::windows;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -79,6 +79,23 @@ pub fn build(client: &Client, slo: &Slo, at: i64, events: &[Event]) -> Result<Sl
                     query: error.at("5m"),
                 }));
             }
+            // A NaN, infinite or negative count is a broken query, not
+            // zero errors: refuse it, naming the query and the time.
+            let checked = |q: String, series: &[crate::prom::Point]| -> Result<(), String> {
+                match series
+                    .iter()
+                    .find_map(|(ts, v)| status::bad_count(*v).map(|why| (*ts, *v, why)))
+                {
+                    Some((ts, v, why)) => Err(ctx(PromError::Config(format!(
+                        "at {}: {}",
+                        rfc3339(ts),
+                        status::bad_answer(&q, v, why)
+                    )))),
+                    None => Ok(()),
+                }
+            };
+            checked(total.at("5m"), &t)?;
+            checked(error.at("5m"), &e)?;
             for (ts, v) in t {
                 points.insert(ts, (0.0, v));
             }
@@ -97,8 +114,19 @@ pub fn build(client: &Client, slo: &Slo, at: i64, events: &[Event]) -> Result<Sl
                     query: error_ratio.at("5m"),
                 }));
             }
+            if let Some((ts, v, why)) = r
+                .iter()
+                .find_map(|(ts, v)| status::bad_ratio(*v).map(|why| (*ts, *v, why)))
+            {
+                return Err(ctx(PromError::Config(format!(
+                    "at {}: {}",
+                    rfc3339(ts),
+                    status::bad_answer(&error_ratio.at("5m"), v, why)
+                ))));
+            }
             for (ts, v) in r {
-                points.insert(ts, (v, 1.0));
+                // NaN is 0/0: no traffic in that step, not zero errors.
+                points.insert(ts, if v.is_nan() { (0.0, 0.0) } else { (v, 1.0) });
             }
         }
     }

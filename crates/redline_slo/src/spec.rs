@@ -430,8 +430,7 @@ impl Cx {
                 format!("{what} has no `{{{{.window}}}}` placeholder: write the range as `[{{{{.window}}}}]`, e.g. `sum(rate(http_requests_total{{code=~\"5..\"}}[{{{{.window}}}}]))`"),
             );
         }
-        if let Err(e) = promql_parser::parser::parse(&q.at("5m")) {
-            let msg = e.trim().replace('\n', " ");
+        if let Err(msg) = crate::check::parse_promql(&q.at("5m")) {
             self.err(q.pos, format!("{what} is not valid PromQL: {msg}"));
         }
     }
@@ -931,7 +930,7 @@ impl Cx {
         let q = self.raw_query(spec.get("query"), spec, "query")?;
         if !has_window_placeholder(&q.text)
             && let Ok(promql_parser::parser::Expr::VectorSelector(_)) =
-                promql_parser::parser::parse(&q.text)
+                crate::check::parse_promql(&q.text)
         {
             return Some(Query {
                 text: format!("sum(rate({}[{{{{.window}}}}]))", q.text),

@@ -69,15 +69,76 @@ pub fn parse_time(text: &str) -> Result<i64, String> {
         .map_err(|_| format!("invalid time `{text}`: use RFC 3339 (2026-01-31T12:00:00Z), a Unix timestamp or `now`"))
 }
 
+/// Why an answer from Prometheus cannot be used, or `None` when it can:
+/// a count of events must be a finite number, zero or more; an error
+/// ratio must be finite and between 0 and 1 (NaN is how a ratio says 0/0,
+/// no traffic, and is handled by the caller).
+pub fn bad_count(v: f64) -> Option<&'static str> {
+    if v.is_nan() {
+        Some("NaN is not a number of events")
+    } else if v.is_infinite() {
+        Some("an infinite number of events")
+    } else if v < 0.0 {
+        Some(
+            "a negative number of events (a counter reset the query does not handle? use increase() or rate())",
+        )
+    } else {
+        None
+    }
+}
+
+/// See [`bad_count`]; NaN is allowed (no traffic).
+pub fn bad_ratio(v: f64) -> Option<&'static str> {
+    if v.is_infinite() {
+        Some("an infinite error ratio (errors with no total?)")
+    } else if v < 0.0 {
+        Some("a negative error ratio")
+    } else if v > 1.0 {
+        Some("an error ratio above 1 (more errors than requests?)")
+    } else {
+        None
+    }
+}
+
+/// A query whose answer is no count or ratio: the gate cannot trust it.
+pub fn bad_answer(query: &str, value: f64, why: &str) -> String {
+    format!(
+        "`{query}` answered {}: {why}; the SLO cannot be evaluated, so the gate fails (fix the query)",
+        format_value(value)
+    )
+}
+
+/// A sample as Prometheus writes it: `NaN`, `+Inf`, `-Inf`, or the number.
+fn format_value(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v == f64::INFINITY {
+        "+Inf".into()
+    } else if v == f64::NEG_INFINITY {
+        "-Inf".into()
+    } else {
+        v.to_string()
+    }
+}
+
 /// Error ratio over `window_secs` ending at `at`; `None` when there was no
-/// traffic (total 0 or NaN ratio).
-fn ratio(client: &Client, slo: &Slo, window_secs: u64, at: i64) -> Result<Option<f64>, PromError> {
+/// traffic (total 0, or a raw ratio of NaN, 0/0). Non-finite or negative
+/// counts and impossible ratios are errors naming the query.
+fn ratio(client: &Client, slo: &Slo, window_secs: u64, at: i64) -> Result<Option<f64>, String> {
     let w = duration::format(window_secs);
+    let prom = |e: PromError| e.to_string();
     match &slo.sli {
         Sli::Events { error, total } => {
-            let t = client.query_one(&total.at(&w), at)?;
-            let e = client.query_one(&error.at(&w), at)?;
-            if !t.is_finite() || !e.is_finite() || t <= 0.0 {
+            let (tq, eq) = (total.at(&w), error.at(&w));
+            let t = client.query_one(&tq, at).map_err(prom)?;
+            let e = client.query_one(&eq, at).map_err(prom)?;
+            if let Some(why) = bad_count(t) {
+                return Err(bad_answer(&tq, t, why));
+            }
+            if let Some(why) = bad_count(e) {
+                return Err(bad_answer(&eq, e, why));
+            }
+            if t == 0.0 {
                 return Ok(None);
             }
             Ok(Some(e / t))
@@ -89,8 +150,11 @@ fn ratio(client: &Client, slo: &Slo, window_secs: u64, at: i64) -> Result<Option
             } else {
                 error_ratio.at(&w)
             };
-            let r = client.query_one(&q, at)?;
-            Ok(if r.is_finite() { Some(r) } else { None })
+            let r = client.query_one(&q, at).map_err(prom)?;
+            if let Some(why) = bad_ratio(r) {
+                return Err(bad_answer(&q, r, why));
+            }
+            Ok(if r.is_nan() { None } else { Some(r) })
         }
     }
 }
@@ -102,7 +166,7 @@ fn round(v: f64, places: i32) -> f64 {
 
 /// The status of one SLO at `at`.
 pub fn slo_status(client: &Client, slo: &Slo, at: i64) -> Result<SloStatus, String> {
-    let ctx = |e: PromError| format!("{}/{} ({}): {e}", slo.service, slo.name, slo.path);
+    let ctx = |e: String| format!("{}/{} ({}): {e}", slo.service, slo.name, slo.path);
     let mut cache: BTreeMap<u64, Option<f64>> = BTreeMap::new();
     let mut get = |w: u64| -> Result<Option<f64>, String> {
         if let Some(v) = cache.get(&w) {
@@ -170,6 +234,11 @@ pub fn status(
     at: i64,
     fail_below: f64,
 ) -> Result<StatusReport, String> {
+    if !fail_below.is_finite() {
+        return Err(format!(
+            "--fail-below {fail_below}: not a percentage; give a number such as 0 or 25"
+        ));
+    }
     let mut out = Vec::new();
     let mut reasons = Vec::new();
     for slo in slos {

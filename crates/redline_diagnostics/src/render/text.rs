@@ -42,7 +42,7 @@ pub(super) fn render_text(
         writeln!(
             out,
             "{}:{}:{}: {} {} {}",
-            p.paint("1", &clean(&d.path)),
+            p.paint("1", &escape_path(&d.path)),
             d.span.line,
             d.span.column,
             p.severity(d.severity),
@@ -108,19 +108,49 @@ pub(super) fn render_text(
     Ok(())
 }
 
+/// A file name for a one-line report: line breaks, tabs and other control
+/// are written as visible escapes (`\n`, `\r`, `\t`), a backslash as
+/// `\\` and other control characters as U+FFFD (see [`clean`]), so a file named `a.go\nfake.go:1:1: error …`
+/// cannot add a line that looks like a finding (nor drive the terminal).
+pub fn escape_path(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(|c| c.is_control() || c == '\\') {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Text for a terminal: control characters (a binary file's bytes, or an
 /// escape sequence in a file name) become U+FFFD, one character for one,
 /// so that nothing a scanned file holds can drive the terminal. Tabs and
 /// line breaks stay.
+///
+/// A line break inside a message or help (one that quotes a file name,
+/// say) continues indented: no line of the report but a finding's own
+/// starts at the left margin.
 fn clean(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.chars().any(is_control) {
+    if !s.chars().any(|c| is_control(c) || c == '\n') {
         return std::borrow::Cow::Borrowed(s);
     }
-    std::borrow::Cow::Owned(
-        s.chars()
-            .map(|c| if is_control(c) { '\u{FFFD}' } else { c })
-            .collect(),
-    )
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\n    "),
+            c if is_control(c) => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 fn is_control(c: char) -> bool {
