@@ -64,8 +64,11 @@ chmod u+x "$tools"/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool
 # helm and kustomize (built from the Go module proxy with the machine's Go,
 # at pinned versions): the chart and overlay tests run the real binaries.
 # Building helm takes minutes on two cores; the binaries stay in
-# target/tools/bin (and Go's build cache) for the next run.
-export PATH="$tools/bin:$PATH"
+# ~/.cache/redline-test-tools/bin (REDLINE_TOOLS_DIR), outside the checkout,
+# so a fresh clone on the same machine reuses them.
+go_tools="${REDLINE_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/redline-test-tools}"
+mkdir -p "$go_tools/bin"
+export PATH="$go_tools/bin:$PATH"
 # helm's release builds set its version and the Kubernetes version it
 # renders for (that of its k8s.io modules, 1.37 for v3.22.0) at link time.
 helm_ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=v3.22.0"
@@ -74,8 +77,8 @@ for pkg in chartutil lint/rules; do
 done
 install_go_tool() { # BIN MODULE@VERSION LDFLAGS
   if ! command -v "$1" >/dev/null 2>&1; then
-    echo "scripts/test.sh: building $1 ($2) into target/tools/bin"
-    GOBIN="$tools/bin" GOFLAGS=-buildvcs=false go install -ldflags="$3" "$2"
+    echo "scripts/test.sh: building $1 ($2) into $go_tools/bin"
+    GOBIN="$go_tools/bin" GOFLAGS=-buildvcs=false go install -ldflags="$3" "$2"
   fi
 }
 install_go_tool helm helm.sh/helm/v3/cmd/helm@v3.22.0 "$helm_ldflags"

@@ -520,7 +520,7 @@ pub fn run_stdin(
     // ruff's --force-exclude: an excluded path stays excluded when an
     // editor or hook sends it on standard input.
     if let Some(by) = configs.stdin_excluded(path)? {
-        eprintln!("redline: {display} is excluded by {by}; not checked");
+        errln!("redline: {display} is excluded by {by}; not checked");
         return Ok(Outcome {
             diagnostics: Vec::new(),
             summary: Summary {

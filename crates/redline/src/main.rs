@@ -411,9 +411,9 @@ fn run_check(args: CheckArgs, config_file: Option<PathBuf>, forced: bool) -> Res
             None => None,
         },
         max_file_size: match &args.max_file_size {
-            Some(size) => Some(
-                config::parse_size(size).map_err(|e| Fatal(format!("--max-file-size: {e}")))?,
-            ),
+            Some(size) => {
+                Some(config::parse_size(size).map_err(|e| Fatal(format!("--max-file-size: {e}")))?)
+            }
             None => None,
         },
         exclude: args.exclude.clone(),

@@ -181,11 +181,7 @@ impl Base {
                 continue;
             };
             let (meta, path) = (&entry[..tab], &entry[tab + 1..]);
-            if !meta
-                .split(|b| *b == b' ')
-                .nth(1)
-                .is_some_and(|t| t == b"blob")
-            {
+            if meta.split(|b| *b == b' ').nth(1) != Some(b"blob".as_slice()) {
                 continue; // submodules
             }
             let rel = Path::new(std::str::from_utf8(path).unwrap_or(""));

@@ -250,7 +250,10 @@ fn build_go_program(dir: &Path) -> Option<PathBuf> {
 
 /// The machine's Go toolchain version, `(1, 26)` for go1.26.8.
 fn toolchain_version() -> Option<(u32, u32)> {
-    let out = Command::new("go").args(["env", "GOVERSION"]).output().ok()?;
+    let out = Command::new("go")
+        .args(["env", "GOVERSION"])
+        .output()
+        .ok()?;
     let v = String::from_utf8_lossy(&out.stdout);
     let mut parts = v.trim().strip_prefix("go")?.split('.');
     Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
