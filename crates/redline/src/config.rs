@@ -348,7 +348,7 @@ impl Configs {
             let file = config
                 .path
                 .as_deref()
-                .map(|p| p.display().to_string())
+                .map(|p| p.strip_prefix(&self.cwd).unwrap_or(p).display().to_string())
                 .unwrap_or_else(|| FILE_NAME.to_string());
             format!("`exclude` in {file}")
         }))
@@ -431,10 +431,17 @@ impl Configs {
             Ok(rel) => rel.to_path_buf(),
             Err(_) => path.to_path_buf(),
         };
-        let loaded = load(&shown).map(|mut c| {
-            c.dir = path.parent().map(Path::to_path_buf);
-            c
-        });
+        // Read from the absolute path (the process's working directory need
+        // not be `cwd`: the language server, a base revision's checkout);
+        // errors name it as the user sees it.
+        let loaded = std::fs::read_to_string(path)
+            .map_err(|e| format!("{}: cannot read configuration: {e}", shown.display()))
+            .and_then(|text| parse(&shown, &text))
+            .map(|mut c| {
+                c.path = Some(path.to_path_buf());
+                c.dir = path.parent().map(Path::to_path_buf);
+                c
+            });
         match loaded {
             Ok(c) => {
                 let c = Arc::new(self.overrides.apply(c));
