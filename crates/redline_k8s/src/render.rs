@@ -1012,7 +1012,12 @@ fn build_with_origins(
     let result = std::fs::write(wrapper.join("kustomization.yaml"), body)
         .map_err(|e| format!("{}: {e}", wrapper.display()))
         .and_then(|()| {
-            let args = vec!["build".to_string(), wrapper.to_string_lossy().into_owned()];
+            // `kustomize build DIR`, but `kubectl kustomize DIR`.
+            let mut args = Vec::new();
+            if tool.prefix.is_empty() {
+                args.push("build".to_string());
+            }
+            args.push(wrapper.to_string_lossy().into_owned());
             run_tool(tool, &args, timeout)
         });
     let _ = std::fs::remove_dir_all(&wrapper);
