@@ -14,6 +14,7 @@
 
 mod discover;
 mod file;
+pub mod flow;
 mod gomod;
 mod package;
 mod parse;

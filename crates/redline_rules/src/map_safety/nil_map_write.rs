@@ -1,5 +1,6 @@
 use crate::{Context, DiagnosticExt, GoRule, RuleMeta, args, declare_rule, unparen};
 use redline_diagnostics::Diagnostic;
+use redline_go::flow::{Domain, Env, Interpreter};
 use redline_go::{Node, TypeDecl, TypeKind, unparen_type};
 use std::collections::{BTreeMap, HashMap};
 
@@ -89,9 +90,14 @@ impl GoRule for NilMapWrite {
             if !worth_analysing(cx, func, body) {
                 continue;
             }
-            let mut flow = Flow::new(cx);
-            let reports = flow.run(func, body);
-            for (_, r) in reports {
+            let env = Env::new(&cx.file.source, cx.file.tree.root_node(), cx.package);
+            let mut flow = Interpreter::new(env, NilMaps::default());
+            if !flow.run(func, body, HashMap::new()) {
+                // The analysis gave up (see `redline_go::flow`'s bounds):
+                // when it cannot be sure, the rule is silent.
+                continue;
+            }
+            for (_, r) in flow.domain.reports {
                 let what = match r.nil {
                     Nullness::Nil if r.dead => {
                         "is nil on every path (the nil check before this write can never pass: the map is never initialised)"
@@ -291,27 +297,23 @@ impl Key<'_> {
     }
 }
 
+/// What is known on one path: the nullness of each tracked map.
+type Facts<'a> = HashMap<Key<'a>, Nullness>;
 /// `None`: unreachable.
-type State<'a> = Option<HashMap<Key<'a>, Nullness>>;
+type State<'a> = Option<Facts<'a>>;
 
-fn join<'a>(a: State<'a>, b: State<'a>) -> State<'a> {
-    match (a, b) {
-        (None, s) | (s, None) => s,
-        (Some(a), Some(b)) if a.contains_key(&Key::Dead) != b.contains_key(&Key::Dead) => {
-            if a.contains_key(&Key::Dead) {
-                Some(b)
-            } else {
-                Some(a)
-            }
-        }
-        (Some(mut a), Some(b)) => {
-            for (k, v) in b {
-                let e = a.entry(k).or_insert(v);
-                *e = join_nil(*e, v);
-            }
-            Some(a)
-        }
+/// Where two reachable paths meet: each map is joined with [`join_nil`]
+/// (a map tracked on one side only keeps its state), and a dead state
+/// (see [`Key::Dead`]) gives way to a live one.
+fn join_facts<'a>(mut a: Facts<'a>, b: Facts<'a>) -> Facts<'a> {
+    if a.contains_key(&Key::Dead) != b.contains_key(&Key::Dead) {
+        return if a.contains_key(&Key::Dead) { b } else { a };
     }
+    for (k, v) in b {
+        let e = a.entry(k).or_insert(v);
+        *e = join_nil(*e, v);
+    }
+    a
 }
 
 #[derive(Clone, Copy)]
@@ -339,168 +341,181 @@ struct Report<'a> {
     subject: &'a str,
     origin: Origin,
 }
-
-struct Target<'a> {
-    label: Option<&'a str>,
-    is_loop: bool,
-    breaks: State<'a>,
-    continues: State<'a>,
-}
-
-/// Fixed-point iterations allowed for one loop before giving up.
-const MAX_LOOP_ITERATIONS: usize = 12;
-/// Statements visited per function before giving up (deeply nested loops).
-const BUDGET: usize = 200_000;
-/// Statement nesting and condition depth before giving up.
-const MAX_DEPTH: usize = 400;
-
-struct Flow<'a, 'c> {
-    cx: &'c Context<'a>,
-    /// Lexical scopes: a name and, when it is tracked, its variable id.
-    scopes: Vec<Vec<(&'a str, Option<usize>)>>,
+/// The nullness domain of RL102: which tracked maps are nil, with the
+/// writes found on the final pass.
+#[derive(Default)]
+struct NilMaps<'a> {
     kinds: HashMap<usize, VarKind<'a>>,
-    targets: Vec<Target<'a>>,
-    reporting: bool,
     reports: BTreeMap<usize, Report<'a>>,
-    budget: usize,
-    aborted: bool,
-    /// Statement nesting, to give up on absurdly deep code instead of
-    /// exhausting the stack.
-    depth: usize,
     /// Maps made non-nil under `if X != nil` / `if len(X) > 0`, with the
     /// text of `X`: inside `for ... range X` the branch was taken.
     guards: HashMap<Key<'a>, &'a str>,
-    /// Locals bound to closures that never return (`bad := func() {
-    /// t.Fatalf(...) }`), by declaring identifier.
-    noreturn: std::collections::HashSet<usize>,
-    /// Package functions of this file that never return, by name.
-    noreturn_functions: HashMap<&'a str, bool>,
 }
 
-impl<'a, 'c> Flow<'a, 'c> {
-    fn new(cx: &'c Context<'a>) -> Self {
-        Flow {
-            cx,
-            scopes: Vec::new(),
-            kinds: HashMap::new(),
-            targets: Vec::new(),
-            reporting: true,
-            reports: BTreeMap::new(),
-            budget: BUDGET,
-            aborted: false,
-            depth: 0,
-            guards: HashMap::new(),
-            noreturn: std::collections::HashSet::new(),
-            noreturn_functions: HashMap::new(),
-        }
+impl<'a> Domain<'a> for NilMaps<'a> {
+    type State = Facts<'a>;
+
+    fn join(&self, a: Facts<'a>, b: Facts<'a>) -> Facts<'a> {
+        join_facts(a, b)
     }
 
-    fn run(&mut self, func: Node<'a>, body: Node<'a>) -> BTreeMap<usize, Report<'a>> {
-        let mut st: HashMap<Key<'a>, Nullness> = HashMap::new();
-        self.scopes.push(Vec::new());
-        for field in ["receiver", "type_parameters", "parameters"] {
-            if let Some(list) = func.child_by_field_name(field) {
-                for n in param_names(list) {
-                    self.declare(self.cx.text(n), None);
-                }
-            }
-        }
-        if let Some(result) = func.child_by_field_name("result")
-            && result.kind() == "parameter_list"
+    /// A use of a tracked variable that may change its map(s) (address
+    /// taken, passed on, captured by a closure that may run later, ...)
+    /// makes them unknown from here on.
+    fn identifier(&mut self, env: &Env<'a>, ident: Node<'a>, st: &mut Facts<'a>) {
+        if let Some((id, kind)) = self.tracked(env, ident)
+            && !self.harmless_use(env, ident, kind)
         {
-            let mut c = result.walk();
-            for decl in result.named_children(&mut c) {
-                let is_map = decl
-                    .child_by_field_name("type")
-                    .is_some_and(|t| self.is_map_type(t));
-                let mut c2 = decl.walk();
-                for n in decl.children_by_field_name("name", &mut c2) {
-                    let name = self.cx.text(n);
-                    if is_map && name != "_" {
-                        let id = n.start_byte();
-                        self.kinds.insert(id, VarKind::Map);
-                        st.insert(Key::Var(id), Nullness::Nil);
-                        self.declare(name, Some(id));
+            set_unknown(st, id);
+        }
+    }
+
+    fn refine(&self, env: &Env<'a>, cond: Node<'a>, st: State<'a>) -> (State<'a>, State<'a>) {
+        if cond.kind() != "binary_expression" {
+            return (st.clone(), st);
+        }
+        let (Some(l), Some(r), Some(op)) = (
+            cond.child_by_field_name("left"),
+            cond.child_by_field_name("right"),
+            cond.child_by_field_name("operator"),
+        ) else {
+            return (st.clone(), st);
+        };
+        match env.text(op) {
+            op @ ("==" | "!=") => {
+                let key = if self.is_nil(env, r) {
+                    self.key_of(env, l)
+                } else if self.is_nil(env, l) {
+                    self.key_of(env, r)
+                } else {
+                    None
+                };
+                if let Some((key, _)) = key {
+                    let (is_nil, not_nil) = (
+                        with(&st, &key, Some(Nullness::Nil)),
+                        with(&st, &key, Some(Nullness::NonNil)),
+                    );
+                    return if op == "==" {
+                        (is_nil, not_nil)
                     } else {
-                        self.declare(name, None);
-                    }
+                        (not_nil, is_nil)
+                    };
+                }
+                self.refine_len(env, l, r, op, st)
+            }
+            op @ (">" | ">=") => self.refine_len(env, l, r, op, st),
+            _ => (st.clone(), st),
+        }
+    }
+
+    fn declare(
+        &mut self,
+        env: &Env<'a>,
+        ident: Node<'a>,
+        ty: Option<Node<'a>>,
+        value: Option<Node<'a>>,
+        st: &mut State<'a>,
+    ) -> Option<usize> {
+        self.new_variable(env, ident, ty, value, st)
+    }
+
+    fn tracks_result(&self, env: &Env<'a>, ty: Node<'a>) -> bool {
+        self.is_map_type(env, ty)
+    }
+
+    /// A named map result starts nil.
+    fn enter_result(&mut self, _env: &Env<'a>, ident: Node<'a>, st: &mut Facts<'a>) {
+        let id = ident.start_byte();
+        self.kinds.insert(id, VarKind::Map);
+        st.insert(Key::Var(id), Nullness::Nil);
+    }
+
+    fn assign(
+        &mut self,
+        env: &Env<'a>,
+        target: Node<'a>,
+        value: Option<Node<'a>>,
+        st: &mut State<'a>,
+    ) {
+        self.assign_target(env, target, value, st);
+    }
+
+    fn write(&mut self, env: &Env<'a>, target: Node<'a>, st: &State<'a>) {
+        self.check_write(env, target, st);
+    }
+
+    fn assigns(&self, env: &Env<'a>, target: Node<'a>) -> bool {
+        self.assignable_target(env, target).is_some()
+    }
+
+    /// Remembers maps made non-nil under `if X != nil` / `if len(X) > 0`.
+    fn after_consequence(
+        &mut self,
+        env: &Env<'a>,
+        cond: Node<'a>,
+        before: &State<'a>,
+        after: &State<'a>,
+    ) {
+        let Some(g) = self.non_empty_operand(env, cond) else {
+            return;
+        };
+        if let (Some(before), Some(after)) = (before, after) {
+            for (k, v) in after {
+                if *v == Nullness::NonNil
+                    && matches!(before.get(k), Some(Nullness::Nil | Nullness::Maybe))
+                {
+                    self.guards.insert(k.clone(), g);
                 }
             }
         }
-        self.block(body, Some(st));
-        if self.aborted {
-            return BTreeMap::new();
-        }
-        std::mem::take(&mut self.reports)
     }
 
-    // ---- scopes ----
-
-    fn declare(&mut self, name: &'a str, id: Option<usize>) {
-        if let Some(s) = self.scopes.last_mut() {
-            s.push((name, id));
-        }
-    }
-
-    /// `Some(Some(id))` tracked local, `Some(None)` other local, `None`
-    /// not declared in the function (package level, import, builtin).
-    fn lookup(&self, name: &str) -> Option<Option<usize>> {
-        for scope in self.scopes.iter().rev() {
-            if let Some((_, id)) = scope.iter().rev().find(|(n, _)| *n == name) {
-                return Some(*id);
+    /// The body of `for ... range X` runs only when X is not empty, so a
+    /// map made under `if X != nil` / `if len(X) > 0` is made there.
+    fn enter_range_body(&self, _env: &Env<'a>, ranged: &'a str, st: &mut State<'a>) {
+        if let Some(s) = st.as_mut() {
+            for (k, v) in s.iter_mut() {
+                if *v == Nullness::Maybe && self.guards.get(k).is_some_and(|g| *g == ranged) {
+                    *v = Nullness::NonNil;
+                }
             }
         }
-        None
     }
+}
 
-    fn declared_in_current_scope(&self, name: &str) -> Option<Option<usize>> {
-        self.scopes
-            .last()
-            .and_then(|s| s.iter().rev().find(|(n, _)| *n == name))
-            .map(|(_, id)| *id)
-    }
-
-    fn tracked(&self, ident: Node<'a>) -> Option<(usize, VarKind<'a>)> {
+impl<'a> NilMaps<'a> {
+    fn tracked(&self, env: &Env<'a>, ident: Node<'a>) -> Option<(usize, VarKind<'a>)> {
         if ident.kind() != "identifier" {
             return None;
         }
-        let id = self.lookup(self.cx.text(ident))??;
+        let id = env.lookup(env.text(ident))??;
         Some((id, *self.kinds.get(&id)?))
-    }
-
-    /// Whether `name` is the predeclared identifier (not shadowed).
-    fn is_builtin(&self, node: Node<'a>, name: &str) -> bool {
-        node.kind() == "identifier"
-            && self.cx.text(node) == name
-            && self.lookup(name).is_none()
-            && !self.cx.package.values.contains(name)
-            && !self.cx.package.types.contains_key(name)
     }
 
     // ---- types ----
 
     /// A map type: a literal map type or a package type whose underlying
     /// type is a map, not shadowed by a local declaration.
-    fn is_map_type(&self, ty: Node<'a>) -> bool {
+    fn is_map_type(&self, env: &Env<'a>, ty: Node<'a>) -> bool {
         let ty = unparen_type(ty);
         match ty.kind() {
             "map_type" => true,
             "type_identifier" | "identifier" => {
-                let name = self.cx.text(ty);
-                self.lookup(name).is_none() && self.cx.package.is_map_type(name)
+                let name = env.text(ty);
+                env.lookup(name).is_none() && env.package.is_map_type(name)
             }
             "generic_type" => ty.child_by_field_name("type").is_some_and(|b| {
-                let name = self.cx.text(b);
+                let name = env.text(b);
                 b.kind() == "type_identifier"
-                    && self.lookup(name).is_none()
-                    && self.cx.package.is_map_type(name)
+                    && env.lookup(name).is_none()
+                    && env.package.is_map_type(name)
             }),
             _ => false,
         }
     }
 
     /// A package struct type with at least one map field, named by `ty`.
-    fn struct_with_maps(&self, ty: Node<'a>) -> Option<&'a TypeDecl> {
+    fn struct_with_maps(&self, env: &Env<'a>, ty: Node<'a>) -> Option<&'a TypeDecl> {
         let mut ty = unparen_type(ty);
         if ty.kind() == "generic_type" {
             ty = ty.child_by_field_name("type")?;
@@ -508,11 +523,11 @@ impl<'a, 'c> Flow<'a, 'c> {
         if !matches!(ty.kind(), "type_identifier" | "identifier") {
             return None;
         }
-        let name = self.cx.text(ty);
-        if self.lookup(name).is_some() {
+        let name = env.text(ty);
+        if env.lookup(name).is_some() {
             return None;
         }
-        let package: &'a redline_go::Package = self.cx.package;
+        let package: &'a redline_go::Package = env.package;
         let decl = package.types.get(name)?;
         if decl.kind != TypeKind::Struct || decl.alias {
             return None;
@@ -523,8 +538,8 @@ impl<'a, 'c> Flow<'a, 'c> {
             .then_some(decl)
     }
 
-    fn map_fields(&self, decl: &'a TypeDecl) -> impl Iterator<Item = &'a str> + 'a {
-        let package: &'a redline_go::Package = self.cx.package;
+    fn map_fields(&self, env: &Env<'a>, decl: &'a TypeDecl) -> impl Iterator<Item = &'a str> + 'a {
+        let package: &'a redline_go::Package = env.package;
         decl.fields
             .iter()
             .filter(move |f| !f.embedded && package.is_map_type_text(&f.type_text))
@@ -534,29 +549,34 @@ impl<'a, 'c> Flow<'a, 'c> {
     // ---- values ----
 
     /// What assigning `value` makes a map.
-    fn map_value(&self, value: Option<Node<'a>>, st: &HashMap<Key<'a>, Nullness>) -> Nullness {
+    fn map_value(
+        &self,
+        env: &Env<'a>,
+        value: Option<Node<'a>>,
+        st: &HashMap<Key<'a>, Nullness>,
+    ) -> Nullness {
         let Some(v) = value else {
             return Nullness::Unknown;
         };
         let v = unparen(v);
         match v.kind() {
             "nil" => return Nullness::Nil,
-            "identifier" if self.is_builtin(v, "nil") => return Nullness::Nil,
+            "identifier" if env.is_builtin(v, "nil") => return Nullness::Nil,
             "identifier" => {
-                if let Some((id, VarKind::Map)) = self.tracked(v) {
+                if let Some((id, VarKind::Map)) = self.tracked(env, v) {
                     return st.get(&Key::Var(id)).copied().unwrap_or(Nullness::Unknown);
                 }
                 return Nullness::Unknown;
             }
             "composite_literal"
                 if v.child_by_field_name("type")
-                    .is_some_and(|t| self.is_map_type(t)) =>
+                    .is_some_and(|t| self.is_map_type(env, t)) =>
             {
                 return Nullness::NonNil;
             }
             "call_expression" => {
                 if let Some(f) = v.child_by_field_name("function")
-                    && self.is_builtin(unparen(f), "make")
+                    && env.is_builtin(unparen(f), "make")
                 {
                     return Nullness::NonNil;
                 }
@@ -567,7 +587,7 @@ impl<'a, 'c> Flow<'a, 'c> {
     }
 
     /// `new(T)` with a map type `T`.
-    fn is_new_map(&self, value: Node<'a>) -> bool {
+    fn is_new_map(&self, env: &Env<'a>, value: Node<'a>) -> bool {
         let v = unparen(value);
         if v.kind() != "call_expression" {
             return false;
@@ -575,13 +595,13 @@ impl<'a, 'c> Flow<'a, 'c> {
         let Some(f) = v.child_by_field_name("function") else {
             return false;
         };
-        if !self.is_builtin(unparen(f), "new") {
+        if !env.is_builtin(unparen(f), "new") {
             return false;
         }
         let Some(list) = v.child_by_field_name("arguments") else {
             return false;
         };
-        matches!(args(list).as_slice(), [t] if self.is_map_type(*t))
+        matches!(args(list).as_slice(), [t] if self.is_map_type(env, *t))
     }
 
     /// A struct built here: `T{...}`, `&T{...}` or `new(T)` of a package
@@ -589,26 +609,27 @@ impl<'a, 'c> Flow<'a, 'c> {
     /// field.
     fn struct_value(
         &self,
+        env: &Env<'a>,
         value: Node<'a>,
         st: &HashMap<Key<'a>, Nullness>,
     ) -> Option<(&'a TypeDecl, Vec<(&'a str, Nullness)>)> {
         let mut v = unparen(value);
         if v.kind() == "unary_expression"
             && v.child_by_field_name("operator")
-                .is_some_and(|o| self.cx.text(o) == "&")
+                .is_some_and(|o| env.text(o) == "&")
         {
             v = unparen(v.child_by_field_name("operand")?);
         }
         match v.kind() {
             "composite_literal" => {
-                let decl = self.struct_with_maps(v.child_by_field_name("type")?)?;
+                let decl = self.struct_with_maps(env, v.child_by_field_name("type")?)?;
                 let body = v.child_by_field_name("body")?;
                 let elements = args(body);
                 if elements.iter().any(|e| e.kind() != "keyed_element") {
                     // Positional: every field is given, values unknown.
                     return Some((
                         decl,
-                        self.map_fields(decl)
+                        self.map_fields(env, decl)
                             .map(|f| (f, Nullness::Unknown))
                             .collect(),
                     ));
@@ -625,15 +646,15 @@ impl<'a, 'c> Flow<'a, 'c> {
                         } else {
                             val
                         };
-                        Some((self.cx.text(key).trim(), val))
+                        Some((env.text(key).trim(), val))
                     })
                     .collect();
                 let fields = self
-                    .map_fields(decl)
+                    .map_fields(env, decl)
                     .map(|f| {
                         let nil = match given.iter().find(|(k, _)| *k == f) {
                             None => Nullness::Nil,
-                            Some((_, val)) => self.map_value(Some(*val), st),
+                            Some((_, val)) => self.map_value(env, Some(*val), st),
                         };
                         (f, nil)
                     })
@@ -642,17 +663,19 @@ impl<'a, 'c> Flow<'a, 'c> {
             }
             "call_expression" => {
                 let f = v.child_by_field_name("function")?;
-                if !self.is_builtin(unparen(f), "new") {
+                if !env.is_builtin(unparen(f), "new") {
                     return None;
                 }
                 let list = v.child_by_field_name("arguments")?;
                 let [t] = args(list)[..] else {
                     return None;
                 };
-                let decl = self.struct_with_maps(t)?;
+                let decl = self.struct_with_maps(env, t)?;
                 Some((
                     decl,
-                    self.map_fields(decl).map(|f| (f, Nullness::Nil)).collect(),
+                    self.map_fields(env, decl)
+                        .map(|f| (f, Nullness::Nil))
+                        .collect(),
                 ))
             }
             _ => None,
@@ -660,29 +683,29 @@ impl<'a, 'c> Flow<'a, 'c> {
     }
 
     /// The tracked map an expression denotes, with a display name.
-    fn key_of(&self, expr: Node<'a>) -> Option<(Key<'a>, Origin)> {
+    fn key_of(&self, env: &Env<'a>, expr: Node<'a>) -> Option<(Key<'a>, Origin)> {
         let e = unparen(expr);
         match e.kind() {
-            "identifier" => match self.tracked(e)? {
+            "identifier" => match self.tracked(env, e)? {
                 (id, VarKind::Map) => Some((Key::Var(id), Origin::Var)),
                 _ => None,
             },
             "unary_expression" => {
                 let op = e.child_by_field_name("operator")?;
-                if self.cx.text(op) != "*" {
+                if env.text(op) != "*" {
                     return None;
                 }
-                match self.tracked(unparen(e.child_by_field_name("operand")?))? {
+                match self.tracked(env, unparen(e.child_by_field_name("operand")?))? {
                     (id, VarKind::NewPtr) => Some((Key::Deref(id), Origin::Deref)),
                     _ => None,
                 }
             }
             "selector_expression" => {
                 let operand = e.child_by_field_name("operand")?;
-                let field = self.cx.text(e.child_by_field_name("field")?);
-                match self.tracked(operand)? {
+                let field = env.text(e.child_by_field_name("field")?);
+                match self.tracked(env, operand)? {
                     (id, VarKind::Struct(decl)) => {
-                        let f = self.map_fields(decl).find(|f| *f == field)?;
+                        let f = self.map_fields(env, decl).find(|f| *f == field)?;
                         Some((Key::Field(id, f), Origin::Field))
                     }
                     _ => None,
@@ -692,20 +715,10 @@ impl<'a, 'c> Flow<'a, 'c> {
         }
     }
 
-    fn set_unknown(st: &mut State<'a>, id: usize) {
-        if let Some(s) = st {
-            for (k, v) in s.iter_mut() {
-                if k.var() == id {
-                    *v = Nullness::Unknown;
-                }
-            }
-        }
-    }
-
     // ---- expressions ----
 
     /// Whether a use of a tracked variable leaves its map(s) as they are.
-    fn harmless_use(&self, ident: Node<'a>, kind: VarKind<'a>) -> bool {
+    fn harmless_use(&self, env: &Env<'a>, ident: Node<'a>, kind: VarKind<'a>) -> bool {
         let Some(parent) = ident.parent() else {
             return true;
         };
@@ -714,7 +727,7 @@ impl<'a, 'c> Flow<'a, 'c> {
         }
         match kind {
             VarKind::Map => match parent.kind() {
-                "unary_expression" => !is_address_of(self, parent),
+                "unary_expression" => !is_address_of(env, parent),
                 // A method call on a named map type may take `&m`.
                 "selector_expression" => false,
                 _ => true,
@@ -724,7 +737,7 @@ impl<'a, 'c> Flow<'a, 'c> {
                 parent.kind() == "unary_expression"
                     && parent
                         .child_by_field_name("operator")
-                        .is_some_and(|o| self.cx.text(o) == "*")
+                        .is_some_and(|o| env.text(o) == "*")
                     && !is_assignment_target(climb_parens(parent))
             }
             VarKind::Struct(decl) => {
@@ -736,7 +749,7 @@ impl<'a, 'c> Flow<'a, 'c> {
                 let Some(field) = parent.child_by_field_name("field") else {
                     return false;
                 };
-                let field = self.cx.text(field);
+                let field = env.text(field);
                 if !decl.fields.iter().any(|f| !f.embedded && f.name == field) {
                     // A method or a promoted field.
                     return false;
@@ -746,7 +759,7 @@ impl<'a, 'c> Flow<'a, 'c> {
                     return false;
                 }
                 match sel.parent() {
-                    Some(p) if p.kind() == "unary_expression" => !is_address_of(self, p),
+                    Some(p) if p.kind() == "unary_expression" => !is_address_of(env, p),
                     Some(p) if p.kind() == "call_expression" => {
                         p.child_by_field_name("function").map(|f| f.id()) != Some(sel.id())
                     }
@@ -756,67 +769,21 @@ impl<'a, 'c> Flow<'a, 'c> {
         }
     }
 
-    /// Applies the effects of evaluating `node` on the tracked maps.
-    fn expr(&mut self, node: Node<'a>, st: &mut State<'a>) {
-        if st.is_none() {
-            return;
-        }
-        let mut stack = vec![node];
-        while let Some(n) = stack.pop() {
-            match n.kind() {
-                "func_literal" => {
-                    self.closure(n, st);
-                    continue;
-                }
-                "identifier" => {
-                    if let Some((id, kind)) = self.tracked(n)
-                        && !self.harmless_use(n, kind)
-                    {
-                        Self::set_unknown(st, id);
-                    }
-                }
-                _ => {}
-            }
-            let mut c = n.walk();
-            for child in n.named_children(&mut c) {
-                stack.push(child);
-            }
-        }
-    }
-
-    /// A closure may run at any later time: every tracked variable it could
-    /// assign or hand on becomes unknown from here on.
-    fn closure(&mut self, lit: Node<'a>, st: &mut State<'a>) {
-        let mut stack = vec![lit];
-        while let Some(n) = stack.pop() {
-            if n.kind() == "identifier"
-                && let Some((id, kind)) = self.tracked(n)
-                && !self.harmless_use(n, kind)
-            {
-                Self::set_unknown(st, id);
-            }
-            let mut c = n.walk();
-            for child in n.named_children(&mut c) {
-                stack.push(child);
-            }
-        }
-    }
-
-    fn check_write(&mut self, target: Node<'a>, st: &State<'a>) {
+    fn check_write(&mut self, env: &Env<'a>, target: Node<'a>, st: &State<'a>) {
         let target = unparen(target);
-        if target.kind() != "index_expression" || !self.reporting {
+        if target.kind() != "index_expression" || !env.reporting {
             return;
         }
         let (Some(s), Some(operand)) = (st, target.child_by_field_name("operand")) else {
             return;
         };
-        let Some((key, origin)) = self.key_of(operand) else {
+        let Some((key, origin)) = self.key_of(env, operand) else {
             return;
         };
         let nil = s.get(&key).copied().unwrap_or(Nullness::Unknown);
         let dead = s.contains_key(&Key::Dead);
         if nil == Nullness::Nil || (nil == Nullness::Maybe && !dead) {
-            let subject = self.cx.text(unparen(operand));
+            let subject = env.text(unparen(operand));
             self.reports.entry(target.start_byte()).or_insert(Report {
                 node: target,
                 nil,
@@ -827,287 +794,11 @@ impl<'a, 'c> Flow<'a, 'c> {
         }
     }
 
-    // ---- statements ----
-
-    fn block(&mut self, block: Node<'a>, st: State<'a>) -> State<'a> {
-        self.scopes.push(Vec::new());
-        let mut st = st;
-        let mut c = block.walk();
-        let children: Vec<Node<'a>> = block.named_children(&mut c).collect();
-        for child in children {
-            if child.kind() == "statement_list" {
-                st = self.statements(child, st);
-            } else {
-                st = self.stmt(child, st);
-            }
-        }
-        self.scopes.pop();
-        st
-    }
-
-    fn statements(&mut self, list: Node<'a>, mut st: State<'a>) -> State<'a> {
-        let mut c = list.walk();
-        let children: Vec<Node<'a>> = list.named_children(&mut c).collect();
-        for s in children {
-            if st.is_none() || self.aborted {
-                break;
-            }
-            st = self.stmt(s, st);
-        }
-        st
-    }
-
-    fn stmt(&mut self, s: Node<'a>, st: State<'a>) -> State<'a> {
-        if st.is_none() || self.aborted {
-            return st;
-        }
-        if self.budget == 0 || self.depth > MAX_DEPTH {
-            self.aborted = true;
-            return None;
-        }
-        self.budget -= 1;
-        self.depth += 1;
-        let out = self.stmt_inner(s, st);
-        self.depth -= 1;
-        out
-    }
-
-    fn stmt_inner(&mut self, s: Node<'a>, mut st: State<'a>) -> State<'a> {
-        match s.kind() {
-            "comment" | "empty_statement" | "fallthrough_statement" => st,
-            "block" => self.block(s, st),
-            "statement_list" => self.statements(s, st),
-            "expression_statement" => {
-                if let Some(e) = s.named_child(0) {
-                    self.expr(e, &mut st);
-                    if self.is_terminating(e) {
-                        return None;
-                    }
-                }
-                st
-            }
-            "short_var_declaration" => self.short_var(s, st),
-            "var_declaration" => self.var_declaration(s, st),
-            "const_declaration" | "type_declaration" => {
-                for n in declared_names(s) {
-                    self.declare(self.cx.text(n), None);
-                }
-                st
-            }
-            "assignment_statement" => self.assignment(s, st),
-            "inc_statement" | "dec_statement" => {
-                if let Some(o) = s.named_child(0) {
-                    self.check_write(o, &st);
-                    self.expr(o, &mut st);
-                }
-                st
-            }
-            "return_statement" => {
-                self.expr(s, &mut st);
-                None
-            }
-            "go_statement" | "defer_statement" | "send_statement" => {
-                self.expr(s, &mut st);
-                st
-            }
-            "if_statement" => self.if_statement(s, st),
-            "expression_switch_statement" | "type_switch_statement" => self.switch(s, None, st),
-            "select_statement" => self.select(s, None, st),
-            "for_statement" => self.for_statement(s, None, st),
-            "labeled_statement" => {
-                let label = s.child_by_field_name("label").map(|l| self.cx.text(l));
-                let mut c = s.walk();
-                let inner = s
-                    .named_children(&mut c)
-                    .find(|n| n.kind() != "label_name" && n.kind() != "comment");
-                match inner {
-                    None => st,
-                    Some(i) => match i.kind() {
-                        "for_statement" => self.for_statement(i, label, st),
-                        "expression_switch_statement" | "type_switch_statement" => {
-                            self.switch(i, label, st)
-                        }
-                        "select_statement" => self.select(i, label, st),
-                        _ => self.stmt(i, st),
-                    },
-                }
-            }
-            "break_statement" => {
-                let label = s.named_child(0).map(|l| self.cx.text(l));
-                let target = self.targets.iter_mut().rev().find(|t| match label {
-                    Some(l) => t.label == Some(l),
-                    None => true,
-                });
-                match target {
-                    Some(t) => t.breaks = join(t.breaks.take(), st),
-                    None => self.aborted = true,
-                }
-                None
-            }
-            "continue_statement" => {
-                let label = s.named_child(0).map(|l| self.cx.text(l));
-                let target = self.targets.iter_mut().rev().find(|t| {
-                    t.is_loop
-                        && match label {
-                            Some(l) => t.label == Some(l),
-                            None => true,
-                        }
-                });
-                match target {
-                    Some(t) => t.continues = join(t.continues.take(), st),
-                    None => self.aborted = true,
-                }
-                None
-            }
-            "goto_statement" => {
-                // Jumps are not modelled: say nothing about this function.
-                self.aborted = true;
-                None
-            }
-            _ => {
-                self.expr(s, &mut st);
-                st
-            }
-        }
-    }
-
-    /// `panic(...)`, `os.Exit`, `log.Fatal*`, `t.Fatal*`, `t.Skip*`,
-    /// `runtime.Goexit`: the path ends.
-    fn is_terminating(&mut self, e: Node<'a>) -> bool {
-        let e = unparen(e);
-        if e.kind() != "call_expression" {
-            return false;
-        }
-        let Some(f) = e.child_by_field_name("function").map(unparen) else {
-            return false;
-        };
-        if f.kind() == "identifier" && !self.is_builtin(f, "panic") {
-            let name = self.cx.text(f);
-            return match self.lookup(name) {
-                Some(Some(id)) => self.noreturn.contains(&id),
-                Some(None) => false,
-                None => self.function_never_returns(name),
-            };
-        }
-        self.is_terminating_call(e)
-    }
-
-    /// A call that ends the path by itself (no look-up of local helpers).
-    fn is_terminating_call(&self, e: Node<'a>) -> bool {
-        let e = unparen(e);
-        if e.kind() != "call_expression" {
-            return false;
-        }
-        let Some(f) = e.child_by_field_name("function").map(unparen) else {
-            return false;
-        };
-        match f.kind() {
-            "identifier" => self.is_builtin(f, "panic"),
-            "selector_expression" => f.child_by_field_name("field").is_some_and(|n| {
-                matches!(
-                    self.cx.text(n),
-                    "Exit"
-                        | "Fatal"
-                        | "Fatalf"
-                        | "Fatalln"
-                        | "FailNow"
-                        | "Skip"
-                        | "Skipf"
-                        | "SkipNow"
-                        | "Goexit"
-                        | "Panic"
-                        | "Panicf"
-                        | "Panicln"
-                )
-            }),
-            _ => false,
-        }
-    }
-
-    /// Whether a function body's last statement ends the path
-    /// (`panic(...)`, `t.Fatalf(...)`, `os.Exit(...)`).
-    fn body_never_returns(&self, body: Node<'a>) -> bool {
-        let mut node = body;
-        if let Some(list) = body.named_child(0).filter(|n| n.kind() == "statement_list") {
-            node = list;
-        }
-        let mut c = node.walk();
-        let last = node
-            .named_children(&mut c)
-            .filter(|n| n.kind() != "comment")
-            .last();
-        last.is_some_and(|l| {
-            l.kind() == "expression_statement"
-                && l.named_child(0)
-                    .is_some_and(|e| self.is_terminating_call(e))
-        })
-    }
-
-    /// A function declared at the top of this file whose body never returns.
-    fn function_never_returns(&mut self, name: &'a str) -> bool {
-        if let Some(known) = self.noreturn_functions.get(name) {
-            return *known;
-        }
-        let root = self.cx.file.tree.root_node();
-        let mut c = root.walk();
-        let decl = root.named_children(&mut c).find(|d| {
-            d.kind() == "function_declaration"
-                && d.child_by_field_name("name")
-                    .is_some_and(|n| self.cx.text(n) == name)
-        });
-        let never = decl
-            .and_then(|d| d.child_by_field_name("body"))
-            .is_some_and(|b| self.body_never_returns(b));
-        self.noreturn_functions.insert(name, never);
-        never
-    }
-
-    fn short_var(&mut self, s: Node<'a>, mut st: State<'a>) -> State<'a> {
-        let lefts = s.child_by_field_name("left").map(args).unwrap_or_default();
-        let rights = s.child_by_field_name("right").map(args).unwrap_or_default();
-        for r in &rights {
-            self.expr(*r, &mut st);
-        }
-        let paired = lefts.len() == rights.len();
-        let mut new_names = Vec::new();
-        for (i, l) in lefts.iter().enumerate() {
-            if l.kind() != "identifier" {
-                continue;
-            }
-            let name = self.cx.text(*l);
-            if name == "_" {
-                continue;
-            }
-            let value = if paired { Some(rights[i]) } else { None };
-            if self.declared_in_current_scope(name).is_some() {
-                self.assign_target(*l, value, &mut st);
-            } else {
-                new_names.push((*l, name, value));
-            }
-        }
-        for (l, name, value) in new_names {
-            let id = self.new_variable(l, None, value, &mut st);
-            if id.is_none()
-                && let Some(lit) = value.map(unparen).filter(|v| v.kind() == "func_literal")
-                && lit
-                    .child_by_field_name("body")
-                    .is_some_and(|b| self.body_never_returns(b))
-            {
-                // Declared, not tracked (no kind): only `is_terminating`
-                // looks at it.
-                self.noreturn.insert(l.start_byte());
-                self.declare(name, Some(l.start_byte()));
-                continue;
-            }
-            self.declare(name, id);
-        }
-        st
-    }
-
     /// Starts tracking a new variable declared at `ident` with optional
     /// type and value; returns its id when it is tracked.
     fn new_variable(
         &mut self,
+        env: &Env<'a>,
         ident: Node<'a>,
         ty: Option<Node<'a>>,
         value: Option<Node<'a>>,
@@ -1116,33 +807,33 @@ impl<'a, 'c> Flow<'a, 'c> {
         let id = ident.start_byte();
         let s = st.as_mut()?;
         if let Some(ty) = ty {
-            if self.is_map_type(ty) {
+            if self.is_map_type(env, ty) {
                 let nil = match value {
                     None => Nullness::Nil,
-                    Some(v) => self.map_value(Some(v), s),
+                    Some(v) => self.map_value(env, Some(v), s),
                 };
                 self.kinds.insert(id, VarKind::Map);
                 s.insert(Key::Var(id), nil);
                 return Some(id);
             }
             if value.is_none()
-                && let Some(decl) = self.struct_with_maps(ty)
+                && let Some(decl) = self.struct_with_maps(env, ty)
             {
                 self.kinds.insert(id, VarKind::Struct(decl));
                 s.retain(|k, _| k.var() != id);
-                for f in self.map_fields(decl) {
+                for f in self.map_fields(env, decl) {
                     s.insert(Key::Field(id, f), Nullness::Nil);
                 }
                 return Some(id);
             }
         }
         let value = value?;
-        if self.is_new_map(value) {
+        if self.is_new_map(env, value) {
             self.kinds.insert(id, VarKind::NewPtr);
             s.insert(Key::Deref(id), Nullness::Nil);
             return Some(id);
         }
-        if let Some((decl, fields)) = self.struct_value(value, s) {
+        if let Some((decl, fields)) = self.struct_value(env, value, s) {
             self.kinds.insert(id, VarKind::Struct(decl));
             s.retain(|k, _| k.var() != id);
             for (f, nil) in fields {
@@ -1150,7 +841,7 @@ impl<'a, 'c> Flow<'a, 'c> {
             }
             return Some(id);
         }
-        let nil = self.map_value(Some(value), s);
+        let nil = self.map_value(env, Some(value), s);
         if nil == Nullness::NonNil {
             self.kinds.insert(id, VarKind::Map);
             s.insert(Key::Var(id), nil);
@@ -1159,102 +850,23 @@ impl<'a, 'c> Flow<'a, 'c> {
         None
     }
 
-    fn var_declaration(&mut self, s: Node<'a>, mut st: State<'a>) -> State<'a> {
-        let mut specs = Vec::new();
-        let mut c = s.walk();
-        for child in s.named_children(&mut c) {
-            match child.kind() {
-                "var_spec" => specs.push(child),
-                "var_spec_list" => {
-                    let mut c2 = child.walk();
-                    specs.extend(
-                        child
-                            .named_children(&mut c2)
-                            .filter(|n| n.kind() == "var_spec"),
-                    );
-                }
-                _ => {}
-            }
-        }
-        for spec in specs {
-            let ty = spec.child_by_field_name("type");
-            let values = spec
-                .child_by_field_name("value")
-                .map(args)
-                .unwrap_or_default();
-            for v in &values {
-                self.expr(*v, &mut st);
-            }
-            let mut c2 = spec.walk();
-            let names: Vec<Node<'a>> = spec.children_by_field_name("name", &mut c2).collect();
-            let paired = names.len() == values.len();
-            let mut declared = Vec::new();
-            for (i, n) in names.iter().enumerate() {
-                let name = self.cx.text(*n);
-                if name == "_" {
-                    continue;
-                }
-                let value = if paired { values.get(i).copied() } else { None };
-                let id = if !values.is_empty() && !paired {
-                    None
-                } else {
-                    self.new_variable(*n, ty, value, &mut st)
-                };
-                declared.push((name, id));
-            }
-            for (name, id) in declared {
-                self.declare(name, id);
-            }
-        }
-        st
-    }
-
-    fn assignment(&mut self, s: Node<'a>, mut st: State<'a>) -> State<'a> {
-        let lefts = s.child_by_field_name("left").map(args).unwrap_or_default();
-        let rights = s.child_by_field_name("right").map(args).unwrap_or_default();
-        let plain = s
-            .child_by_field_name("operator")
-            .is_some_and(|o| self.cx.text(o) == "=");
-        for l in &lefts {
-            self.check_write(*l, &st);
-        }
-        for r in &rights {
-            self.expr(*r, &mut st);
-        }
-        for l in &lefts {
-            if self.assignable_target(*l).is_none() {
-                self.expr(*l, &mut st);
-            }
-        }
-        let paired = lefts.len() == rights.len();
-        for (i, l) in lefts.iter().enumerate() {
-            let value = if paired && plain {
-                Some(rights[i])
-            } else {
-                None
-            };
-            self.assign_target(*l, value, &mut st);
-        }
-        st
-    }
-
     /// The tracked variable an assignment target changes: `m`, `p`, `*p`,
     /// `c`, `c.items`.
-    fn assignable_target(&self, l: Node<'a>) -> Option<usize> {
+    fn assignable_target(&self, env: &Env<'a>, l: Node<'a>) -> Option<usize> {
         let l = unparen(l);
         match l.kind() {
-            "identifier" => self.tracked(l).map(|(id, _)| id),
+            "identifier" => self.tracked(env, l).map(|(id, _)| id),
             "unary_expression" | "selector_expression" => {
                 let inner = if l.kind() == "unary_expression" {
                     unparen(l.child_by_field_name("operand")?)
                 } else {
                     l.child_by_field_name("operand")?
                 };
-                let (id, kind) = self.tracked(inner)?;
+                let (id, kind) = self.tracked(env, inner)?;
                 match (l.kind(), kind) {
                     ("unary_expression", VarKind::NewPtr) => Some(id),
                     ("selector_expression", VarKind::Struct(decl)) => {
-                        let field = self.cx.text(l.child_by_field_name("field")?);
+                        let field = env.text(l.child_by_field_name("field")?);
                         decl.fields
                             .iter()
                             .any(|f| !f.embedded && f.name == field)
@@ -1267,23 +879,29 @@ impl<'a, 'c> Flow<'a, 'c> {
         }
     }
 
-    fn assign_target(&mut self, l: Node<'a>, value: Option<Node<'a>>, st: &mut State<'a>) {
+    fn assign_target(
+        &mut self,
+        env: &Env<'a>,
+        l: Node<'a>,
+        value: Option<Node<'a>>,
+        st: &mut State<'a>,
+    ) {
         let l = unparen(l);
         let Some(s) = st.as_mut() else {
             return;
         };
         match l.kind() {
             "identifier" => {
-                let Some((id, kind)) = self.tracked(l) else {
+                let Some((id, kind)) = self.tracked(env, l) else {
                     return;
                 };
                 match kind {
                     VarKind::Map => {
-                        let nil = self.map_value(value, s);
+                        let nil = self.map_value(env, value, s);
                         s.insert(Key::Var(id), nil);
                     }
                     VarKind::NewPtr => {
-                        let nil = if value.is_some_and(|v| self.is_new_map(v)) {
+                        let nil = if value.is_some_and(|v| self.is_new_map(env, v)) {
                             Nullness::Nil
                         } else {
                             Nullness::Unknown
@@ -1292,7 +910,7 @@ impl<'a, 'c> Flow<'a, 'c> {
                     }
                     VarKind::Struct(decl) => {
                         let fields = value
-                            .and_then(|v| self.struct_value(v, s))
+                            .and_then(|v| self.struct_value(env, v, s))
                             .filter(|(d, _)| std::ptr::eq(*d, decl));
                         match fields {
                             Some((_, fields)) => {
@@ -1300,168 +918,57 @@ impl<'a, 'c> Flow<'a, 'c> {
                                     s.insert(Key::Field(id, f), nil);
                                 }
                             }
-                            None => Self::set_unknown(st, id),
+                            None => set_unknown_state(st, id),
                         }
                     }
                 }
             }
             "unary_expression" | "selector_expression" => {
-                if let Some((key, _)) = self.key_of(l) {
-                    let nil = self.map_value(value, s);
+                if let Some((key, _)) = self.key_of(env, l) {
+                    let nil = self.map_value(env, value, s);
                     s.insert(key, nil);
                 } else if l.kind() == "unary_expression"
                     && let Some(o) = l.child_by_field_name("operand")
-                    && let Some((id, VarKind::Struct(_))) = self.tracked(unparen(o))
+                    && let Some((id, VarKind::Struct(_))) = self.tracked(env, unparen(o))
                 {
                     // `*c = Cache{...}`
-                    Self::set_unknown(st, id);
+                    set_unknown_state(st, id);
                 }
             }
             _ => {}
         }
     }
 
-    fn if_statement(&mut self, s: Node<'a>, mut st: State<'a>) -> State<'a> {
-        self.scopes.push(Vec::new());
-        if let Some(init) = s.child_by_field_name("initializer") {
-            st = self.stmt(init, st);
-        }
-        if let Some(cond) = s.child_by_field_name("condition") {
-            self.expr(cond, &mut st);
-        }
-        let (t, f) = match s.child_by_field_name("condition") {
-            Some(cond) => self.refine(cond, st),
-            None => (st.clone(), st),
-        };
-        let guard = s
-            .child_by_field_name("condition")
-            .and_then(|c| self.non_empty_operand(c));
-        let before = t.clone();
-        let a = match s.child_by_field_name("consequence") {
-            Some(b) => self.block(b, t),
-            None => t,
-        };
-        if let (Some(g), Some(before), Some(after)) = (guard, &before, &a) {
-            for (k, v) in after {
-                if *v == Nullness::NonNil
-                    && matches!(before.get(k), Some(Nullness::Nil | Nullness::Maybe))
-                {
-                    self.guards.insert(k.clone(), g);
-                }
-            }
-        }
-        let b = match s.child_by_field_name("alternative") {
-            Some(alt) => self.stmt(alt, f),
-            None => f,
-        };
-        self.scopes.pop();
-        join(a, b)
-    }
-
     /// `X` in `X != nil`, `len(X) > 0`, `len(X) != 0`, `len(X) >= 1`.
-    fn non_empty_operand(&self, cond: Node<'a>) -> Option<&'a str> {
+    fn non_empty_operand(&self, env: &Env<'a>, cond: Node<'a>) -> Option<&'a str> {
         let cond = unparen(cond);
         if cond.kind() != "binary_expression" {
             return None;
         }
         let l = unparen(cond.child_by_field_name("left")?);
         let r = unparen(cond.child_by_field_name("right")?);
-        let op = self.cx.text(cond.child_by_field_name("operator")?);
-        if op == "!=" && self.is_nil(r) && !self.is_nil(l) {
-            return Some(self.cx.text(l));
+        let op = env.text(cond.child_by_field_name("operator")?);
+        if op == "!=" && self.is_nil(env, r) && !self.is_nil(env, l) {
+            return Some(env.text(l));
         }
         if l.kind() == "call_expression"
             && r.kind() == "int_literal"
-            && matches!(
-                (op, self.cx.text(r)),
-                ("!=", "0") | (">", "0") | (">=", "1")
-            )
-            && self.is_builtin(unparen(l.child_by_field_name("function")?), "len")
+            && matches!((op, env.text(r)), ("!=", "0") | (">", "0") | (">=", "1"))
+            && env.is_builtin(unparen(l.child_by_field_name("function")?), "len")
         {
             let [arg] = args(l.child_by_field_name("arguments")?)[..] else {
                 return None;
             };
-            return Some(self.cx.text(unparen(arg)));
+            return Some(env.text(unparen(arg)));
         }
         None
-    }
-
-    /// The states when `cond` is true and when it is false.
-    fn refine(&self, cond: Node<'a>, st: State<'a>) -> (State<'a>, State<'a>) {
-        self.refine_at(cond, st, 0)
-    }
-
-    fn refine_at(&self, cond: Node<'a>, st: State<'a>, depth: usize) -> (State<'a>, State<'a>) {
-        if depth > MAX_DEPTH {
-            return (st.clone(), st);
-        }
-        let cond = unparen(cond);
-        match cond.kind() {
-            "unary_expression"
-                if cond
-                    .child_by_field_name("operator")
-                    .is_some_and(|o| self.cx.text(o) == "!") =>
-            {
-                match cond.child_by_field_name("operand") {
-                    Some(o) => {
-                        let (t, f) = self.refine_at(o, st, depth + 1);
-                        (f, t)
-                    }
-                    None => (st.clone(), st),
-                }
-            }
-            "binary_expression" => {
-                let (Some(l), Some(r), Some(op)) = (
-                    cond.child_by_field_name("left"),
-                    cond.child_by_field_name("right"),
-                    cond.child_by_field_name("operator"),
-                ) else {
-                    return (st.clone(), st);
-                };
-                match self.cx.text(op) {
-                    "&&" => {
-                        let (t1, f1) = self.refine_at(l, st, depth + 1);
-                        let (t2, f2) = self.refine_at(r, t1, depth + 1);
-                        (t2, join(f1, f2))
-                    }
-                    "||" => {
-                        let (t1, f1) = self.refine_at(l, st, depth + 1);
-                        let (t2, f2) = self.refine_at(r, f1, depth + 1);
-                        (join(t1, t2), f2)
-                    }
-                    op @ ("==" | "!=") => {
-                        let key = if self.is_nil(r) {
-                            self.key_of(l)
-                        } else if self.is_nil(l) {
-                            self.key_of(r)
-                        } else {
-                            None
-                        };
-                        if let Some((key, _)) = key {
-                            let (is_nil, not_nil) = (
-                                with(&st, &key, Some(Nullness::Nil)),
-                                with(&st, &key, Some(Nullness::NonNil)),
-                            );
-                            return if op == "==" {
-                                (is_nil, not_nil)
-                            } else {
-                                (not_nil, is_nil)
-                            };
-                        }
-                        self.refine_len(l, r, op, st)
-                    }
-                    op @ (">" | ">=") => self.refine_len(l, r, op, st),
-                    _ => (st.clone(), st),
-                }
-            }
-            _ => (st.clone(), st),
-        }
     }
 
     /// `len(m) == 0`, `len(m) != 0`, `len(m) > 0`, `len(m) >= 1`: a map
     /// with elements is not nil.
     fn refine_len(
         &self,
+        env: &Env<'a>,
         l: Node<'a>,
         r: Node<'a>,
         op: &str,
@@ -1473,293 +980,29 @@ impl<'a, 'c> Flow<'a, 'c> {
             if l.kind() != "call_expression" || r.kind() != "int_literal" {
                 return None;
             }
-            if !self.is_builtin(unparen(l.child_by_field_name("function")?), "len") {
+            if !env.is_builtin(unparen(l.child_by_field_name("function")?), "len") {
                 return None;
             }
             let [arg] = args(l.child_by_field_name("arguments")?)[..] else {
                 return None;
             };
-            self.key_of(arg).map(|(k, _)| k)
+            self.key_of(env, arg).map(|(k, _)| k)
         })();
         let Some(key) = key else {
             return (st.clone(), st);
         };
         let nonnil = with(&st, &key, Some(Nullness::NonNil));
-        match (op, self.cx.text(r)) {
+        match (op, env.text(r)) {
             ("==", "0") => (st, nonnil),
             ("!=", "0") | (">", "0") | (">=", "1") => (nonnil, st),
             _ => (st.clone(), st),
         }
     }
 
-    fn is_nil(&self, n: Node<'a>) -> bool {
+    fn is_nil(&self, env: &Env<'a>, n: Node<'a>) -> bool {
         let n = unparen(n);
-        n.kind() == "nil" || self.is_builtin(n, "nil")
+        n.kind() == "nil" || env.is_builtin(n, "nil")
     }
-
-    fn switch(&mut self, s: Node<'a>, label: Option<&'a str>, mut st: State<'a>) -> State<'a> {
-        self.scopes.push(Vec::new());
-        if let Some(init) = s.child_by_field_name("initializer") {
-            st = self.stmt(init, st);
-        }
-        if let Some(v) = s.child_by_field_name("value") {
-            self.expr(v, &mut st);
-        }
-        let alias: Vec<Node<'a>> = s.child_by_field_name("alias").map(args).unwrap_or_default();
-        self.targets.push(Target {
-            label,
-            is_loop: false,
-            breaks: None,
-            continues: None,
-        });
-        let mut out: State<'a> = None;
-        let mut carry: State<'a> = None;
-        let mut has_default = false;
-        let mut c = s.walk();
-        let cases: Vec<Node<'a>> = s
-            .named_children(&mut c)
-            .filter(|n| matches!(n.kind(), "expression_case" | "default_case" | "type_case"))
-            .collect();
-        for case in cases {
-            if case.kind() == "default_case" {
-                has_default = true;
-            }
-            let mut case_st = join(st.clone(), carry.take());
-            if case.kind() == "expression_case"
-                && let Some(v) = case.child_by_field_name("value")
-            {
-                self.expr(v, &mut case_st);
-            }
-            self.scopes.push(Vec::new());
-            for a in &alias {
-                self.declare(self.cx.text(*a), None);
-            }
-            let mut c2 = case.walk();
-            let list = case
-                .named_children(&mut c2)
-                .find(|n| n.kind() == "statement_list");
-            let falls = list.is_some_and(|l| {
-                let mut c3 = l.walk();
-                let last = l
-                    .named_children(&mut c3)
-                    .filter(|n| n.kind() != "comment")
-                    .last();
-                last.is_some_and(|n| n.kind() == "fallthrough_statement")
-            });
-            let r = match list {
-                Some(l) => self.statements(l, case_st),
-                None => case_st,
-            };
-            self.scopes.pop();
-            if falls {
-                carry = r;
-            } else {
-                out = join(out, r);
-            }
-        }
-        out = join(out, carry);
-        let t = self.targets.pop();
-        if let Some(t) = t {
-            out = join(out, t.breaks);
-        }
-        if !has_default {
-            out = join(out, st);
-        }
-        self.scopes.pop();
-        out
-    }
-
-    fn select(&mut self, s: Node<'a>, label: Option<&'a str>, st: State<'a>) -> State<'a> {
-        self.targets.push(Target {
-            label,
-            is_loop: false,
-            breaks: None,
-            continues: None,
-        });
-        let mut out: State<'a> = None;
-        let mut c = s.walk();
-        let cases: Vec<Node<'a>> = s
-            .named_children(&mut c)
-            .filter(|n| matches!(n.kind(), "communication_case" | "default_case"))
-            .collect();
-        for case in cases {
-            self.scopes.push(Vec::new());
-            let mut case_st = st.clone();
-            if let Some(comm) = case.child_by_field_name("communication") {
-                case_st = self.communication(comm, case_st);
-            }
-            let mut c2 = case.walk();
-            let list = case
-                .named_children(&mut c2)
-                .find(|n| n.kind() == "statement_list");
-            let r = match list {
-                Some(l) => self.statements(l, case_st),
-                None => case_st,
-            };
-            self.scopes.pop();
-            out = join(out, r);
-        }
-        if let Some(t) = self.targets.pop() {
-            out = join(out, t.breaks);
-        }
-        out
-    }
-
-    fn communication(&mut self, comm: Node<'a>, mut st: State<'a>) -> State<'a> {
-        if comm.kind() != "receive_statement" {
-            self.expr(comm, &mut st);
-            return st;
-        }
-        if let Some(r) = comm.child_by_field_name("right") {
-            self.expr(r, &mut st);
-        }
-        let lefts = comm
-            .child_by_field_name("left")
-            .map(args)
-            .unwrap_or_default();
-        if has_token(comm, ":=") {
-            for l in lefts {
-                self.declare(self.cx.text(l), None);
-            }
-        } else {
-            for l in lefts {
-                self.check_write(l, &st);
-                self.assign_target(l, None, &mut st);
-            }
-        }
-        st
-    }
-
-    fn for_statement(
-        &mut self,
-        s: Node<'a>,
-        label: Option<&'a str>,
-        mut st: State<'a>,
-    ) -> State<'a> {
-        self.scopes.push(Vec::new());
-        let mut c = s.walk();
-        let header = s
-            .named_children(&mut c)
-            .find(|n| n.kind() != "block" && n.kind() != "comment");
-        let body = s.child_by_field_name("body");
-        let mut condition = None;
-        let mut update = None;
-        let mut ranged: Option<&'a str> = None;
-        match header {
-            None => {}
-            Some(h) if h.kind() == "for_clause" => {
-                if let Some(init) = h.child_by_field_name("initializer") {
-                    st = self.stmt(init, st);
-                }
-                condition = h.child_by_field_name("condition");
-                update = h.child_by_field_name("update");
-            }
-            Some(h) if h.kind() == "range_clause" => {
-                if let Some(r) = h.child_by_field_name("right") {
-                    self.expr(r, &mut st);
-                    ranged = Some(self.cx.text(unparen(r)));
-                }
-                let lefts = h.child_by_field_name("left").map(args).unwrap_or_default();
-                if has_token(h, ":=") {
-                    for l in lefts {
-                        self.declare(self.cx.text(l), None);
-                    }
-                } else {
-                    for l in lefts {
-                        self.expr(l, &mut st);
-                        self.assign_target(l, None, &mut st);
-                    }
-                }
-            }
-            Some(h) => condition = Some(h),
-        }
-        let entry = st;
-        let reporting = self.reporting;
-        self.reporting = false;
-        let mut head = entry.clone();
-        let mut converged = false;
-        for _ in 0..MAX_LOOP_ITERATIONS {
-            let (back, _) = self.loop_once(label, condition, ranged, body, update, head.clone());
-            let next = join(entry.clone(), back);
-            if next == head {
-                converged = true;
-                break;
-            }
-            head = next;
-            if self.aborted {
-                break;
-            }
-        }
-        self.reporting = reporting;
-        if !converged {
-            self.aborted = true;
-            self.scopes.pop();
-            return None;
-        }
-        let (_, exit) = self.loop_once(label, condition, ranged, body, update, head);
-        self.scopes.pop();
-        exit
-    }
-
-    /// One trip around a loop from `head`: the state flowing back to the
-    /// head and the state leaving the loop.
-    fn loop_once(
-        &mut self,
-        label: Option<&'a str>,
-        condition: Option<Node<'a>>,
-        ranged: Option<&'a str>,
-        body: Option<Node<'a>>,
-        update: Option<Node<'a>>,
-        mut head: State<'a>,
-    ) -> (State<'a>, State<'a>) {
-        if let Some(cond) = condition {
-            self.expr(cond, &mut head);
-        }
-        // The body of `for ... range X` runs only when X is not empty, so a
-        // map made under `if X != nil` / `if len(X) > 0` is made there.
-        let mut entry = head.clone();
-        if let (Some(r), Some(s)) = (ranged, entry.as_mut()) {
-            for (k, v) in s.iter_mut() {
-                if *v == Nullness::Maybe && self.guards.get(k).is_some_and(|g| *g == r) {
-                    *v = Nullness::NonNil;
-                }
-            }
-        }
-        self.targets.push(Target {
-            label,
-            is_loop: true,
-            breaks: None,
-            continues: None,
-        });
-        let b = match body {
-            Some(b) => self.block(b, entry),
-            None => entry,
-        };
-        let t = self.targets.pop();
-        let (breaks, continues) = t.map(|t| (t.breaks, t.continues)).unwrap_or((None, None));
-        let mut back = join(b, continues);
-        if let Some(u) = update {
-            back = self.stmt(u, back);
-        }
-        // A loop without a condition leaves only by `break` (or `return`);
-        // a range or conditional loop may also run zero or more times.
-        let exit = if condition.is_some() || is_range_or_bounded(body) {
-            join(head, breaks)
-        } else {
-            breaks
-        };
-        (back, exit)
-    }
-}
-
-/// Whether the `for` statement owning `body` has a range clause, which
-/// (like a condition) lets it finish without `break`.
-fn is_range_or_bounded(body: Option<Node<'_>>) -> bool {
-    let Some(s) = body.and_then(|b| b.parent()) else {
-        return false;
-    };
-    let mut c = s.walk();
-    s.named_children(&mut c).any(|n| n.kind() == "range_clause")
 }
 
 fn with<'a>(st: &State<'a>, key: &Key<'a>, to: Option<Nullness>) -> State<'a> {
@@ -1791,10 +1034,10 @@ fn climb_parens(mut n: Node<'_>) -> Node<'_> {
     n
 }
 
-fn is_address_of(flow: &Flow<'_, '_>, unary: Node<'_>) -> bool {
+fn is_address_of(env: &Env<'_>, unary: Node<'_>) -> bool {
     unary
         .child_by_field_name("operator")
-        .is_some_and(|o| flow.cx.text(o) == "&")
+        .is_some_and(|o| env.text(o) == "&")
 }
 
 /// Whether `n` is directly one of the targets of an assignment, a short
@@ -1819,47 +1062,168 @@ fn is_assignment_target(n: Node<'_>) -> bool {
     ) && stmt.child_by_field_name("left").map(|l| l.id()) == Some(list.id())
 }
 
-fn has_token(node: Node<'_>, token: &str) -> bool {
-    let mut c = node.walk();
-    node.children(&mut c).any(|n| n.kind() == token)
-}
-
-fn param_names(list: Node<'_>) -> Vec<Node<'_>> {
-    let mut out = Vec::new();
-    let mut c = list.walk();
-    for decl in list.named_children(&mut c) {
-        let mut c2 = decl.walk();
-        out.extend(decl.children_by_field_name("name", &mut c2));
-    }
-    out
-}
-
-/// Names declared by a `const`/`type` declaration statement.
-fn declared_names(decl: Node<'_>) -> Vec<Node<'_>> {
-    let mut out = Vec::new();
-    let mut stack = vec![decl];
-    while let Some(n) = stack.pop() {
-        match n.kind() {
-            "const_spec" | "type_spec" | "type_alias" => {
-                let mut c = n.walk();
-                out.extend(n.children_by_field_name("name", &mut c));
-            }
-            _ => {
-                let mut c = n.walk();
-                for child in n.named_children(&mut c) {
-                    if matches!(
-                        child.kind(),
-                        "const_spec"
-                            | "type_spec"
-                            | "type_alias"
-                            | "const_spec_list"
-                            | "type_spec_list"
-                    ) {
-                        stack.push(child);
-                    }
-                }
-            }
+fn set_unknown(st: &mut Facts<'_>, id: usize) {
+    for (k, v) in st.iter_mut() {
+        if k.var() == id {
+            *v = Nullness::Unknown;
         }
     }
-    out
+}
+
+fn set_unknown_state(st: &mut State<'_>, id: usize) {
+    if let Some(s) = st {
+        set_unknown(s, id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Settings;
+    use redline_go::{GoFile, Package};
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
+    /// RL102's messages on `src` (a whole file), with their 1-based lines.
+    fn check(src: &str) -> Vec<(usize, String)> {
+        let file = GoFile::parse(
+            PathBuf::from("p.go"),
+            "p.go".into(),
+            Arc::from(src.as_bytes()),
+        )
+        .expect("parses");
+        let index = file.index();
+        let package = Package::build(&[&file]);
+        let settings = Settings::default();
+        let cx = Context {
+            file: &file,
+            index: &index,
+            package: &package,
+            settings: &settings,
+        };
+        let mut out = Vec::new();
+        NilMapWrite.check(&cx, &mut out);
+        out.into_iter().map(|d| (d.span.line, d.message)).collect()
+    }
+
+    #[test]
+    fn join_of_nil_and_non_nil_is_maybe() {
+        use Nullness::*;
+        assert_eq!(join_nil(Nil, NonNil), Maybe);
+        assert_eq!(join_nil(NonNil, Nil), Maybe);
+        assert_eq!(join_nil(Nil, Nil), Nil);
+        assert_eq!(join_nil(NonNil, NonNil), NonNil);
+        assert_eq!(join_nil(Maybe, NonNil), Maybe);
+        // What other code may change stays unknown.
+        assert_eq!(join_nil(Unknown, Nil), Unknown);
+        assert_eq!(join_nil(NonNil, Unknown), Unknown);
+    }
+
+    #[test]
+    fn join_of_states_keeps_maps_of_one_side_and_drops_dead_paths() {
+        let live: Facts<'_> = [
+            (Key::Var(1), Nullness::Nil),
+            (Key::Var(2), Nullness::NonNil),
+        ]
+        .into_iter()
+        .collect();
+        let other: Facts<'_> = [
+            (Key::Var(1), Nullness::NonNil),
+            (Key::Var(3), Nullness::Nil),
+        ]
+        .into_iter()
+        .collect();
+        let joined = join_facts(live.clone(), other);
+        assert_eq!(joined.get(&Key::Var(1)), Some(&Nullness::Maybe));
+        assert_eq!(joined.get(&Key::Var(2)), Some(&Nullness::NonNil));
+        assert_eq!(joined.get(&Key::Var(3)), Some(&Nullness::Nil));
+        // A dead path (behind a contradicting nil check) does not weaken a
+        // live one, in either order.
+        let dead: Facts<'_> = [
+            (Key::Var(1), Nullness::NonNil),
+            (Key::Dead, Nullness::Unknown),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(join_facts(live.clone(), dead.clone()), live);
+        assert_eq!(join_facts(dead, live.clone()), live);
+        let domain = NilMaps::default();
+        assert_eq!(
+            redline_go::flow::join(&domain, None, Some(live.clone())),
+            Some(live)
+        );
+    }
+
+    #[test]
+    fn a_contradicting_check_marks_the_state_dead() {
+        let st: State<'_> = Some([(Key::Var(1), Nullness::Nil)].into_iter().collect());
+        let dead = with(&st, &Key::Var(1), Some(Nullness::NonNil)).expect("reachable");
+        assert!(dead.contains_key(&Key::Dead));
+        assert_eq!(dead.get(&Key::Var(1)), Some(&Nullness::Nil));
+        let maybe: State<'_> = Some([(Key::Var(1), Nullness::Maybe)].into_iter().collect());
+        let nonnil = with(&maybe, &Key::Var(1), Some(Nullness::NonNil)).expect("reachable");
+        assert_eq!(nonnil.get(&Key::Var(1)), Some(&Nullness::NonNil));
+        assert!(!nonnil.contains_key(&Key::Dead));
+        let unknown: State<'_> = Some([(Key::Var(1), Nullness::Unknown)].into_iter().collect());
+        assert_eq!(with(&unknown, &Key::Var(1), Some(Nullness::Nil)), unknown);
+    }
+
+    #[test]
+    fn a_nil_check_that_makes_the_map_refines() {
+        let got = check(
+            "package p\n\nfunc f(k string) {\n\tvar m map[string]int\n\tif m == nil {\n\t\tm = make(map[string]int)\n\t}\n\tm[k] = 1\n}\n",
+        );
+        assert_eq!(got, vec![]);
+    }
+
+    #[test]
+    fn a_write_under_a_non_nil_check_is_safe() {
+        let got = check(
+            "package p\n\nfunc f(m map[string]int, k string) {\n\tvar n map[string]int\n\tif cond() {\n\t\tn = make(map[string]int)\n\t}\n\tif n != nil {\n\t\tn[k] = 1\n\t}\n\tif len(n) > 0 {\n\t\tn[k] = 2\n\t}\n}\n",
+        );
+        assert_eq!(got, vec![]);
+    }
+
+    #[test]
+    fn nil_on_one_path_and_on_every_path() {
+        let got = check(
+            "package p\n\nfunc f(ok bool, k string) {\n\tvar m map[string]int\n\tif ok {\n\t\tm = map[string]int{}\n\t}\n\tm[k] = 1\n\tvar n map[string]int\n\tn[k] = 1\n\tvar d map[string]int\n\tif d != nil {\n\t\td[k] = 1\n\t}\n}\n",
+        );
+        let lines: Vec<usize> = got.iter().map(|(l, _)| *l).collect();
+        assert_eq!(lines, vec![8, 10, 13], "{got:?}");
+        assert!(got[0].1.contains("is nil on at least one path"), "{got:?}");
+        assert!(got[1].1.contains("`n` is nil here"), "{got:?}");
+        assert!(got[2].1.contains("can never pass"), "{got:?}");
+    }
+
+    #[test]
+    fn a_map_the_analysis_loses_is_not_reported() {
+        let got = check(
+            "package p\n\nfunc f(k string) {\n\tvar m map[string]int\n\tfill(&m)\n\tm[k] = 1\n\tvar n map[string]int\n\tgo func() { n = fill() }()\n\tn[k] = 1\n}\n\nfunc g(k string) {\n\tvar h map[string]int\n\tgoto end\nend:\n\th[k] = 1\n}\n",
+        );
+        assert_eq!(got, vec![]);
+    }
+
+    /// Beyond `redline_go::flow::MAX_DEPTH` nested statements the rule is
+    /// silent instead of exhausting the stack; below it, it reports.
+    #[test]
+    fn deeply_nested_code_is_skipped_without_overflowing_the_stack() {
+        let nested = |depth: usize| {
+            format!(
+                "package p\n\nfunc f(a bool, k string) {{\n\tvar m map[string]int\n{}m[k] = 1\n{}}}\n",
+                "if a {\n".repeat(depth),
+                "}\n".repeat(depth)
+            )
+        };
+        let deep = nested(redline_go::flow::MAX_DEPTH * 3);
+        let shallow = nested(30);
+        let handle = std::thread::Builder::new()
+            .stack_size(4 << 20)
+            .spawn(move || (check(&deep), check(&shallow)))
+            .expect("spawn");
+        let (deep, shallow) = handle.join().expect("no stack overflow");
+        assert_eq!(deep, vec![]);
+        assert_eq!(shallow.len(), 1, "{shallow:?}");
+        assert_eq!(shallow[0].0, 35);
+    }
 }
