@@ -484,3 +484,43 @@ fn a_helm_that_hangs_is_stopped_after_the_timeout() {
     );
     assert_eq!(f[0].severity, "error");
 }
+
+/// With no `kustomize` but a `kubectl`, overlays are built with
+/// `kubectl kustomize DIR` (kubectl takes the directory, no `build`). The
+/// stand-in kubectl accepts exactly that form, as kubectl does ("specify
+/// one path to kustomization.yaml" otherwise), and runs the real kustomize.
+#[test]
+fn overlays_build_with_kubectl_kustomize() {
+    let Some(kustomize) = find_tool("kustomize") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let kubectl = tmp.path().join("kubectl");
+    std::fs::write(
+        &kubectl,
+        format!(
+            "#!/bin/sh\n[ \"$1\" = kustomize ] && [ $# -eq 2 ] || {{ echo 'error: specify one path to kustomization.yaml' >&2; exit 1; }}\nexec '{}' build \"$2\"\n",
+            kustomize.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&kubectl, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let dir = fixture("overlay-app");
+    let (_path_dir, path) = path_with(&[&kubectl]);
+    let path = format!("{path}:/bin:/usr/bin");
+    let out = run(&dir, &[&ARGS[..], &["--isolated", "."]].concat(), &path);
+    let f = findings(&out);
+    let rules: Vec<&str> = f.iter().map(|f| f.rule.as_str()).collect();
+    assert_eq!(
+        rules,
+        vec!["RL701", "RL701", "RL704"],
+        "{f:#?}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        f.iter()
+            .any(|f| f.message.contains("overlay `deploy/overlays/prod`")),
+        "{f:#?}"
+    );
+}

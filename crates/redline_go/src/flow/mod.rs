@@ -6,7 +6,7 @@
 //! scopes of the names they declare ([`Env`]), `if`/`else`, `switch`, type
 //! switches and `select` (with `fallthrough` and `break`), `for` and
 //! `range` loops iterated to a fixpoint, `return`/`break`/`continue` with
-//! and without labels, and calls that never return ([`never_returns`]).
+//! and without labels, and calls that never return (`never_returns`).
 //! A domain says what is known at a program point ([`Domain::State`]), how
 //! two paths meet ([`Domain::join`]), what a condition teaches
 //! ([`Domain::refine`]), and what declarations, assignments and uses do.
