@@ -524,3 +524,34 @@ fn overlays_build_with_kubectl_kustomize() {
         "{f:#?}"
     );
 }
+
+/// An overlay that kustomize cannot build (here: a resource that does not
+/// exist) is one RL000 at `info`: its kustomization.yaml parses, and a file
+/// that parses is never a failing RL000 (the field test's six false
+/// errors were overlays needing the network or generated files).
+#[test]
+fn an_overlay_that_does_not_build_is_info_and_does_not_fail_the_run() {
+    let Some(kustomize) = find_tool("kustomize") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("kustomization.yaml"),
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - missing.yaml\n",
+    )
+    .unwrap();
+    let (_path_dir, path) = path_with(&[&kustomize]);
+    let out = run(
+        tmp.path(),
+        &[&ARGS[..], &["--isolated", "."]].concat(),
+        &path,
+    );
+    let f = findings(&out);
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(
+        (f[0].rule.as_str(), f[0].severity.as_str()),
+        ("RL000", "info")
+    );
+    assert!(f[0].message.contains("cannot build overlay"), "{f:#?}");
+    assert_eq!(out.status.code(), Some(0));
+}
