@@ -33,22 +33,24 @@ struct Finding {
     message: String,
 }
 
+/// Lexically normalised (`a/b/../c` → `a/c`), without touching the disk.
+pub(crate) fn normalise(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// `path` relative to `base`, both absolute and lexically normalised
 /// (`a/b/../c` → `a/c`); `None` if `path` is not under `base`.
 fn relative_to(path: &Path, base: &Path) -> Option<String> {
-    fn normalise(p: &Path) -> PathBuf {
-        let mut out = PathBuf::new();
-        for c in p.components() {
-            match c {
-                Component::ParentDir => {
-                    out.pop();
-                }
-                Component::CurDir => {}
-                other => out.push(other),
-            }
-        }
-        out
-    }
     let rel = normalise(path)
         .strip_prefix(normalise(base))
         .ok()?

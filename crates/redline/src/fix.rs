@@ -156,6 +156,20 @@ fn check_fixed(display: &str, fixed: &[u8], errors_before: Option<usize>) -> Res
     }
 }
 
+/// Whether `fix`, applied alone to `src` (the file shown as `display`),
+/// leaves a file that parses no worse than before: the check `--fix`
+/// makes, for callers that offer one fix at a time (the language server's
+/// code actions).
+pub fn keeps_parsing(display: &str, src: &[u8], fix: &redline_diagnostics::Fix) -> bool {
+    let edits: Vec<&Edit> = fix.edits.iter().collect();
+    let in_bounds = edits.iter().all(|e| {
+        e.span.start_byte <= e.span.end_byte
+            && is_boundary(src, e.span.start_byte)
+            && is_boundary(src, e.span.end_byte)
+    });
+    in_bounds && check_fixed(display, &apply_edits(src, &edits), syntax_errors(src)).is_ok()
+}
+
 fn apply_edits(src: &[u8], edits: &[&Edit]) -> Vec<u8> {
     let mut sorted: Vec<&Edit> = edits.to_vec();
     sorted.sort_by_key(|e| e.span.start_byte);
@@ -420,6 +434,23 @@ mod tests {
             diff.contains("-var m = new(map[string]int)\n+const m = &map[string]int{}\n"),
             "{diff}"
         );
+    }
+
+    #[test]
+    fn keeps_parsing_judges_one_fix_as_plan_does() {
+        let src = "package p\n\nvar a = new(map[string]int)\n";
+        let good = diag(
+            src,
+            "new(map[string]int)",
+            "&map[string]int{}",
+            Applicability::Safe,
+        );
+        let bad = diag(src, "new(map[string]int)", "&{}", Applicability::Safe);
+        let fix = |d: &Diagnostic| d.fix.clone().expect("fix");
+        assert!(keeps_parsing("a.go", src.as_bytes(), &fix(&good)));
+        assert!(!keeps_parsing("a.go", src.as_bytes(), &fix(&bad)));
+        // Fixes are checked for Go files only.
+        assert!(!keeps_parsing("d.yaml", src.as_bytes(), &fix(&good)));
     }
 
     #[test]

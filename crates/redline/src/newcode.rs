@@ -18,6 +18,7 @@
 //!   files, which are new in full. Renames are followed, so a moved file
 //!   only surfaces the lines that changed in it.
 
+use crate::baseline::normalise;
 use redline_diagnostics::render::Sources;
 use redline_diagnostics::{Diagnostic, fingerprints};
 use std::collections::HashMap;
@@ -50,6 +51,21 @@ fn git(dir: &Path, args: &[&str]) -> Result<std::process::Output, String> {
         .args(args)
         .output()
         .map_err(|e| format!("cannot run git ({e}); new-code gating needs git on PATH"))
+}
+
+/// `git ARGS` in `dir`, its standard output when it succeeds; `what`
+/// names the command in the error, with git's own first line.
+fn git_output(dir: &Path, args: &[&str], what: &str) -> Result<Vec<u8>, String> {
+    let out = git(dir, args)?;
+    if out.status.success() {
+        Ok(out.stdout)
+    } else {
+        Err(format!(
+            "{what} failed in {}: {}",
+            dir.display(),
+            stderr_line(&out)
+        ))
+    }
 }
 
 fn stderr_line(out: &std::process::Output) -> String {
@@ -138,18 +154,13 @@ impl Base {
     /// out through a temporary index, so the repository's own index and
     /// work tree are untouched.
     pub fn check_out(&self, dir: &Path) -> Result<(), String> {
-        let listing = git(
+        let commit = short(&self.commit);
+        let listing = git_output(
             &self.root,
             &["ls-tree", "-r", "-z", "--full-tree", &self.commit],
+            &format!("git ls-tree {commit}"),
         )?;
-        if !listing.status.success() {
-            return Err(format!(
-                "cannot list the base revision {}: {}",
-                short(&self.commit),
-                stderr_line(&listing)
-            ));
-        }
-        let diff = git(
+        let diff = git_output(
             &self.root,
             &[
                 "diff",
@@ -160,22 +171,12 @@ impl Base {
                 &self.commit,
                 "--",
             ],
+            &format!("git diff {commit}"),
         )?;
-        if !diff.status.success() {
-            return Err(format!(
-                "git diff {} failed in {}: {}",
-                short(&self.commit),
-                self.root.display(),
-                stderr_line(&diff)
-            ));
-        }
-        let changed: std::collections::HashSet<&[u8]> = diff
-            .stdout
-            .split(|b| *b == 0)
-            .filter(|p| !p.is_empty())
-            .collect();
+        let changed: std::collections::HashSet<&[u8]> =
+            diff.split(|b| *b == 0).filter(|p| !p.is_empty()).collect();
         let mut checkout: Vec<u8> = Vec::new();
-        for entry in listing.stdout.split(|b| *b == 0) {
+        for entry in listing.split(|b| *b == 0) {
             // `<mode> <type> <object>\t<path>`
             let Some(tab) = entry.iter().position(|b| *b == b'\t') else {
                 continue;
@@ -254,7 +255,7 @@ impl Base {
     /// Files renamed between the base commit and the working tree:
     /// repository-relative old path → new path.
     fn renames(&self) -> Result<HashMap<String, String>, String> {
-        let out = git(
+        let out = git_output(
             &self.root,
             &[
                 "diff",
@@ -266,17 +267,9 @@ impl Base {
                 &self.commit,
                 "--",
             ],
+            &format!("git diff {}", short(&self.commit)),
         )?;
-        if !out.status.success() {
-            return Err(format!(
-                "git diff {} failed in {}: {}",
-                short(&self.commit),
-                self.root.display(),
-                stderr_line(&out)
-            ));
-        }
         let mut fields = out
-            .stdout
             .split(|b| *b == 0)
             .map(|f| String::from_utf8_lossy(f).into_owned());
         let mut renames = HashMap::new();
@@ -300,32 +293,21 @@ fn short(commit: &str) -> &str {
     &commit[..commit.len().min(12)]
 }
 
-/// Lexically normalised (`a/b/../c` → `a/c`).
-fn normalise(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
-}
-
-/// The path of `display` (relative to `cwd`, or absolute) relative to
-/// `root`, `/`-separated; `None` outside `root`.
-fn relative_to_root(display: &str, cwd: &Path, root: &Path) -> Option<String> {
-    let p = Path::new(display);
-    let abs = if p.is_absolute() {
-        p.to_path_buf()
+/// `path` (relative to `cwd`, or absolute) relative to `root`, after
+/// resolving symlinks where the file exists; `None` outside `root`.
+fn repo_relative(path: &Path, cwd: &Path, root: &Path) -> Option<PathBuf> {
+    let abs = if path.is_absolute() {
+        path.to_path_buf()
     } else {
-        cwd.join(p)
+        cwd.join(path)
     };
     let abs = std::fs::canonicalize(&abs).unwrap_or_else(|_| normalise(&abs));
-    let rel = abs.strip_prefix(root).ok()?;
+    abs.strip_prefix(root).ok().map(Path::to_path_buf)
+}
+
+/// The path of `display` relative to `root`, `/`-separated.
+fn relative_to_root(display: &str, cwd: &Path, root: &Path) -> Option<String> {
+    let rel = repo_relative(Path::new(display), cwd, root)?;
     Some(rel.to_string_lossy().replace('\\', "/"))
 }
 
@@ -432,14 +414,7 @@ impl BaseTree {
     /// `path` (relative to the real working directory, or absolute) in
     /// the base; `None` when it lies outside the repository.
     pub fn map(&self, path: &Path, cwd: &Path, root: &Path) -> Option<PathBuf> {
-        let abs = if path.is_absolute() {
-            path.to_path_buf()
-        } else {
-            cwd.join(path)
-        };
-        let abs = std::fs::canonicalize(&abs).unwrap_or_else(|_| normalise(&abs));
-        let rel = abs.strip_prefix(root).ok()?;
-        Some(self.dir.path().join(rel))
+        Some(self.dir.path().join(repo_relative(path, cwd, root)?))
     }
 }
 
@@ -599,7 +574,7 @@ impl ChangedLines {
     }
 
     fn since_commit(root: PathBuf, commit: &str) -> Result<ChangedLines, String> {
-        let out = git(
+        let out = git_output(
             &root,
             &[
                 "diff",
@@ -613,15 +588,9 @@ impl ChangedLines {
                 commit,
                 "--",
             ],
+            &format!("git diff {commit}"),
         )?;
-        if !out.status.success() {
-            return Err(format!(
-                "git diff {commit} failed in {}: {}",
-                root.display(),
-                stderr_line(&out)
-            ));
-        }
-        let mut files = parse_diff(&String::from_utf8_lossy(&out.stdout));
+        let mut files = parse_diff(&String::from_utf8_lossy(&out));
         let out = git(&root, &["ls-files", "--others", "--exclude-standard", "-z"])?;
         if out.status.success() {
             for path in out.stdout.split(|b| *b == 0).filter(|p| !p.is_empty()) {

@@ -466,6 +466,7 @@ impl Server<'_> {
             }
             if let Some(fix) = &d.fix
                 && fix.applicability == Applicability::Safe
+                && crate::fix::keeps_parsing(&d.path, doc.text.as_bytes(), fix)
             {
                 let edits = fix
                     .edits
