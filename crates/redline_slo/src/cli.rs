@@ -191,7 +191,8 @@ fn dispatch(
                 );
                 Ok(0)
             } else {
-                let _ = writeln!(out, "{} problems", problems.len());
+                let n = problems.len();
+                let _ = writeln!(out, "{n} problem{}", if n == 1 { "" } else { "s" });
                 Ok(1)
             }
         }
