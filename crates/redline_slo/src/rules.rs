@@ -196,11 +196,16 @@ fn groups_for(slo: &Slo) -> Vec<(String, Vec<Rule>)> {
             .iter()
             .filter(|a| a.severity == severity)
             .map(|a| {
+                // The two windows' series differ in `redline_window`:
+                // `and` matches on every label, so it is aggregated away
+                // first (as Sloth does). The short window comes first, so
+                // the alert's `$value` is the short window's ratio, as in
+                // Sloth.
                 let t = format!("({} * {})", num(a.factor), num(budget));
                 format!(
-                    "(\n  {}{sel} > {t}\n  and\n  {}{sel} > {t}\n)",
-                    ratio_metric(a.long),
-                    ratio_metric(a.short)
+                    "(\n  max({}{sel} > {t}) without (redline_window)\n  and\n  max({}{sel} > {t}) without (redline_window)\n)",
+                    ratio_metric(a.short),
+                    ratio_metric(a.long)
                 )
             })
             .collect();
