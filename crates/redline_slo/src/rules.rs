@@ -259,30 +259,41 @@ pub fn generate(slos: &[Slo]) -> String {
     out.push_str(
         "# Groups per SLO: sli-recordings, window (reads the recordings), meta, alerts.\n",
     );
-    out.push_str("groups:\n");
+    write_groups(&mut out, slos, 0);
+    out
+}
+
+/// `groups:` and every SLO's rule groups, each line indented by `indent`
+/// spaces (0 for a rule file, 2 under a PrometheusRule's `spec:`).
+pub fn write_groups(out: &mut String, slos: &[Slo], indent: usize) {
+    let pad = " ".repeat(indent);
+    let _ = writeln!(out, "{pad}groups:");
     for slo in slos {
         for (name, rules) in groups_for(slo) {
-            let _ = writeln!(out, "  - name: {}", q(&name));
-            out.push_str("    rules:\n");
+            let _ = writeln!(out, "{pad}  - name: {}", q(&name));
+            let _ = writeln!(out, "{pad}    rules:");
             for r in rules {
-                let _ = writeln!(out, "      - {}: {}", r.kind, q(&r.name));
-                let _ = writeln!(out, "        expr: {}", block_or_quoted(&r.expr, 10));
+                let _ = writeln!(out, "{pad}      - {}: {}", r.kind, q(&r.name));
+                let _ = writeln!(
+                    out,
+                    "{pad}        expr: {}",
+                    block_or_quoted(&r.expr, indent + 10)
+                );
                 for (title, map) in [("labels", &r.labels), ("annotations", &r.annotations)] {
                     if map.is_empty() {
                         continue;
                     }
-                    let _ = writeln!(out, "        {title}:");
+                    let _ = writeln!(out, "{pad}        {title}:");
                     for (k, v) in map {
                         let key = if crate::spec::valid_label_name(k) {
                             k.clone()
                         } else {
                             q(k)
                         };
-                        let _ = writeln!(out, "          {key}: {}", q(v));
+                        let _ = writeln!(out, "{pad}          {key}: {}", q(v));
                     }
                 }
             }
         }
     }
-    out
 }
