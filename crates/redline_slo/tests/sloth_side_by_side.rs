@@ -755,8 +755,7 @@ fn compare_recorded(s: &Evaluated, r: &Evaluated) {
             _ => None,
         };
         let sm: BTreeMap<i64, f64> = sp.iter().copied().collect();
-        if window_dependent(name) && events.is_some() {
-            let ev = events.unwrap();
+        if let (true, Some(ev)) = (window_dependent(name), events) {
             let budget = if slo == "requests-availability" {
                 0.001
             } else {
