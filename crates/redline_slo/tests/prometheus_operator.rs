@@ -5,7 +5,7 @@
 
 mod common;
 use clap::{CommandFactory, Parser};
-use common::{fixture, require, slo};
+use common::{fixture, require, slo, tool};
 use serde_json::{Map, Value};
 use std::process::Command;
 
@@ -291,4 +291,54 @@ fn readme_options_match_help() {
         checked += 1;
     }
     assert_eq!(checked, 4);
+}
+
+/// The structural check accepts what Sloth v0.16 itself writes for a
+/// `PrometheusServiceLevel`: it holds the CRD's structure, not redline's
+/// habits.
+#[test]
+fn the_structure_check_accepts_sloths_own_prometheus_rule() {
+    let Some(sloth) = tool("sloth") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("psl.yaml");
+    std::fs::write(
+        &spec,
+        r#"apiVersion: sloth.slok.dev/v1
+kind: PrometheusServiceLevel
+metadata:
+  name: shop-slos
+  namespace: monitoring
+spec:
+  service: shop
+  labels: {owner: shop-team}
+  slos:
+    - name: requests-availability
+      objective: 99.9
+      sli:
+        events:
+          errorQuery: sum(rate(http_requests_total{job="shop",code=~"5.."}[{{.window}}]))
+          totalQuery: sum(rate(http_requests_total{job="shop"}[{{.window}}]))
+      alerting:
+        name: ShopHighErrorRate
+        pageAlert: {labels: {severity: critical}}
+        ticketAlert: {labels: {severity: warning}}
+"#,
+    )
+    .unwrap();
+    let out = dir.path().join("rule.yaml");
+    let o = Command::new(sloth)
+        .args(["generate", "-i"])
+        .arg(&spec)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .expect("sloth runs");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let objects = documents(&std::fs::read_to_string(&out).unwrap());
+    assert_eq!(objects.len(), 1);
+    check_prometheus_rule(&objects[0]);
+    promtool_check(&objects[0]["spec"]);
+    assert_eq!(objects[0]["metadata"]["name"], "shop-slos");
 }

@@ -31,7 +31,7 @@
 //! missing tool fails it.
 
 mod common;
-use common::{free_port, slo};
+use common::{SLOTH_VERSION, free_port, slo, tool};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::f64::consts::PI;
@@ -47,7 +47,6 @@ const MINUTES: usize = (DAYS * 1440) as usize;
 const DAY: i64 = 86_400;
 /// The modelled rule evaluation interval (the step of every subquery).
 const EVAL_STEP: &str = "1m";
-const SLOTH_VERSION: &str = "v0.16.0";
 
 /// What the README says about the gap between redline's whole-window ratio
 /// and Sloth's on this test's data (in points of error budget): kept here
@@ -64,39 +63,6 @@ fn minute_time(m: usize) -> i64 {
 }
 
 // ---------------------------------------------------------------- tools
-
-/// A binary on PATH or in the tools directory of scripts/test.sh.
-fn tool(name: &str) -> Option<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect())
-        .unwrap_or_default();
-    let cache = std::env::var_os("REDLINE_TOOLS_DIR")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("XDG_CACHE_HOME").map(|c| PathBuf::from(c).join("redline-test-tools"))
-        })
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/redline-test-tools"))
-        });
-    if let Some(c) = cache {
-        dirs.push(c.join("bin"));
-    }
-    let found = dirs.into_iter().map(|d| d.join(name)).find(|p| p.is_file());
-    if found.is_none() {
-        let hint = if name == "sloth" {
-            format!(
-                "scripts/test.sh installs it (go install github.com/slok/sloth/cmd/sloth@{SLOTH_VERSION})"
-            )
-        } else {
-            "install Debian's `prometheus` package".to_string()
-        };
-        if std::env::var_os("REDLINE_REQUIRE_TOOLS").is_some() {
-            panic!("`{name}` is not installed: {hint}");
-        }
-        eprintln!("SKIPPED: `{name}` is not installed ({hint})");
-    }
-    found
-}
 
 fn run(cmd: &mut Command) -> String {
     let out = cmd
