@@ -18,8 +18,13 @@ use std::fmt::Write;
 /// The window whose recorded rates are summed for the whole-window ratio.
 pub const BASE_WINDOW: &str = "5m";
 
+/// `slo:sli_error:ratio_rate` and the window as Prometheus (and Sloth)
+/// print it: `ratio_rate5m`, `ratio_rate30d`, `ratio_rate4w` for 28 days.
 pub fn ratio_metric(window_secs: u64) -> String {
-    format!("slo:sli_error:ratio_rate{}", duration::format(window_secs))
+    format!(
+        "slo:sli_error:ratio_rate{}",
+        duration::format_prometheus(window_secs)
+    )
 }
 
 pub const ERRORS_METRIC: &str = "slo:sli_errors:rate5m";
@@ -93,7 +98,9 @@ fn groups_for(slo: &Slo) -> Vec<(String, Vec<Rule>)> {
     let id = slo.id();
     let labels = ident_labels(slo);
     let sel = selector(slo);
-    let window = slo.window();
+    // In names, labels and ranges the window is written as Prometheus and
+    // Sloth write it (28d is `4w`), so Sloth's series names stay.
+    let window = duration::format_prometheus(slo.window_secs);
     let budget = slo.error_budget();
     let record = |name: String, expr: String, extra: &[(&str, String)]| {
         let mut l = labels.clone();
@@ -115,7 +122,7 @@ fn groups_for(slo: &Slo) -> Vec<(String, Vec<Rule>)> {
         recordings.push(record(TOTAL_METRIC.into(), total.at(BASE_WINDOW), &[]));
     }
     for w in windows::recorded(slo.window_secs) {
-        let ws = duration::format(w);
+        let ws = duration::format_prometheus(w);
         recordings.push(record(
             ratio_metric(w),
             ratio_expr(slo, &ws),
@@ -225,7 +232,7 @@ fn groups_for(slo: &Slo) -> Vec<(String, Vec<Rule>)> {
             "summary".to_string(),
             format!(
                 "{{{{$labels.redline_service}}}} {{{{$labels.redline_slo}}}} is burning its {} error budget ({}% objective) too fast.",
-                window,
+                slo.window(),
                 num(slo.objective)
             ),
         );

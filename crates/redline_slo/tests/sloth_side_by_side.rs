@@ -815,3 +815,85 @@ fn compare_alerts(s: &Evaluated, r: &Evaluated) {
     // Page and ticket of both shop SLOs, page of wifi (its ticket is disabled).
     assert_eq!(s.alerts.len(), 5, "{:?}", s.alerts.keys());
 }
+
+/// For a 28-day window Sloth names the window ratio `ratio_rate4w` (Go's
+/// duration format): every series name and `sloth_window` Sloth records
+/// for 28d has its redline counterpart. The alerts differ on purpose
+/// (README, `generate`): Sloth's 28d catalog keeps the 30d windows and
+/// lowers the factors, redline scales the windows and keeps the factors.
+#[test]
+fn sloth_names_hold_for_a_28_day_window() {
+    let Some(sloth) = tool("sloth") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let spec = format!(
+        "{}/tests/fixtures/sloth_compat/shop.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let theirs = dir.path().join("sloth.yaml");
+    run(Command::new(&sloth)
+        .args(["generate", "--default-slo-period", "28d", "-i", &spec, "-o"])
+        .arg(&theirs));
+    let ours = dir.path().join("redline.yaml");
+    let (code, _, err) = slo(&[
+        "generate",
+        &spec,
+        "--window",
+        "28d",
+        "-o",
+        ours.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let names = |rules: &[Rule], redline: bool| -> BTreeSet<(String, Option<String>, String)> {
+        rules
+            .iter()
+            .filter(|r| r.record.is_some())
+            .map(|r| {
+                let l = if redline {
+                    to_sloth(&r.labels)
+                } else {
+                    r.labels.clone()
+                };
+                let expr = if r.name() == "slo:time_period:days" {
+                    r.expr.clone()
+                } else {
+                    String::new()
+                };
+                (r.name().to_string(), l.get("sloth_window").cloned(), expr)
+            })
+            .map(|(n, w, e)| {
+                let n = if n == "redline_slo_info" {
+                    "sloth_slo_info".to_string()
+                } else {
+                    n
+                };
+                // The info metric's window label is redline's own.
+                let w = if n == "sloth_slo_info" { None } else { w };
+                (n, w, e)
+            })
+            .collect()
+    };
+    let s = names(&load_rules(&theirs), false);
+    let r = names(&load_rules(&ours), true);
+    let missing: Vec<_> = s.difference(&r).collect();
+    assert!(
+        missing.is_empty(),
+        "Sloth records these for 28d, redline does not: {missing:?}"
+    );
+    assert!(s.contains(&(
+        "slo:sli_error:ratio_rate4w".to_string(),
+        Some("4w".to_string()),
+        String::new()
+    )));
+    // Sloth's 28d factors, as the README states them.
+    let text = std::fs::read_to_string(&theirs).unwrap();
+    for factor in [
+        "(13.44 * ",
+        "(5.6000000000000005 * ",
+        "(2.8000000000000003 * ",
+        "(0.9333333333333333 * ",
+    ] {
+        assert!(text.contains(factor), "no {factor} in Sloth's 28d alerts");
+    }
+}
