@@ -60,7 +60,7 @@ pub fn format_prometheus(secs: u64) -> String {
         return "0s".to_string();
     }
     for (unit, size) in [('y', 365 * 86_400), ('w', 7 * 86_400)] {
-        if secs % size == 0 {
+        if secs.is_multiple_of(size) {
             return format!("{}{unit}", secs / size);
         }
     }
