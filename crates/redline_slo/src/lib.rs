@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod duration;
 pub mod events;
+pub mod operator;
 pub mod prom;
 pub mod report;
 pub mod rules;
