@@ -1,6 +1,6 @@
 //! The rule metadata every [`Diagnostic`] points at: id, name, default
 //! severity, fix availability, whether the rule is active by default, and
-//! its documentation. Each rule declares it once ([`declare_rule!`]); the
+//! its documentation. Each rule declares it once ([`crate::declare_rule!`]); the
 //! [`Emitter`] fills a finding's rule and severity from it, so rule code
 //! never types an id or a severity.
 //!
