@@ -253,3 +253,59 @@ declare_rule! {
         finds: "a suppression without a reason, with an unknown rule, or that suppresses nothing",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    declare_rule! {
+        /// ## What it does
+        /// A rule for these tests.
+        struct Example {
+            id: "RL999",
+            name: "example",
+            severity: Warning,
+            fix: Unsafe,
+            kind: Go,
+            finds: "an example",
+            inactive_until_configured: true,
+        }
+    }
+
+    #[test]
+    fn the_declaration_is_the_metadata() {
+        let m = &Example::META;
+        assert_eq!((m.id, m.name, m.finds), ("RL999", "example", "an example"));
+        assert_eq!(m.severity, Severity::Warning);
+        assert_eq!(m.fix, Some(Applicability::Unsafe));
+        assert!(!m.active_by_default);
+        assert_eq!(
+            m.documentation(),
+            "## What it does\nA rule for these tests.\n"
+        );
+        assert!(ParseError::META.active_by_default);
+        assert_eq!(ParseError::META.kind, RuleKind::Driver);
+    }
+
+    #[test]
+    fn the_emitter_fills_rule_severity_path_and_fix_safety() {
+        let mut out = Vec::new();
+        let mut em = Emitter::new(&Example::META, "a.go", &mut out);
+        let span = Span::default();
+        em.report(span, "first").help("do this");
+        em.report(span, "second")
+            .notice_only()
+            .fix(span, "x".into());
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].rule, &Example::META);
+        assert_eq!((out[0].rule.id, out[0].rule.name), ("RL999", "example"));
+        assert_eq!(out[0].severity, Severity::Warning);
+        assert_eq!(out[0].path, "a.go");
+        assert_eq!(out[0].help.as_deref(), Some("do this"));
+        assert!(out[0].fix.is_none());
+        assert_eq!(out[1].severity, Severity::Info);
+        let fix = out[1].fix.as_ref().expect("a fix");
+        assert_eq!(fix.applicability, Applicability::Unsafe);
+        assert_eq!(fix.edits[0].content, "x");
+    }
+}
