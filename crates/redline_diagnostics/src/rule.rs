@@ -283,8 +283,9 @@ mod tests {
             m.documentation(),
             "## What it does\nA rule for these tests.\n"
         );
-        assert!(ParseError::META.active_by_default);
-        assert_eq!(ParseError::META.kind, RuleKind::Driver);
+        let parse = &ParseError::META;
+        assert!(parse.active_by_default);
+        assert_eq!(parse.kind, RuleKind::Driver);
     }
 
     #[test]
