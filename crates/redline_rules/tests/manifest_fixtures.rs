@@ -179,8 +179,8 @@ fn mutated_fixtures_never_panic() {
     }
 }
 
-/// A longer random-mutation run (`cargo test -p redline_k8s --release
-/// --test fixtures -- --ignored`): insertions, deletions and byte flips
+/// A longer random-mutation run (`cargo test -p redline_rules --release
+/// --test manifest_fixtures -- --ignored`): insertions, deletions and byte flips
 /// of every fixture; none may panic or hang.
 #[test]
 #[ignore]
