@@ -27,7 +27,7 @@ const P1: i64 = P0 + 2 * DAY;
 /// 8% of requests fail from ten to fifty minutes after the second deploy;
 /// 0.02% otherwise.
 fn error_ratio(t: i64) -> f64 {
-    if t >= D2 + 600 && t < D2 + 3_000 {
+    if (D2 + 600..D2 + 3_000).contains(&t) {
         0.08
     } else {
         0.0002
