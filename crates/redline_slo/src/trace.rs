@@ -293,3 +293,147 @@ pub fn render_text(a: &Attribution) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+
+    /// Records what it was asked and answers one finding per call.
+    struct Fake(RefCell<Vec<(Option<String>, String)>>);
+
+    impl FindingsDiff for Fake {
+        fn introduced(
+            &self,
+            _repo: &Path,
+            from: Option<&str>,
+            to: &str,
+        ) -> Result<Vec<Finding>, String> {
+            self.0
+                .borrow_mut()
+                .push((from.map(str::to_string), to.to_string()));
+            Ok(vec![Finding {
+                rule: "RL101".into(),
+                path: "a.go".into(),
+                line: 3,
+                column: 2,
+                message: "m".into(),
+            }])
+        }
+    }
+
+    fn commit(repo: &Path, msg: &str) -> String {
+        let run = |args: &[&str]| {
+            let out = Command::new("git")
+                .arg("-C")
+                .arg(repo)
+                .args(args)
+                .env("GIT_AUTHOR_NAME", "t")
+                .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
+                .env("GIT_COMMITTER_NAME", "t")
+                .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
+                .output()
+                .expect("git");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8_lossy(&out.stdout).trim().to_string()
+        };
+        run(&["commit", "-q", "--allow-empty", "-m", msg]);
+        run(&["rev-parse", "HEAD"])
+    }
+
+    fn event(time: i64, service: Option<&str>, commit: &str) -> Event {
+        Event {
+            time,
+            service: service.map(str::to_string),
+            commit: commit.to_string(),
+            description: String::new(),
+        }
+    }
+
+    #[test]
+    fn ranges_start_at_the_previous_deploy_of_the_same_service() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path();
+        assert!(
+            Command::new("git")
+                .arg("-C")
+                .arg(repo)
+                .args(["init", "-q"])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let c1 = commit(repo, "one");
+        let c2 = commit(repo, "two");
+        let c3 = commit(repo, "three");
+        let events = vec![
+            event(100, Some("api"), &c1[..9]),
+            event(200, Some("search"), &c2),
+            event(300, Some("api"), &c3[..7]),
+        ];
+        let fake = Fake(RefCell::new(Vec::new()));
+        let tracer = Tracer {
+            repo: Some(repo),
+            diff: Some(&fake),
+        };
+        let a = attribute(tracer, &events, &events[2], "api");
+        assert_eq!(a.range, format!("{c1}..{c3}"));
+        assert_eq!(
+            a.previous_deploy.as_ref().map(|d| d.time.as_str()),
+            Some("1970-01-01T00:01:40Z")
+        );
+        let subjects: Vec<&str> = a.commits.iter().map(|c| c.subject.as_str()).collect();
+        assert_eq!(subjects, ["three", "two"]);
+        assert_eq!(
+            a.summary,
+            format!(
+                "deploy {} introduced 1 red-line finding: a.go:3 RL101",
+                &c3[..7]
+            )
+        );
+        assert_eq!(fake.0.borrow()[0], (Some(c1.clone()), c3.clone()));
+        // The first deploy: its own commit, against its parent; the root
+        // commit against nothing.
+        let a = attribute(tracer, &events, &events[1], "search");
+        assert_eq!(a.range, format!("{c1}..{c2}"));
+        assert!(a.previous_deploy.is_none());
+        let a = attribute(tracer, &events, &events[0], "api");
+        assert_eq!(a.range, c1);
+        assert_eq!(fake.0.borrow().last().unwrap().0, None);
+        // What cannot be traced says why.
+        let none = event(400, None, "");
+        let a = attribute(tracer, &events, &none, "api");
+        assert!(
+            a.error.as_deref().unwrap().contains("names no commit"),
+            "{a:?}"
+        );
+        let missing = event(400, None, "0123456789abcdef");
+        let a = attribute(tracer, &events, &missing, "api");
+        assert!(a.summary.contains("is not in"), "{a:?}");
+        let a = attribute(
+            Tracer {
+                repo: None,
+                diff: Some(&fake),
+            },
+            &events,
+            &events[2],
+            "api",
+        );
+        assert!(a.summary.contains("pass --repo"), "{a:?}");
+        let a = attribute(
+            Tracer {
+                repo: Some(repo),
+                diff: None,
+            },
+            &events,
+            &events[2],
+            "api",
+        );
+        assert_eq!(a.commits.len(), 2, "the range is still listed");
+        assert!(a.summary.contains("cannot run the check engine"), "{a:?}");
+    }
+}
