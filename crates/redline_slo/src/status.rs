@@ -242,7 +242,14 @@ fn ratio(client: &Client, slo: &Slo, window_secs: u64, at: i64) -> Result<Option
     match &slo.sli {
         Sli::Events { error, total } => {
             let (tq, eq) = (total.at(&w), error.at(&w));
-            let t = client.query_one(&tq, at).map_err(prom)?;
+            let t = match client.query_one(&tq, at) {
+                Ok(t) => t,
+                // Called for the windows shorter than the SLO's, which had
+                // traffic: no sample of the total in this one (young data,
+                // or the pods stopped reporting) is no traffic here.
+                Err(PromError::NoData { .. }) if window_secs < slo.window_secs => return Ok(None),
+                Err(e) => return Err(prom(e)),
+            };
             let e = client.query_one(&eq, at).map_err(prom)?;
             if let Some(why) = bad_count(t) {
                 return Err(bad_answer(&tq, t, why));

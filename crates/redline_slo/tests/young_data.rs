@@ -42,6 +42,15 @@ fn openmetrics() -> String {
             ));
         }
     }
+    // Two samples a minute apart either side of a 5m boundary: the SLO
+    // window has data, but no 5m range holds two samples of it.
+    for (ts, total) in [(T - 330, 0.0), (T - 270, 1000.0)] {
+        s.push_str(&format!(
+            "http_requests_total{{job=\"straddle\",code=\"200\"}} {:.6} {ts}\nhttp_requests_total{{job=\"straddle\",code=\"500\"}} {:.6} {ts}\n",
+            total * 0.9995,
+            total * 0.0005
+        ));
+    }
     s.push_str("# EOF\n");
     s
 }
@@ -176,6 +185,39 @@ fn young_data_and_new_services() {
     one_hour(&url, &spec(&specs, "hour"));
     two_days(&url, &spec(&specs, "days"), &specs);
     no_traffic(&url, &spec(&specs, "idle"), &spec(&specs, "ghost"), &specs);
+    younger_than_a_step(&url, &spec(&specs, "straddle"), &specs);
+}
+
+fn younger_than_a_step(url: &str, spec: &str, dir: &Path) {
+    // `status`: the short windows without two samples are "no traffic",
+    // not an error; the coverage counts from the first sample.
+    let (code, v, err) = status(url, spec, &[]);
+    assert_eq!(code, 1, "{v}\n{err}");
+    assert_eq!(covered(&v), 330, "{v}");
+    assert!(v["slos"][0]["burn_rates"]["5m"].is_null(), "{v}");
+    let (code, v, err) = status(url, spec, &["--min-coverage", "0"]);
+    assert_eq!(code, 0, "{v}\n{err}");
+    // `report`: written, with nothing to chart and no budget claimed.
+    let html = dir.join("straddle.html");
+    let t = T.to_string();
+    let (code, out, err) = slo(&[
+        "report",
+        spec,
+        "--prometheus",
+        url,
+        "--at",
+        &t,
+        "-o",
+        html.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("less than one 5m step of data"), "{out}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("not known yet"), "a budget is claimed");
+    assert!(
+        !page.contains("100.00%"),
+        "young data shown as a full budget"
+    );
 }
 
 fn one_minute(url: &str, spec: &str, dir: &Path) {
