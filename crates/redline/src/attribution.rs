@@ -80,6 +80,18 @@ impl FindingsDiff for Engine {
                 format!("cannot create a temporary directory for the deploy's commit: {e}")
             })?;
         let work = dir.path().join("tree");
+        // `--repo` may name a directory inside the repository: clone its
+        // top level (findings are relative to it).
+        let top = Command::new("git")
+            .arg("-C")
+            .arg(repo)
+            .args(["rev-parse", "--show-toplevel"])
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+            .unwrap_or_else(|| repo.to_path_buf());
+        let repo = top.as_path();
         git(
             None,
             &[

@@ -100,6 +100,7 @@ fn repository(repo: &Path) -> [String; 3] {
     git(repo, &["init", "-q"], D1);
     write(repo, "go.mod", "module example.com/shop\n\ngo 1.22\n");
     write(repo, "main.go", MAIN_V1);
+    write(repo, "docs/README.md", "# shop\n");
     git(repo, &["add", "."], D1);
     git(repo, &["commit", "-q", "-m", "first release"], D1);
     let c1 = git(repo, &["rev-parse", "HEAD"], D1);
@@ -384,7 +385,9 @@ fn a_fast_burn_is_traced_to_the_commit_and_the_finding() {
     );
 
     // Events of several services: the range starts at the previous deploy
-    // of the same service, not at another service's.
+    // of the same service, not at another service's. `--repo` may name a
+    // directory inside the repository.
+    let docs = repo.join("docs").display().to_string();
     write(
         &dir,
         "events.jsonl",
@@ -411,7 +414,7 @@ fn a_fast_burn_is_traced_to_the_commit_and_the_finding() {
             "--events",
             "events.jsonl",
             "--repo",
-            &repo_s,
+            &docs,
         ],
     );
     let (out, err) = text(&o);
