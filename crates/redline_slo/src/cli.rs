@@ -117,8 +117,8 @@ pub struct StatusArgs {
     /// the reason printed; without it, no traffic fails the gate.
     #[arg(long)]
     pub allow_no_traffic: bool,
-    /// When the gate fails, the most recent deploy of each failing service
-    /// is traced to its commits and findings (see --repo).
+    // When the gate fails, the most recent deploy of each failing service
+    // is traced to its commits and findings (see --repo).
     #[command(flatten)]
     pub events: EventArgs,
 }
