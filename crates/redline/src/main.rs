@@ -8,6 +8,7 @@
 #[macro_use]
 mod stdio;
 
+mod attribution;
 mod baseline;
 mod cache;
 mod check;
@@ -321,11 +322,12 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             &args,
             config_file.as_deref(),
         )),
-        Command::Slo(args) => Ok(redline_slo::cli::run_with(
+        Command::Slo(args) => Ok(redline_slo::cli::run_traced(
             &args,
             config_file.as_deref(),
             &mut stdio::stdout(),
             &mut stdio::stderr(),
+            Some(&attribution::Engine),
         )),
         Command::Server => {
             server::run(server::ServerOptions {
