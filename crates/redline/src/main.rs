@@ -8,18 +8,13 @@
 #[macro_use]
 mod stdio;
 
-mod baseline;
-mod cache;
-mod check;
-mod config;
-mod fix;
-mod newcode;
 mod output;
 mod progress;
-mod rendered;
-mod safe_write;
 mod server;
-mod suppress;
+
+// The check engine; imported at the crate root so that modules of the
+// binary name them as before (`crate::check`, `crate::config`).
+use redline_check::{baseline, cache, check, config, fix, newcode, safe_write};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use redline_rules::{ALL_RULES, RuleSelector, find_rule};
@@ -502,7 +497,7 @@ fn run_check(args: CheckArgs, config_file: Option<PathBuf>, forced: bool) -> Res
     let progress = progress::Progress::start();
     let options = check::RunOptions {
         cache: cache.as_ref(),
-        progress: progress.as_ref(),
+        progress: progress.as_ref().map(|p| p as &dyn redline_check::Progress),
         tools: redline_k8s::settings::ToolFlags {
             helm: args.helm.as_deref(),
             kustomize: args.kustomize.as_deref(),

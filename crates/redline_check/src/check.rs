@@ -5,7 +5,7 @@
 use crate::cache::Cache;
 use crate::config::{Config, Configs, absolute};
 use crate::fix::ReadPaths;
-use crate::progress::Progress;
+use crate::Progress;
 use crate::suppress;
 use rayon::prelude::*;
 use redline_diagnostics::{Diagnostic, LineIndex, Summary, render::Sources, sort};
@@ -177,7 +177,7 @@ fn not_go_source(display: &str, why: String, config: &Config) -> Diagnostic {
 #[derive(Default, Clone, Copy)]
 pub struct RunOptions<'a> {
     pub cache: Option<&'a Cache>,
-    pub progress: Option<&'a Progress>,
+    pub progress: Option<&'a dyn Progress>,
     /// `--helm`/`--kustomize` (charts and overlays, see rendered.rs).
     pub tools: redline_k8s::settings::ToolFlags<'a>,
 }
