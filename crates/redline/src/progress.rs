@@ -27,16 +27,6 @@ pub struct Progress {
     drawer: Mutex<Option<JoinHandle<()>>>,
 }
 
-impl redline_check::Progress for Progress {
-    fn add_total(&self, n: usize) {
-        self.counters.total.fetch_add(n, Ordering::Relaxed);
-    }
-
-    fn add_done(&self, n: usize) {
-        self.counters.done.fetch_add(n, Ordering::Relaxed);
-    }
-}
-
 impl Progress {
     /// Starts the bar when stderr is a terminal; `None` otherwise.
     pub fn start() -> Option<Progress> {
@@ -60,6 +50,13 @@ impl Progress {
         })
     }
 
+    pub fn add_total(&self, n: usize) {
+        self.counters.total.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub fn add_done(&self, n: usize) {
+        self.counters.done.fetch_add(n, Ordering::Relaxed);
+    }
 
     /// Stops drawing and erases the bar.
     pub fn finish(&self) {

@@ -425,7 +425,13 @@ impl Server<'_> {
         };
         let outcome = check::run_stdin(&doc.path, doc.text.clone().into_bytes(), &configs, &cwd);
         let findings = match outcome {
-            Ok(o) => o.diagnostics,
+            Ok(o) => {
+                // The server's standard error is the editor's log.
+                for note in &o.notes {
+                    errln!("{note}");
+                }
+                o.diagnostics
+            }
             Err(e) => {
                 self.show_error(e);
                 return;

@@ -5,15 +5,14 @@
 //! to be checked as raw YAML (never a chart's templates, nor the files of
 //! an overlay that built).
 
-use crate::check::{DirResult, RunOptions};
+use crate::check::{DirResult, RunOptions, finish_file};
 use crate::config::Config;
-use crate::suppress;
 use rayon::prelude::*;
 use redline_diagnostics::{Diagnostic, LineIndex};
 use redline_go::DiscoveredFile;
 use redline_k8s::render::{self, Rendered, normalize};
 use redline_k8s::settings::RenderSettings;
-use redline_rules::{ALL_RULES, Target, find_rule};
+use redline_rules::{ALL_RULES, Target};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -137,20 +136,11 @@ fn merge_renderings(mut rendered: Vec<Rendered>) -> Vec<Rendered> {
     rendered
 }
 
-/// Applies the configuration (select/ignore, severities) and the
-/// suppression comments of the files the findings point at.
+/// The findings of the files the rendered output points at, each file
+/// finished like any other ([`crate::check::finish_file`]).
 fn finish(r: Rendered, config: &Config) -> DirResult {
     let mut by_path: BTreeMap<String, Vec<Diagnostic>> = BTreeMap::new();
-    for mut d in r.diagnostics {
-        let Some(meta) = find_rule(d.rule) else {
-            continue;
-        };
-        if !config.enabled(meta) {
-            continue;
-        }
-        if let Some(sev) = config.severity.get(meta.id) {
-            d.severity = *sev;
-        }
+    for d in r.diagnostics {
         by_path.entry(d.path.clone()).or_default().push(d);
     }
     let mut out = DirResult::default();
@@ -161,7 +151,7 @@ fn finish(r: Rendered, config: &Config) -> DirResult {
             .cloned()
             .unwrap_or_else(|| Vec::new().into());
         let lines = LineIndex::new(&source);
-        let diags = suppress::apply(&path, &source, &lines, diags, config);
+        let diags = finish_file(&path, &source, &lines, diags, config);
         if !diags.is_empty() {
             out.sources.insert(path, source);
         }
