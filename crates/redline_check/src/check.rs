@@ -9,6 +9,7 @@ use crate::fix::ReadPaths;
 use crate::suppress;
 use rayon::prelude::*;
 use redline_diagnostics::{Diagnostic, LineIndex, Summary, render::Sources, sort};
+pub use redline_go::is_manifest_path;
 use redline_go::{DiscoveryOptions, EntryFilter, GoFile, Package, first_error, is_generated};
 use redline_rules::modules::{RequiredModule, check_go_mod};
 use redline_rules::{ALL_RULES, Context, GO_RULES, RuleMeta, Target, find_rule, meta::ParseError};
@@ -409,7 +410,7 @@ fn check_other_files(
                 let ctx = if on {
                     let ctx = redline_k8s::ManifestContext::from_config(
                         config.path.as_deref(),
-                        config.go_version.as_deref(),
+                        config.go_version,
                         scan_root,
                     )?;
                     // Manifest results depend on the context (env spec,
@@ -601,14 +602,14 @@ pub fn run_stdin(
         let mut manifest_ctx = None;
         let diags = if name == "go.mod" {
             go_mod_diagnostics(&display, &source, config)
-        } else if matches!(ext, "yaml" | "yml" | "json") {
+        } else if redline_go::is_manifest_path(path) {
             let scan_root = match path.parent() {
                 Some(d) if !d.as_os_str().is_empty() && d.is_dir() => d.to_path_buf(),
                 _ => PathBuf::from("."),
             };
             let ctx = redline_k8s::ManifestContext::from_config(
                 config.path.as_deref(),
-                config.go_version.as_deref(),
+                config.go_version,
                 &scan_root,
             )?;
             let diags = redline_k8s::check_manifest(&display, &source, &ctx);

@@ -43,7 +43,7 @@ pub fn render_discovered(
     }
     let ctx = redline_k8s::ManifestContext::from_config(
         config.path.as_deref(),
-        config.go_version.as_deref(),
+        config.go_version,
         scan_root,
     )?;
     let display = |p: &Path| crate::check::display_path(&normalize(p), cwd);

@@ -191,7 +191,9 @@ fn check_container(
 
     // RL701
     let module = &ctx.module;
-    let runtime_reads_cgroup = module.go_version.is_some_and(|v| v >= (1, 25));
+    let runtime_reads_cgroup = module
+        .go_version
+        .is_some_and(|v| v >= redline_go::GoVersion::new(1, 25));
     if has_limit && !runtime_reads_cgroup && !module.imports_automaxprocs {
         let gomaxprocs: Vec<&EnvVar> = container
             .env
