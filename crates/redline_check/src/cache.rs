@@ -46,7 +46,7 @@ pub struct Cache {
 /// What is stored for one directory or file.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Entry {
-    /// [`ENTRY_VERSION`].
+    /// The entry layout this binary writes (`ENTRY_VERSION`).
     pub version: u32,
     /// The key the entry was stored under, as 32 hex digits.
     pub key: String,

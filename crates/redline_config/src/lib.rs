@@ -101,11 +101,10 @@ pub fn line_of(text: &str, offset: usize) -> usize {
         .0
 }
 
-/// Deprecation warnings for the keys of `[table]` spelt the old way
-/// (`fail_below` for `fail-below`), one per key, in the order of the
-/// file: `display:line:col: `[slo] fail_below` is deprecated; write
-/// `fail-below``. A text that does not parse has none (its reader reports
-/// the error).
+/// Deprecation warnings for the keys of the table `table` spelt the old
+/// way (`fail_below` for `fail-below`), one per key, in the order of the
+/// file, each `DISPLAY:LINE:COL: ... is deprecated; write ...`. A text
+/// that does not parse has none (its reader reports the error).
 pub fn old_spellings(display: &str, text: &str, table: &str) -> Vec<String> {
     let Ok(doc) = toml::de::DeTable::parse(text) else {
         return Vec::new();

@@ -33,7 +33,7 @@ struct File {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Loaded {
     pub config: SloConfig,
-    /// `file:line:col: `[slo] fail_below` is deprecated; write `fail-below``.
+    /// One line per old key: `FILE:LINE:COL: ... is deprecated; write ...`.
     pub warnings: Vec<String>,
 }
 
