@@ -10,7 +10,7 @@
 //! directory), and `from` is checked out next to it by newcode.rs. Each
 //! commit is checked with its own `redline.toml` files.
 
-use crate::{check, config, newcode};
+use redline_check::{check, config, newcode};
 use redline_slo::trace::{Finding, FindingsDiff};
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -199,7 +199,13 @@ fn dispatch(
     diff: Option<&dyn FindingsDiff>,
 ) -> Result<u8, Fatal> {
     let cfg = match config_path {
-        Some(p) => config::load(p).map_err(Fatal)?,
+        Some(p) => {
+            let loaded = config::load_with_warnings(p).map_err(Fatal)?;
+            for w in &loaded.warnings {
+                let _ = writeln!(err, "redline slo: warning: {w}");
+            }
+            loaded.config
+        }
         None => SloConfig::default(),
     };
     match &args.command {
