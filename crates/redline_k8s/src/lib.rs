@@ -14,6 +14,7 @@ pub mod quantity;
 pub mod render;
 pub mod rules;
 pub mod settings;
+pub mod slo_spec_missing;
 pub mod yaml;
 
 pub use module::ModuleFacts;
@@ -45,6 +46,9 @@ pub struct ManifestContext {
     pub required_env_containers: Vec<String>,
     /// RL701: the deployed module.
     pub module: ModuleFacts,
+    /// RL801: the services the SLO specs of `[slo] specs` cover (`None`:
+    /// RL801 is inactive).
+    pub slo: Option<slo_spec_missing::SloCoverage>,
 }
 
 /// `[manifests]` of redline.toml.
@@ -58,6 +62,7 @@ struct ManifestsTable {
 #[derive(Debug, Default, Deserialize)]
 struct ConfigFile {
     manifests: Option<ManifestsTable>,
+    slo: Option<slo_spec_missing::SloTable>,
 }
 
 impl ManifestContext {
@@ -76,6 +81,7 @@ impl ManifestContext {
                 .map_err(|e| format!("{display}: cannot read the configuration: {e}"))?;
             ctx.env_spec = EnvSpec::from_config_text(&display, &text)?;
             let file: ConfigFile = redline_runtime::config::parse(&display, &text)?;
+            ctx.slo = slo_spec_missing::coverage(file.slo, path, &text)?;
             if let Some(m) = file.manifests {
                 if let Some(r) = m.required_env {
                     if let Some(bad) = r.iter().find(|n| !is_env_name(n.get_ref())) {
@@ -149,6 +155,9 @@ pub fn check_manifest(display_path: &str, source: &[u8], ctx: &ManifestContext) 
     let mut out = Vec::new();
     for doc in &stream.documents {
         rules::check_document(doc, display_path, &index, ctx, &mut out);
+        if let Some(slo) = &ctx.slo {
+            slo_spec_missing::check_document(doc, display_path, &index, slo, &mut out);
+        }
     }
     if template {
         // A template's `{{ … }}` can parse as a YAML mapping where a list

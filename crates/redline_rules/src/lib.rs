@@ -14,6 +14,7 @@ pub mod map_safety;
 pub mod meta;
 pub mod modules;
 pub mod runtime_config;
+pub mod slo;
 
 mod catalog_doc;
 mod registry;

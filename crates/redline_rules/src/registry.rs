@@ -2,7 +2,7 @@
 
 use crate::{
     GoRule, RuleMeta, controllers, http, logging, manifests, map_safety, meta, modules,
-    runtime_config,
+    runtime_config, slo,
 };
 
 /// Go-source rules, run on every Go file.
@@ -43,6 +43,7 @@ pub static ALL_RULES: &[&RuleMeta] = &[
     &manifests::RequiredEnvMissing::META,
     &manifests::SecretLiteral::META,
     &manifests::EnvLiteralInvalid::META,
+    &slo::SloSpecMissing::META,
 ];
 
 /// Finds a rule by id (`RL101`, case-insensitive) or name (`new-map`).

@@ -16,6 +16,11 @@ pub struct SloConfig {
     pub retries: Option<u32>,
     /// Default `--fail-below`, in percent of the budget.
     pub fail_below: Option<f64>,
+    /// Globs of the SLO spec files, relative to this redline.toml (RL801 of
+    /// `redline check` reads them; setting it turns RL801 on).
+    pub specs: Option<Vec<String>>,
+    /// RL801 applies only to these services.
+    pub services: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
