@@ -195,9 +195,9 @@ pub fn check_document(
         }
         let kind = w.get_str("kind").unwrap_or("workload");
         let from = if label.is_some() {
-            "its pod template's `app.kubernetes.io/name` label"
+            "named by its pod template's `app.kubernetes.io/name` label"
         } else {
-            "its `metadata.name` (the pod template has no `app.kubernetes.io/name` label)"
+            "its `metadata.name`: the pod template has no `app.kubernetes.io/name` label"
         };
         out.push(Diagnostic {
             rule: SLO_SPEC_MISSING.0,
@@ -206,7 +206,7 @@ pub fn check_document(
             path: path.to_string(),
             span: index.span(name_key.start, name_key.end),
             message: format!(
-                "{kind} `{name}` serves service `{service}` (from {from}), and no SLO spec matched by `[slo] specs` has `service: {service}`"
+                "{kind} `{name}` serves service `{service}` ({from}), and no SLO spec matched by `[slo] specs` has `service: {service}`"
             ),
             help: Some(format!(
                 "declare its SLO before it goes live: a Sloth `prometheus/v1` spec or `PrometheusServiceLevel` with `service: {service}`, or an OpenSLO `SLO` with `spec.service: {service}`, in a file `[slo] specs` matches ({} spec files read); or leave it out of `[slo] services`",
