@@ -503,9 +503,9 @@ fn calendar_windows_are_refused_with_the_reason() {
     let m = only_problem(&format!(
         "{OPENSLO_HEAD}{OPENSLO_SLI}  timeWindow:\n    - duration: 1M\n      calendar: {{startTime: '2024-01-01 00:00:00', timeZone: UTC}}\n  objectives: [{{target: 0.99}}]\n"
     ));
-    assert!(
-        m.starts_with("13:17: calendar-aligned windows are not supported: redline's budget, its recorded window ratio and its burn-rate alerts are over a rolling window"),
-        "{m}"
+    assert_eq!(
+        m,
+        "13:17: calendar-aligned windows are not supported: redline's budget, its recorded window ratio and its burn-rate alerts are over a rolling window (the last N days at every instant), and a calendar window's budget resets at each period start, which none of them model; use `isRolling: true` with a duration in days or weeks (e.g. 30d)"
     );
 }
 
@@ -514,7 +514,10 @@ fn threshold_metrics_are_refused_with_the_reason() {
     let m = only_problem(&format!(
         "{OPENSLO_HEAD}  indicator:\n    spec:\n      thresholdMetric:\n        metricSource: {{type: Prometheus, spec: {{query: 'x'}}}}\n  objectives: [{{op: lt, value: 500, target: 0.99}}]\n"
     ));
-    assert!(m.starts_with("9:9: only `ratioMetric` indicators are supported: a `thresholdMetric` SLI judges a metric's value"), "{m}");
+    assert_eq!(
+        m,
+        "9:9: only `ratioMetric` indicators are supported: a `thresholdMetric` SLI judges a metric's value against the objective's `op`/`value` (a latency, a utilisation), which is not a count of good and bad events, and redline's budgets, rules and alerts are ratios of event counts; write the SLI as a `ratioMetric` (e.g. requests under the threshold, from a histogram bucket, as `good`, and all requests as `total`)"
+    );
 }
 
 #[test]
@@ -568,4 +571,79 @@ fn broken_alert_windows_are_refused_with_positions() {
             "9:5: missing `ticket.slow`",
         ]
     );
+}
+
+#[test]
+fn more_openslo_shapes_are_refused_with_the_reason() {
+    let with_source = OPENSLO_SLI.replace(
+        "type: Prometheus, spec: {query: 'sum(rate(e",
+        "type: Datadog, spec: {query: 'sum(rate(e",
+    );
+    assert_eq!(
+        only_problem(&format!(
+            "{OPENSLO_HEAD}{with_source}  objectives: [{{target: 0.99}}]\n"
+        )),
+        "9:36: metricSource type `Datadog` is not supported: redline generates Prometheus rules and queries a Prometheus-compatible API, so it reads `type: Prometheus` queries"
+    );
+    assert_eq!(
+        only_problem(&format!(
+            "{OPENSLO_HEAD}{OPENSLO_SLI}  budgetingMethod: RatioTimeslices\n  objectives: [{{target: 0.99, timeSliceWindow: 1m}}]\n"
+        )),
+        "11:20: budgetingMethod `RatioTimeslices` is not supported: redline's budget, recorded ratios and burn-rate alerts count events (`Occurrences`: bad events / all events over the window); `RatioTimeslices` counts time slices that meet a target, which needs per-slice evaluation redline does not do"
+    );
+    assert_eq!(
+        only_problem(&format!(
+            "{OPENSLO_HEAD}{OPENSLO_SLI}  objectives: [{{target: 0.99, indicatorRef: other}}]\n"
+        )),
+        "11:45: `indicatorRef` in an objective makes a composite SLO, which redline does not compute: give the SLO one indicator in `spec.indicator` or `spec.indicatorRef`"
+    );
+    let policy = |spec: &str| {
+        format!(
+            "{OPENSLO_HEAD}{OPENSLO_SLI}  objectives: [{{target: 0.99}}]\n  alertPolicies:\n    - kind: AlertPolicy\n      metadata: {{name: p}}\n      spec:\n{spec}"
+        )
+    };
+    assert_eq!(
+        only_problem(&policy(
+            "        alertWhenNoData: true\n        conditions: [{conditionRef: c}]\n---\napiVersion: openslo/v1\nkind: AlertCondition\nmetadata: {name: c}\nspec: {severity: page, condition: {kind: burnrate, op: gt, threshold: 2, lookbackWindow: 1h}}\n"
+        )),
+        "16:26: `alertWhenNoData: true` is not supported: redline's alerts compare recorded burn rates, and with no data there is no burn rate to compare, so they stay silent; alert on missing data with a separate `absent()` rule"
+    );
+    assert_eq!(
+        only_problem(&policy(
+            "        conditions:\n          - kind: AlertCondition\n            metadata: {name: c}\n            spec: {severity: page, condition: {kind: threshold, op: gt, threshold: 2, lookbackWindow: 1h}}\n"
+        )),
+        "19:54: condition kind `threshold` is not supported: OpenSLO v1 defines `burnrate`"
+    );
+}
+
+#[test]
+fn more_sloth_shapes_are_refused_with_the_reason() {
+    assert_eq!(
+        only_problem(
+            "apiVersion: openslo/v1alpha\nkind: SLO\nmetadata: {name: s}\nspec:\n  service: web\n  objectives: [{ratioMetrics: {}, target: 0.9}]\n  timeWindows: [{count: 1, unit: Month}]\n"
+        ),
+        "7:17: only `unit: Day` time windows are supported (as in Sloth)"
+    );
+    let windows = std::fs::read_to_string(formats("alert_windows_7d.yaml")).unwrap();
+    let other = windows.replace("errorBudgetPercent: 8", "errorBudgetPercent: 9");
+    let loaded = spec::load_all(
+        &[("a.yaml".into(), windows.clone()), ("b.yaml".into(), other)],
+        DEFAULT_WINDOW_SECS,
+    );
+    let msgs: Vec<String> = loaded.problems.iter().map(|p| p.to_string()).collect();
+    assert_eq!(
+        msgs,
+        [
+            "b.yaml:2:1: error: a second AlertWindows for sloPeriod 7d with other windows (the first is at a.yaml:2:1): which to use would be ambiguous (Sloth refuses it too)"
+        ]
+    );
+    // The same windows twice are fine, as in Sloth.
+    let loaded = spec::load_all(
+        &[
+            ("a.yaml".into(), windows.clone()),
+            ("b.yaml".into(), windows),
+        ],
+        DEFAULT_WINDOW_SECS,
+    );
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
 }
