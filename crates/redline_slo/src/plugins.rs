@@ -42,7 +42,7 @@ fn valid_filter(filter: &str) -> bool {
         let Some(value) = rest.strip_prefix('"') else {
             return false;
         };
-        let Some(close) = value.find(|c| c == '"' || c == '=' || c == ',') else {
+        let Some(close) = value.find(['"', '=', ',']) else {
             return false;
         };
         if close == 0 || !value[close..].starts_with('"') {
