@@ -1,6 +1,6 @@
 //! Kubernetes manifests: loading with source positions (multi-document
 //! YAML, `List`, JSON), the workload → pod template → container model, CPU
-//! quantities, and the manifest rules RL701–RL705 of RULES.md.
+//! quantities, and the manifest rules RL701–RL705 and RL801 of RULES.md.
 //!
 //! The driver (`redline check`) calls [`is_manifest_path`] to pick files,
 //! builds one [`ManifestContext`] per run, and calls [`check_manifest`] on
