@@ -61,8 +61,10 @@ fi
 # npm may hold back the package's own `chmod u+x` install script.
 chmod u+x "$tools"/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool
 
-# helm and kustomize (built from the Go module proxy with the machine's Go,
-# at pinned versions): the chart and overlay tests run the real binaries.
+# helm, kustomize and Sloth (built from the Go module proxy with the
+# machine's Go, at pinned versions): the chart and overlay tests and the
+# side-by-side SLO rule test (crates/redline_slo/tests/sloth_side_by_side.rs)
+# run the real binaries.
 # Building helm takes minutes on two cores; the binaries stay in
 # ~/.cache/redline-test-tools/bin (REDLINE_TOOLS_DIR), outside the checkout,
 # so a fresh clone on the same machine reuses them.
@@ -83,7 +85,11 @@ install_go_tool() { # BIN MODULE@VERSION LDFLAGS
 }
 install_go_tool helm helm.sh/helm/v3/cmd/helm@v3.22.0 "$helm_ldflags"
 install_go_tool kustomize sigs.k8s.io/kustomize/kustomize/v5@v5.8.1 "-s -w"
-# The chart/overlay tests fail (instead of skipping) when a tool is missing.
+# Sloth's release builds set its version at link time (`sloth version`, and
+# the sloth_version label it records); the test checks it is this one.
+install_go_tool sloth github.com/slok/sloth/cmd/sloth@v0.16.0 \
+  "-s -w -X github.com/slok/sloth/internal/info.Version=v0.16.0"
+# The chart/overlay/Sloth tests fail (instead of skipping) when a tool is missing.
 export REDLINE_REQUIRE_TOOLS=1
 
 cargo fmt --all -- --check

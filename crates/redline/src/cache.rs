@@ -141,8 +141,7 @@ impl StoredDiagnostic {
             }),
         };
         Some(Diagnostic {
-            rule: meta.id,
-            name: meta.name,
+            rule: meta,
             severity,
             path: self.path,
             span: span_from(self.span),
@@ -327,8 +326,7 @@ mod tests {
         let src = b"package p\nvar m = new(map[string]int)\n";
         let span = redline_diagnostics::LineIndex::new(src).span(18, 37);
         let d = Diagnostic {
-            rule: "RL101",
-            name: "new-map",
+            rule: redline_rules::find_rule("RL101").expect("a catalog rule"),
             severity: Severity::Error,
             path: "p.go".into(),
             span,

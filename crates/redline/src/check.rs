@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use redline_diagnostics::{Diagnostic, LineIndex, Summary, render::Sources, sort};
 use redline_go::{DiscoveryOptions, EntryFilter, GoFile, Package, first_error, is_generated};
 use redline_rules::modules::{RequiredModule, check_go_mod};
-use redline_rules::{ALL_RULES, Context, GO_RULES, RuleMeta, Target, find_rule, meta::ParseError};
+use redline_rules::{ALL_RULES, Context, GO_RULES, RuleKind, RuleMeta, meta::ParseError};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -124,8 +124,7 @@ pub fn too_large(display: &str, size: u64, exact: bool, config: &Config) -> Diag
         format!("more than {}", human_size(size - 1))
     };
     Diagnostic {
-        rule: meta.id,
-        name: meta.name,
+        rule: meta,
         severity: config.severity_of(meta),
         path: display.to_string(),
         span: LineIndex::new(b"").span(0, 0),
@@ -157,8 +156,7 @@ fn not_go_text(source: &[u8]) -> Option<String> {
 fn not_go_source(display: &str, why: String, config: &Config) -> Diagnostic {
     let meta: &'static RuleMeta = &ParseError::META;
     Diagnostic {
-        rule: meta.id,
-        name: meta.name,
+        rule: meta,
         severity: config.severity_of(meta),
         path: display.to_string(),
         span: LineIndex::new(b"").span(0, 0),
@@ -400,7 +398,7 @@ fn check_other_files(
             None => {
                 let on = ALL_RULES
                     .iter()
-                    .any(|r| r.target == Target::Manifest && config.enabled(r));
+                    .any(|r| r.kind == RuleKind::Manifest && config.enabled(r));
                 let ctx = if on {
                     let ctx = redline_k8s::ManifestContext::from_config(
                         config.path.as_deref(),
@@ -464,7 +462,7 @@ fn check_other_files(
             cwd,
             config,
             options.cache.map(|c| (c, salt.as_str())),
-            |display, source| redline_k8s::check_manifest(display, source, ctx),
+            |display, source| redline_rules::manifests::check_manifest(display, source, ctx),
         );
         mask_manifest_sources(&mut result.sources, ctx);
         Some(result)
@@ -492,8 +490,7 @@ fn go_mod_diagnostics(display: &str, source: &[u8], config: &Config) -> Vec<Diag
         Err(e) => {
             let meta = &ParseError::META;
             vec![Diagnostic {
-                rule: meta.id,
-                name: meta.name,
+                rule: meta,
                 severity: meta.severity,
                 path: display.to_string(),
                 span: LineIndex::new(source).span(e.start_byte, e.end_byte),
@@ -603,7 +600,7 @@ pub fn run_stdin(
                 config.go_version.as_deref(),
                 &scan_root,
             )?;
-            let diags = redline_k8s::check_manifest(&display, &source, &ctx);
+            let diags = redline_rules::manifests::check_manifest(&display, &source, &ctx);
             manifest_ctx = Some(ctx);
             diags
         } else {
@@ -651,7 +648,7 @@ pub fn run_stdin(
 /// copies back.
 fn mask_manifest_sources(sources: &mut Sources, ctx: &redline_k8s::ManifestContext) {
     for source in sources.values_mut() {
-        if let Some(masked) = redline_k8s::rules::mask_secrets(source, &ctx.env_spec) {
+        if let Some(masked) = redline_k8s::secrets::mask_secrets(source, &ctx.env_spec) {
             *source = masked.into();
         }
     }
@@ -813,7 +810,7 @@ fn apply_config(diags: Vec<Diagnostic>, config: &Config) -> Vec<Diagnostic> {
     diags
         .into_iter()
         .filter_map(|mut d| {
-            let meta = find_rule(d.rule)?;
+            let meta = d.rule;
             if !config.enabled(meta) {
                 return None;
             }
@@ -879,8 +876,7 @@ pub fn check_go_inputs(inputs: Vec<Input>, config: &Config) -> DirResult {
                 Some((start, end, what)) => {
                     let span = file.lines.span(start, end);
                     result.diagnostics.push(Diagnostic {
-                        rule: parse_meta.id,
-                        name: parse_meta.name,
+                        rule: parse_meta,
                         severity: config.severity_of(parse_meta),
                         path: file.display.clone(),
                         span,
@@ -897,8 +893,7 @@ pub fn check_go_inputs(inputs: Vec<Input>, config: &Config) -> DirResult {
             },
             None => {
                 result.diagnostics.push(Diagnostic {
-                    rule: parse_meta.id,
-                    name: parse_meta.name,
+                    rule: parse_meta,
                     severity: config.severity_of(parse_meta),
                     path: input.display.clone(),
                     span: LineIndex::new(&input.source).span(0, 0),
@@ -933,7 +928,7 @@ pub fn check_go_inputs(inputs: Vec<Input>, config: &Config) -> DirResult {
                 let mut diags = Vec::new();
                 for rule in &rules {
                     let before = diags.len();
-                    rule.check(&cx, &mut diags);
+                    rule.run(&cx, &mut diags);
                     let severity = config.severity_of(rule.meta());
                     for d in &mut diags[before..] {
                         d.severity = severity;

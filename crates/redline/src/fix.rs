@@ -378,8 +378,7 @@ mod tests {
         let start = src.find(needle).expect("needle");
         let span = LineIndex::new(src.as_bytes()).span(start, start + needle.len());
         Diagnostic {
-            rule: "RL101",
-            name: "new-map",
+            rule: redline_rules::find_rule("RL101").expect("a catalog rule"),
             severity: Severity::Error,
             path: "a.go".into(),
             span,

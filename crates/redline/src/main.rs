@@ -289,7 +289,7 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             })?;
             let mut out = stdio::stdout();
             let _ = writeln!(out, "# {} `{}` ({})\n", meta.id, meta.name, meta.severity);
-            let _ = writeln!(out, "{}.\n", capitalize(meta.summary));
+            let _ = writeln!(out, "{}.\n", capitalize(meta.finds));
             let _ = write!(out, "{}", meta.documentation());
             Ok(0)
         }
@@ -306,7 +306,7 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                     let _ = writeln!(
                         out,
                         "{:<6} {:<34} {:<8} {:<4} {}",
-                        r.id, r.name, r.severity, fix, r.summary
+                        r.id, r.name, r.severity, fix, r.finds
                     );
                 }
             }

@@ -337,11 +337,16 @@ fn repo_fingerprints(
     // Fingerprints count identical lines in file order.
     let mut order: Vec<usize> = (0..rooted.len()).collect();
     order.sort_by(|&a, &b| {
-        (&rooted[a].path, rooted[a].span.start_byte, rooted[a].rule).cmp(&(
-            &rooted[b].path,
-            rooted[b].span.start_byte,
-            rooted[b].rule,
-        ))
+        (
+            &rooted[a].path,
+            rooted[a].span.start_byte,
+            rooted[a].rule.id,
+        )
+            .cmp(&(
+                &rooted[b].path,
+                rooted[b].span.start_byte,
+                rooted[b].rule.id,
+            ))
     });
     let sorted: Vec<Diagnostic> = order.iter().map(|&i| rooted[i].clone()).collect();
     let fps = fingerprints(&sorted, &rooted_sources);

@@ -7,7 +7,8 @@
 
 use crate::ColorChoice;
 use crate::check::Outcome;
-use redline_diagnostics::render::{self, Format, RenderOptions, RuleInfo};
+use redline_diagnostics::RuleMeta;
+use redline_diagnostics::render::{self, Format, RenderOptions};
 use redline_rules::{ALL_RULES, find_rule};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -70,18 +71,8 @@ pub fn plan(formats: &[String], output: Option<&Path>) -> Result<Vec<Report>, St
 }
 
 /// The rule catalog as the renderers see it.
-pub fn rule_infos() -> Vec<RuleInfo> {
-    ALL_RULES
-        .iter()
-        .map(|r| RuleInfo {
-            id: r.id,
-            name: r.name,
-            summary: r.summary,
-            documentation: r.documentation(),
-            severity: r.severity,
-            fix: r.fix,
-        })
-        .collect()
+pub fn rule_infos() -> Vec<&'static RuleMeta> {
+    ALL_RULES.to_vec()
 }
 
 /// `--statistics`: findings per rule, most frequent first.
@@ -89,12 +80,12 @@ pub fn statistics(outcome: &Outcome, json: bool) -> String {
     let mut counts: Vec<(&'static str, usize, usize)> = Vec::new();
     for d in &outcome.diagnostics {
         let fixable = usize::from(d.fix.is_some());
-        match counts.iter_mut().find(|(r, _, _)| *r == d.rule) {
+        match counts.iter_mut().find(|(r, _, _)| *r == d.rule.id) {
             Some(c) => {
                 c.1 += 1;
                 c.2 += fixable;
             }
-            None => counts.push((d.rule, 1, fixable)),
+            None => counts.push((d.rule.id, 1, fixable)),
         }
     }
     counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));

@@ -13,7 +13,8 @@ use redline_diagnostics::{Diagnostic, LineIndex};
 use redline_go::DiscoveredFile;
 use redline_k8s::render::{self, Rendered, normalize};
 use redline_k8s::settings::RenderSettings;
-use redline_rules::{ALL_RULES, Target, find_rule};
+use redline_rules::manifests::check_manifest;
+use redline_rules::{ALL_RULES, RuleKind};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -28,7 +29,7 @@ pub fn render_discovered(
 ) -> Result<(Vec<DiscoveredFile>, Vec<DirResult>), String> {
     let manifest_rules_on = ALL_RULES
         .iter()
-        .any(|r| r.target == Target::Manifest && config.enabled(r));
+        .any(|r| r.kind == RuleKind::Manifest && config.enabled(r));
     if !manifest_rules_on || files.is_empty() {
         return Ok((files, Vec::new()));
     }
@@ -57,14 +58,14 @@ pub fn render_discovered(
     let charts = chart_jobs
         .par_iter()
         .with_max_len(1)
-        .map(|job| render::render_chart(job, &settings, &ctx, &display));
+        .map(|job| render::render_chart(job, &settings, &ctx, check_manifest, &display));
     let overlays = plan.overlays.par_iter().with_max_len(1).map(|job| {
         let owned = plan
             .overlay_files
             .get(&job.dir)
             .cloned()
             .unwrap_or_default();
-        render::build_overlay(job, &owned, &settings, &ctx, &display)
+        render::build_overlay(job, &owned, &settings, &ctx, check_manifest, &display)
     });
     let rendered: Vec<Rendered> = charts.chain(overlays).collect();
     let mut skip: BTreeSet<PathBuf> = plan.chart_files.iter().map(|p| normalize(p)).collect();
@@ -107,7 +108,7 @@ fn merge_renderings(mut rendered: Vec<Rendered>) -> Vec<Rendered> {
         for d in std::mem::take(&mut r.diagnostics) {
             let (base, origin) = split(&d.message);
             let key = (
-                d.rule,
+                d.rule.id,
                 d.path.clone(),
                 d.span.start_byte,
                 d.span.end_byte,
@@ -142,9 +143,7 @@ fn merge_renderings(mut rendered: Vec<Rendered>) -> Vec<Rendered> {
 fn finish(r: Rendered, config: &Config) -> DirResult {
     let mut by_path: BTreeMap<String, Vec<Diagnostic>> = BTreeMap::new();
     for mut d in r.diagnostics {
-        let Some(meta) = find_rule(d.rule) else {
-            continue;
-        };
+        let meta = d.rule;
         if !config.enabled(meta) {
             continue;
         }

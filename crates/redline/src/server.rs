@@ -477,7 +477,7 @@ impl Server<'_> {
                     })
                     .collect();
                 actions.push(CodeActionOrCommand::CodeAction(CodeAction {
-                    title: format!("Fix {} ({})", d.rule, d.name),
+                    title: format!("Fix {} ({})", d.rule.id, d.rule.name),
                     kind: Some(CodeActionKind::QUICKFIX),
                     diagnostics: Some(vec![lsp.clone()]),
                     edit: Some(WorkspaceEdit {
@@ -488,7 +488,7 @@ impl Server<'_> {
                     ..Default::default()
                 }));
             }
-            if d.rule == "RL000" {
+            if d.rule.id == "RL000" {
                 continue;
             }
             let line_start = doc.text[..d.span.start_byte.min(doc.text.len())]
@@ -496,7 +496,7 @@ impl Server<'_> {
                 .map_or(0, |i| i + 1);
             let at = position(&doc.text, line_start);
             actions.push(CodeActionOrCommand::CodeAction(CodeAction {
-                title: format!("Suppress {} ({}) on this line", d.rule, d.name),
+                title: format!("Suppress {} ({}) on this line", d.rule.id, d.rule.name),
                 kind: Some(CodeActionKind::QUICKFIX),
                 diagnostics: Some(vec![lsp]),
                 edit: Some(WorkspaceEdit {
@@ -506,7 +506,7 @@ impl Server<'_> {
                             vec![TextEdit {
                                 range: Range::new(at, at),
                                 new_text: suppression_line(
-                                    &doc.path, &doc.text, line_start, d.rule,
+                                    &doc.path, &doc.text, line_start, d.rule.id,
                                 ),
                             }],
                         )]
@@ -529,7 +529,7 @@ impl Server<'_> {
             .findings
             .iter()
             .find(|d| d.span.start_byte <= at && at <= d.span.end_byte.max(d.span.start_byte))?;
-        let meta = redline_rules::find_rule(d.rule)?;
+        let meta = d.rule;
         Some(Hover {
             contents: HoverContents::Markup(MarkupContent {
                 kind: MarkupKind::Markdown,

@@ -253,7 +253,7 @@ pub fn apply(
     for d in diagnostics {
         let mut hidden = false;
         for s in supps.iter_mut() {
-            if !s.rules.iter().any(|r| r.id == d.rule) {
+            if !s.rules.iter().any(|r| r.id == d.rule.id) {
                 continue;
             }
             if s.file_level || d.span.line == s.line || d.span.line == s.line + 1 {
@@ -294,8 +294,7 @@ pub fn apply(
         };
         if let Some(message) = problem {
             kept.push(Diagnostic {
-                rule: meta.id,
-                name: meta.name,
+                rule: meta,
                 severity: config.severity_of(meta),
                 path: path.to_string(),
                 span: s.span,

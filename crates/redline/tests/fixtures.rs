@@ -1,7 +1,10 @@
 //! The fixture harness: every file under `tests/fixtures/` marks each
 //! expected finding with a trailing `// want RL101` (`# want RL701` in
 //! YAML) on its line. The whole tree is checked with every rule, and the
-//! test fails on a missing AND on an unexpected finding.
+//! test fails on a missing AND on an unexpected finding. A quoted part of
+//! the message after an id (`// want RL102 "nil here"`) is checked by the
+//! rule's own test in `crates/redline_rules/tests/rules.rs`, which runs
+//! the rule in-process over these fixtures.
 //!
 //! A fixture directory may carry its own `redline.toml`: redline finds it
 //! as it finds any project's (the nearest one of each checked file, up to

@@ -203,6 +203,12 @@ fn seeds(kind: Kind) -> Vec<Vec<u8>> {
         Kind::Yaml => {
             collect(&r.join("examples"), &[".yaml", ".yml"], &mut v, 40);
             collect(
+                &r.join("crates/redline_rules/tests/fixtures/manifests"),
+                &[".yaml", ".yml"],
+                &mut v,
+                120,
+            );
+            collect(
                 &r.join("crates/redline_k8s/tests/fixtures"),
                 &[".yaml", ".yml"],
                 &mut v,
@@ -210,7 +216,7 @@ fn seeds(kind: Kind) -> Vec<Vec<u8>> {
             );
         }
         Kind::Json => collect(
-            &r.join("crates/redline_k8s/tests/fixtures"),
+            &r.join("crates/redline_rules/tests/fixtures/manifests"),
             &[".json"],
             &mut v,
             20,

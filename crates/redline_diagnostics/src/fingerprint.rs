@@ -64,7 +64,7 @@ pub fn fingerprints(diagnostics: &[Diagnostic], sources: &Sources) -> Vec<String
             let text = normalized_text(d, sources.get(&d.path).map(|s| &s[..]))
                 .unwrap_or_else(|| d.message.clone());
             let mut h = Xxh3::new();
-            for part in [d.rule, "\0", &d.path, "\0", &text] {
+            for part in [d.rule.id, "\0", &d.path, "\0", &text] {
                 h.update(part.as_bytes());
             }
             let key = h.digest128();
@@ -82,13 +82,26 @@ pub fn fingerprints(diagnostics: &[Diagnostic], sources: &Sources) -> Vec<String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A rule of the catalog as these tests need it (id and name).
+    fn test_rule(id: &'static str, name: &'static str) -> &'static crate::RuleMeta {
+        Box::leak(Box::new(crate::RuleMeta {
+            id,
+            name,
+            severity: crate::Severity::Error,
+            fix: None,
+            finds: "",
+            doc: "",
+            kind: crate::RuleKind::Go,
+            active_by_default: true,
+        }))
+    }
     use crate::{LineIndex, Severity};
 
     fn diag(src: &str, needle: &str) -> Diagnostic {
         let start = src.find(needle).unwrap();
         Diagnostic {
-            rule: "RL101",
-            name: "new-map",
+            rule: test_rule("RL101", "new-map"),
             severity: Severity::Error,
             path: "a.go".into(),
             span: LineIndex::new(src.as_bytes()).span(start, start + needle.len()),

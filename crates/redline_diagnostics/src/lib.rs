@@ -2,6 +2,8 @@
 //! Kubernetes manifests, environment, logs, SLO specs — and the renderers
 //! that turn a sorted list of them into text or machine-readable reports.
 //!
+//! Every diagnostic points at its rule's [`RuleMeta`].
+//!
 //! Renderers only see [`Diagnostic`] and [`Summary`]: they never know how a
 //! finding was made. Positions are 1-based lines and 1-based columns counted
 //! in UTF-8 bytes, as Go tools report them.
@@ -13,9 +15,11 @@ use std::str::FromStr;
 
 pub mod fingerprint;
 pub mod render;
+pub mod rule;
 pub mod secrets;
 
 pub use fingerprint::fingerprints;
+pub use rule::{Emitter, RuleKind, RuleMeta};
 
 /// How bad a finding is. `Info` never fails a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -160,10 +164,8 @@ pub struct Fix {
 /// environment, logs and SLO validation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
-    /// Stable rule id, e.g. `RL101`.
-    pub rule: &'static str,
-    /// Stable rule name, e.g. `new-map`.
-    pub name: &'static str,
+    /// The rule that found it (its id, name and documentation).
+    pub rule: &'static RuleMeta,
     pub severity: Severity,
     /// Path as shown to the user (relative to the working directory when
     /// under it), with `/` separators.
@@ -177,7 +179,7 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// The order every renderer uses: path, line, column, rule.
     pub fn sort_key(&self) -> (&str, usize, usize, &str) {
-        (&self.path, self.span.line, self.span.column, self.rule)
+        (&self.path, self.span.line, self.span.column, self.rule.id)
     }
 }
 
@@ -201,7 +203,7 @@ pub struct Summary {
 pub fn count_by_rule(diagnostics: &[Diagnostic]) -> BTreeMap<&'static str, usize> {
     let mut by_rule = BTreeMap::new();
     for d in diagnostics {
-        *by_rule.entry(d.rule).or_insert(0) += 1;
+        *by_rule.entry(d.rule.id).or_insert(0) += 1;
     }
     by_rule
 }

@@ -1,5 +1,5 @@
 //! What redline never prints: which environment variables hold secrets
-//! (RULES.md, RL704), which values are secrets whatever their name (a URL
+//! (docs/rules.md, RL704), which values are secrets whatever their name (a URL
 //! with a password, a DSN with `password=`), and the redaction of such
 //! values in any text redline shows.
 //!

@@ -10,8 +10,7 @@ const SRC: &str = "package p\n\nvar x = new(map[string]int)\n";
 fn diagnostic(path: &str) -> Diagnostic {
     let start = SRC.find("new(").expect("needle");
     Diagnostic {
-        rule: "RL101",
-        name: "new-map",
+        rule: test_rule("RL101", "new-map"),
         severity: Severity::Error,
         path: path.into(),
         span: LineIndex::new(SRC.as_bytes()).span(start, start + 4),
@@ -83,4 +82,18 @@ fn github_annotations_escape_line_breaks_in_file_names() {
         out.starts_with("::error file=a.go%0A%3A%3Aerror file=b.go%2Cline=1%3A%3Ainjected,line=3"),
         "{out}"
     );
+}
+
+/// A rule of the catalog as these tests need it (id and name).
+fn test_rule(id: &'static str, name: &'static str) -> &'static redline_diagnostics::RuleMeta {
+    Box::leak(Box::new(redline_diagnostics::RuleMeta {
+        id,
+        name,
+        severity: redline_diagnostics::Severity::Error,
+        fix: None,
+        finds: "",
+        doc: "",
+        kind: redline_diagnostics::RuleKind::Go,
+        active_by_default: true,
+    }))
 }

@@ -5,8 +5,10 @@
 //! on PATH). Regenerate the golden files with `UPDATE_GOLDEN=1 cargo test
 //! -p redline_diagnostics --test formats` and review the diff.
 
-use redline_diagnostics::render::{Format, RenderOptions, RuleInfo, Sources, render};
-use redline_diagnostics::{Applicability, Diagnostic, Edit, Fix, LineIndex, Severity, Summary};
+use redline_diagnostics::render::{Format, RenderOptions, Sources, render};
+use redline_diagnostics::{
+    Applicability, Diagnostic, Edit, Fix, LineIndex, RuleKind, RuleMeta, Severity, Summary,
+};
 use std::path::Path;
 
 const GO: &str =
@@ -22,8 +24,7 @@ fn sample() -> (Vec<Diagnostic>, Sources) {
     let fix_span = span(GO, "new(map[string]int)");
     let diagnostics = vec![
         Diagnostic {
-            rule: "RL101",
-            name: "new-map",
+            rule: test_rule("RL101", "new-map"),
             severity: Severity::Error,
             path: "pkg/a b.go".into(),
             span: fix_span,
@@ -38,8 +39,7 @@ fn sample() -> (Vec<Diagnostic>, Sources) {
             }),
         },
         Diagnostic {
-            rule: "RL701",
-            name: "gomaxprocs-unset",
+            rule: test_rule("RL701", "gomaxprocs-unset"),
             severity: Severity::Warning,
             path: "deploy/web,prod.yaml".into(),
             span: span(YAML, "Deployment"),
@@ -48,8 +48,7 @@ fn sample() -> (Vec<Diagnostic>, Sources) {
             fix: None,
         },
         Diagnostic {
-            rule: "RL402",
-            name: "error-as-string",
+            rule: test_rule("RL402", "error-as-string"),
             severity: Severity::Info,
             path: "deploy/web,prod.yaml".into(),
             span: span(YAML, "name: web"),
@@ -66,25 +65,30 @@ fn sample() -> (Vec<Diagnostic>, Sources) {
     (sorted, sources)
 }
 
-fn rules() -> Vec<RuleInfo> {
-    vec![
-        RuleInfo {
-            id: "RL101",
-            name: "new-map",
-            summary: "`new(T)` with a map type yields a pointer to a nil map",
-            documentation: "## What it does\nFinds `new(map[K]V)`.\n".into(),
-            severity: Severity::Error,
-            fix: Some(Applicability::Safe),
-        },
-        RuleInfo {
-            id: "RL701",
-            name: "gomaxprocs-unset",
-            summary: "GOMAXPROCS is not set",
-            documentation: "## What it does\nChecks GOMAXPROCS.\n".into(),
-            severity: Severity::Warning,
-            fix: None,
-        },
-    ]
+static NEW_MAP: RuleMeta = RuleMeta {
+    id: "RL101",
+    name: "new-map",
+    finds: "`new(T)` with a map type yields a pointer to a nil map",
+    doc: "## What it does\nFinds `new(map[K]V)`.\n",
+    severity: Severity::Error,
+    fix: Some(Applicability::Safe),
+    kind: RuleKind::Go,
+    active_by_default: true,
+};
+
+static GOMAXPROCS_UNSET: RuleMeta = RuleMeta {
+    id: "RL701",
+    name: "gomaxprocs-unset",
+    finds: "GOMAXPROCS is not set",
+    doc: "## What it does\nChecks GOMAXPROCS.\n",
+    severity: Severity::Warning,
+    fix: None,
+    kind: RuleKind::Manifest,
+    active_by_default: true,
+};
+
+fn rules() -> Vec<&'static RuleMeta> {
+    vec![&NEW_MAP, &GOMAXPROCS_UNSET]
 }
 
 fn rendered(format: Format, diagnostics: &[Diagnostic], sources: &Sources) -> String {
@@ -267,7 +271,7 @@ fn sarif_columns_are_code_points_and_fixes_byte_exact() {
     );
     let byte_column = diagnostics
         .iter()
-        .find(|d| d.rule == "RL101")
+        .find(|d| d.rule.id == "RL101")
         .map(|d| d.span.column);
     assert_eq!(byte_column, Some(42));
     let replacement = &result["fixes"][0]["artifactChanges"][0]["replacements"][0];
@@ -349,8 +353,7 @@ fn xml_formats_escape_markup() {
 fn text_report_neutralises_control_characters() {
     let src = "package p\n\nvar x = 1 \u{1b}[31mred\u{1b}[0m\u{7}\n";
     let d = Diagnostic {
-        rule: "RL000",
-        name: "parse-error",
+        rule: test_rule("RL000", "parse-error"),
         severity: Severity::Error,
         path: "evil\u{1b}]0;title\u{7}.go".into(),
         span: span(src, "\u{1b}[31m"),
@@ -387,8 +390,7 @@ fn text_report_cuts_long_lines_around_the_span() {
         "y".repeat(5000)
     );
     let d = Diagnostic {
-        rule: "RL704",
-        name: "secret-literal",
+        rule: test_rule("RL704", "secret-literal"),
         severity: Severity::Error,
         path: "min.json".into(),
         span: span(&src, "\"JWT_SECRET\""),
@@ -420,4 +422,18 @@ fn text_report_cuts_long_lines_around_the_span() {
         caret.chars().filter(|&c| c == '^').count(),
         "\"JWT_SECRET\"".len()
     );
+}
+
+/// A rule of the catalog as these tests need it (id and name).
+fn test_rule(id: &'static str, name: &'static str) -> &'static redline_diagnostics::RuleMeta {
+    Box::leak(Box::new(redline_diagnostics::RuleMeta {
+        id,
+        name,
+        severity: redline_diagnostics::Severity::Error,
+        fix: None,
+        finds: "",
+        doc: "",
+        kind: redline_diagnostics::RuleKind::Go,
+        active_by_default: true,
+    }))
 }

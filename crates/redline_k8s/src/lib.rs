@@ -1,10 +1,14 @@
 //! Kubernetes manifests: loading with source positions (multi-document
 //! YAML, `List`, JSON), the workload → pod template → container model, CPU
-//! quantities, and the manifest rules RL701–RL705 and RL801 of RULES.md.
+//! quantities, chart and overlay rendering, the masking of secret values,
+//! and the `[slo]` settings RL801 checks against (the SLO specs, read with
+//! `redline_slo`). The manifest rules themselves (RL701–RL705, RL801) live
+//! in the catalog (`redline_rules::manifests`, `redline_rules::slo`), one
+//! file each.
 //!
-//! The driver (`redline check`) calls [`is_manifest_path`] to pick files,
-//! builds one [`ManifestContext`] per run, and calls [`check_manifest`] on
-//! each file's bytes. Files that hold no Pod-bearing object produce
+//! [`check_containers`] loads one file and hands every container of every
+//! workload to the rules ([`check_documents`] also every document, for the
+//! rules that read a workload as a whole). Files that hold no Pod-bearing object produce
 //! nothing; malformed YAML in a file that declares a Kubernetes `kind` is
 //! `RL000 parse-error`.
 
@@ -12,13 +16,15 @@ pub mod model;
 pub mod module;
 pub mod quantity;
 pub mod render;
-pub mod rules;
+pub mod secrets;
 pub mod settings;
-pub mod slo_spec_missing;
+pub mod slo_coverage;
 pub mod yaml;
 
 pub use module::ModuleFacts;
 
+use model::{Container, Workload};
+use redline_diagnostics::rule::ParseError;
 use redline_diagnostics::{Diagnostic, LineIndex, Severity};
 use redline_runtime::spec::{EnvSpec, is_env_name};
 use serde::Deserialize;
@@ -48,7 +54,7 @@ pub struct ManifestContext {
     pub module: ModuleFacts,
     /// RL801: the services the SLO specs of `[slo] specs` cover (`None`:
     /// RL801 is inactive).
-    pub slo: Option<slo_spec_missing::SloCoverage>,
+    pub slo: Option<slo_coverage::SloCoverage>,
 }
 
 /// `[manifests]` of redline.toml.
@@ -62,7 +68,7 @@ struct ManifestsTable {
 #[derive(Debug, Default, Deserialize)]
 struct ConfigFile {
     manifests: Option<ManifestsTable>,
-    slo: Option<slo_spec_missing::SloTable>,
+    slo: Option<slo_coverage::SloTable>,
 }
 
 impl ManifestContext {
@@ -81,7 +87,7 @@ impl ManifestContext {
                 .map_err(|e| format!("{display}: cannot read the configuration: {e}"))?;
             ctx.env_spec = EnvSpec::from_config_text(&display, &text)?;
             let file: ConfigFile = redline_runtime::config::parse(&display, &text)?;
-            ctx.slo = slo_spec_missing::coverage(file.slo, path, &text)?;
+            ctx.slo = slo_coverage::coverage(file.slo, path, &text)?;
             if let Some(m) = file.manifests {
                 if let Some(r) = m.required_env {
                     if let Some(bad) = r.iter().find(|n| !is_env_name(n.get_ref())) {
@@ -109,13 +115,61 @@ impl ManifestContext {
     }
 }
 
-/// Checks one manifest file. `display_path` is used in the diagnostics.
+/// One container the manifest rules check: its workload, and the file's
+/// line index for positions.
+pub struct ContainerSite<'a> {
+    pub workload: &'a Workload<'a>,
+    pub container: &'a Container<'a>,
+    pub lines: &'a LineIndex,
+}
+
+/// What checks one manifest file with the manifest rules (the catalog's
+/// `check_manifest`): rendering calls it on what helm and kustomize write.
+pub type ManifestCheck = fn(&str, &[u8], &ManifestContext) -> Vec<Diagnostic>;
+
+/// What checks one container: appends its findings.
+pub type ContainerCheck<'c> = dyn FnMut(&ContainerSite<'_>, &mut Vec<Diagnostic>) + 'c;
+
+/// One YAML document of a manifest file, for the rules that read a
+/// workload as a whole (RL801), and the file's line index for positions.
+pub struct DocumentSite<'a> {
+    pub document: &'a yaml::YamlNode,
+    pub lines: &'a LineIndex,
+}
+
+/// What checks one document: appends its findings.
+pub type DocumentCheck<'c> = dyn FnMut(&DocumentSite<'_>, &mut Vec<Diagnostic>) + 'c;
+
+/// Loads one manifest file and calls `check` on every well-formed
+/// container of every workload in it. `display_path` is used in the
+/// diagnostics; the result is sorted.
 ///
-/// RL000 (RULES.md): a file that does not parse is an `error` only when it
+/// RL000 (docs/rules.md): a file that does not parse is an `error` only when it
 /// names a checked built-in kind in a top-level `kind:` line; otherwise,
 /// and for unrendered templates, `info`. A file that parses is never
 /// RL000 for its syntax, whatever template markers it holds.
-pub fn check_manifest(display_path: &str, source: &[u8], ctx: &ManifestContext) -> Vec<Diagnostic> {
+pub fn check_containers(
+    display_path: &str,
+    source: &[u8],
+    check: &mut ContainerCheck<'_>,
+) -> Vec<Diagnostic> {
+    check_documents(
+        display_path,
+        source,
+        &mut |_: &DocumentSite<'_>, _: &mut Vec<Diagnostic>| {},
+        check,
+    )
+}
+
+/// [`check_containers`], and `document` on every YAML document of the
+/// file first (also a document with parts Kubernetes rejects: a rule over
+/// a whole workload reads only what it needs).
+pub fn check_documents(
+    display_path: &str,
+    source: &[u8],
+    document: &mut DocumentCheck<'_>,
+    check: &mut ContainerCheck<'_>,
+) -> Vec<Diagnostic> {
     let index = LineIndex::new(source);
     let is_json_path = display_path
         .rsplit('.')
@@ -154,16 +208,14 @@ pub fn check_manifest(display_path: &str, source: &[u8], ctx: &ManifestContext) 
     let template = looks_like_template(&text);
     let mut out = Vec::new();
     for doc in &stream.documents {
-        rules::check_document(doc, display_path, &index, ctx, &mut out);
-        if let Some(slo) = &ctx.slo {
-            slo_spec_missing::check_document(doc, display_path, &index, slo, &mut out);
-        }
+        check_workloads(doc, &index, document, &mut out);
+        check_document(doc, display_path, &index, check, &mut out);
     }
     if template {
         // A template's `{{ … }}` can parse as a YAML mapping where a list
         // belongs: that is an unrendered manifest, not a broken one, and a
         // file that parses is never RL000.
-        out.retain(|d| d.rule != rules::PARSE_ERROR.0);
+        out.retain(|d| d.rule != &ParseError::META);
     }
     if let Some(err) = &stream.error {
         let mut d = parse_error(display_path, &index, err.offset, err.message.clone());
@@ -199,17 +251,72 @@ pub fn check_manifest(display_path: &str, source: &[u8], ctx: &ManifestContext) 
 }
 
 fn parse_error(path: &str, index: &LineIndex, offset: usize, message: String) -> Diagnostic {
-    Diagnostic {
-        rule: "RL000",
-        name: "parse-error",
-        severity: Severity::Error,
-        path: path.to_string(),
-        span: index.span(offset, offset),
-        message: format!("cannot parse this Kubernetes manifest: {message}"),
-        help: Some(
-            "fix the YAML/JSON syntax at this position (parsing stopped here), then re-run".into(),
-        ),
-        fix: None,
+    let mut d = Diagnostic::new(
+        &ParseError::META,
+        path,
+        index.span(offset, offset),
+        format!("cannot parse this Kubernetes manifest: {message}"),
+    );
+    d.help("fix the YAML/JSON syntax at this position (parsing stopped here), then re-run");
+    d
+}
+
+/// `document` on one document.
+fn check_workloads(
+    doc: &yaml::YamlNode,
+    lines: &LineIndex,
+    document: &mut DocumentCheck<'_>,
+    out: &mut Vec<Diagnostic>,
+) {
+    let site = DocumentSite {
+        document: doc,
+        lines,
+    };
+    document(&site, out);
+}
+
+/// RL000 for the parts of each workload Kubernetes rejects, and `check`
+/// on every other container of one document.
+fn check_document(
+    doc: &yaml::YamlNode,
+    path: &str,
+    lines: &LineIndex,
+    check: &mut ContainerCheck<'_>,
+    out: &mut Vec<Diagnostic>,
+) {
+    for workload in model::workloads(doc) {
+        let shape_errors = model::shape_errors(workload.pod_spec);
+        for error in &shape_errors {
+            let mut d = Diagnostic::new(
+                &ParseError::META,
+                path,
+                lines.span(error.at.start, error.at.end),
+                format!(
+                    "in {}, {}: Kubernetes rejects this, and redline did not check that part",
+                    workload.describe(),
+                    error.message,
+                ),
+            );
+            d.help(
+                "fix the field's shape (`kubectl apply --dry-run=server -f FILE` shows the API server's error)",
+            );
+            out.push(d);
+        }
+        for container in model::containers(workload.pod_spec) {
+            // A container with a malformed part is reported above only.
+            if shape_errors
+                .iter()
+                .any(|e| e.container.is_some_and(|c| std::ptr::eq(c, container.node)))
+            {
+                continue;
+            }
+            let site = ContainerSite {
+                workload: &workload,
+                container: &container,
+                lines,
+            };
+            check(&site, out);
+        }
     }
 }
 
@@ -322,6 +429,15 @@ fn strip_comment(line: &str) -> &str {
 mod tests {
     use super::*;
 
+    /// The loader alone: RL000 only, no container rule.
+    fn check_manifest(path: &str, source: &[u8], _: &ManifestContext) -> Vec<Diagnostic> {
+        check_containers(
+            path,
+            source,
+            &mut |_: &ContainerSite<'_>, _: &mut Vec<Diagnostic>| {},
+        )
+    }
+
     #[test]
     fn manifest_paths() {
         assert!(is_manifest_path(Path::new("a/b.yaml")));
@@ -337,26 +453,26 @@ mod tests {
         let bad = b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: [x\n";
         let d = check_manifest("pod.yaml", bad, &ctx);
         assert_eq!(d.len(), 1);
-        assert_eq!(d[0].rule, "RL000");
-        assert_eq!(d[0].name, "parse-error");
+        assert_eq!(d[0].rule.id, "RL000");
+        assert_eq!(d[0].rule.name, "parse-error");
         assert!(d[0].span.line >= 4, "{:?}", d[0].span);
         // Other YAML that does not parse: a notice, not an error.
         let d = check_manifest("values.yaml", b"a: [x\n", &ctx);
         assert_eq!(d.len(), 1, "{d:?}");
-        assert_eq!((d[0].rule, d[0].severity), ("RL000", Severity::Info));
+        assert_eq!((d[0].rule.id, d[0].severity), ("RL000", Severity::Info));
         // A broken JSON file that is no manifest (tsconfig with comments).
         assert!(check_manifest("tsconfig.json", b"{ // c\n \"a\": 1 }", &ctx).is_empty());
         let tpl = b"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n  labels: {{- include \"x\" . | nindent 4 }}\n";
         let d = check_manifest("templates/d.yaml", tpl, &ctx);
         assert_eq!(d.len(), 1, "{d:?}");
-        assert_eq!((d[0].rule, d[0].severity), ("RL000", Severity::Info));
+        assert_eq!((d[0].rule.id, d[0].severity), ("RL000", Severity::Info));
         assert!(d[0].message.contains("unrendered"), "{}", d[0].message);
         // A rendered ConfigMap may hold `{{ }}` in its data: checked as usual.
         let cm = b"apiVersion: v1\nkind: ConfigMap\ndata:\n  t: '{{ .Labels.x }}'\n";
         assert!(check_manifest("cm.yaml", cm, &ctx).is_empty());
         let not_utf8 = b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: \xff\n";
         let d = check_manifest("pod.yaml", not_utf8, &ctx);
-        assert_eq!(d[0].rule, "RL000");
+        assert_eq!(d[0].rule.id, "RL000");
         assert_eq!(d[0].span.line, 4);
     }
 
@@ -366,7 +482,7 @@ mod tests {
         let sev = |src: &str| {
             let d = check_manifest("x.yaml", src.as_bytes(), &ctx);
             assert_eq!(d.len(), 1, "{src}: {d:?}");
-            assert_eq!(d[0].rule, "RL000");
+            assert_eq!(d[0].rule.id, "RL000");
             d[0].severity
         };
         // A checked built-in kind at the top level: error.

@@ -1,27 +1,27 @@
 //! The part of the Kubernetes object model the manifest rules read:
 //! workload → pod template → containers (and init containers) → env.
 
-use crate::yaml::{Node, Value};
+use crate::yaml::{Value, YamlNode};
 
 /// A Pod-bearing object.
 #[derive(Debug)]
 pub struct Workload<'a> {
     pub kind: &'a str,
     pub name: Option<&'a str>,
-    pub pod_spec: &'a Node,
+    pub pod_spec: &'a YamlNode,
 }
 
 /// One container of a pod spec.
 #[derive(Debug)]
 pub struct Container<'a> {
-    pub node: &'a Node,
+    pub node: &'a YamlNode,
     pub name: Option<&'a str>,
     /// The `name:` key (where container-level findings are reported), or
     /// the container itself when it has no name.
-    pub anchor: &'a Node,
+    pub anchor: &'a YamlNode,
     pub init: bool,
     /// `resources.limits.cpu`.
-    pub cpu_limit: Option<&'a Node>,
+    pub cpu_limit: Option<&'a YamlNode>,
     pub env: Vec<EnvVar<'a>>,
     /// `envFrom` is present and not empty.
     pub has_env_from: bool,
@@ -32,10 +32,36 @@ pub struct Container<'a> {
 pub struct EnvVar<'a> {
     pub name: &'a str,
     /// The `name:` key.
-    pub name_key: &'a Node,
+    pub name_key: &'a YamlNode,
     /// `value:` (a scalar; `null` counts as empty).
-    pub value: Option<&'a Node>,
-    pub value_from: Option<&'a Node>,
+    pub value: Option<&'a YamlNode>,
+    pub value_from: Option<&'a YamlNode>,
+}
+
+impl Workload<'_> {
+    /// The workload in words: "Deployment `api`", "a Pod".
+    pub fn describe(&self) -> String {
+        match self.name {
+            Some(name) => format!("{} `{name}`", self.kind),
+            None => format!("a {}", self.kind),
+        }
+    }
+}
+
+impl Container<'_> {
+    /// The container in words: "container `api` of Deployment `orders`".
+    pub fn describe(&self, workload: &Workload<'_>) -> String {
+        let what = if self.init {
+            "init container"
+        } else {
+            "container"
+        };
+        let name = self.name.unwrap_or("(unnamed)");
+        match workload.name {
+            Some(w) => format!("{what} `{name}` of {} `{w}`", workload.kind),
+            None => format!("{what} `{name}` of a {}", workload.kind),
+        }
+    }
 }
 
 impl EnvVar<'_> {
@@ -48,6 +74,26 @@ impl EnvVar<'_> {
         }
         v.as_str()
     }
+}
+
+/// A Kubernetes `$(VAR)` reference: the value is expanded at start time
+/// and is not literal.
+pub fn has_var_reference(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    let mut i = 0;
+    while i + 1 < bytes.len() {
+        if bytes[i] == b'$' {
+            if bytes[i + 1] == b'$' {
+                i += 2;
+                continue;
+            }
+            if bytes[i + 1] == b'(' && value[i + 2..].contains(')') {
+                return true;
+            }
+        }
+        i += 1;
+    }
+    false
 }
 
 /// Where the pod spec lives, per kind (and the API groups that own it).
@@ -80,13 +126,13 @@ fn api_version_matches(api_version: Option<&str>, groups: &[&str]) -> bool {
 
 /// Every Pod-bearing object in a document, looking into `List`s (and
 /// `…List` kinds) and their `items`.
-pub fn workloads(doc: &Node) -> Vec<Workload<'_>> {
+pub fn workloads(doc: &YamlNode) -> Vec<Workload<'_>> {
     let mut out = Vec::new();
     collect(doc, 0, &mut out);
     out
 }
 
-fn collect<'a>(node: &'a Node, depth: usize, out: &mut Vec<Workload<'a>>) {
+fn collect<'a>(node: &'a YamlNode, depth: usize, out: &mut Vec<Workload<'a>>) {
     if depth > 8 {
         return;
     }
@@ -94,14 +140,14 @@ fn collect<'a>(node: &'a Node, depth: usize, out: &mut Vec<Workload<'a>>) {
         return;
     };
     if kind.ends_with("List") {
-        if let Some(items) = node.get("items").and_then(Node::as_seq) {
+        if let Some(items) = node.get("items").and_then(YamlNode::as_seq) {
             for item in items {
                 collect(item, depth + 1, out);
             }
         }
         return;
     }
-    let name = node.path(&["metadata", "name"]).and_then(Node::as_str);
+    let name = node.path(&["metadata", "name"]).and_then(YamlNode::as_str);
     if let Some((path, groups)) = pod_spec_path(kind)
         && api_version_matches(node.get_str("apiVersion"), groups)
     {
@@ -133,7 +179,7 @@ const NOT_WORKLOADS: &[&str] = &["CustomResourceDefinition"];
 /// Advanced DaemonSet, Knative Service, …) whose `spec.template` or
 /// `spec.jobTemplate.spec.template` is a pod template: a mapping whose
 /// `spec.containers` is a list.
-fn custom_pod_spec<'a>(node: &'a Node, kind: &str) -> Option<&'a Node> {
+fn custom_pod_spec<'a>(node: &'a YamlNode, kind: &str) -> Option<&'a YamlNode> {
     if NOT_WORKLOADS.contains(&kind) {
         return None;
     }
@@ -144,15 +190,19 @@ fn custom_pod_spec<'a>(node: &'a Node, kind: &str) -> Option<&'a Node> {
     .into_iter()
     .filter_map(|path| node.path(path))
     .find(|pod_spec| {
-        pod_spec.as_map().is_some() && pod_spec.get("containers").and_then(Node::as_seq).is_some()
+        pod_spec.as_map().is_some()
+            && pod_spec
+                .get("containers")
+                .and_then(YamlNode::as_seq)
+                .is_some()
     })
 }
 
 /// The containers then init containers of a pod spec.
-pub fn containers<'a>(pod_spec: &'a Node) -> Vec<Container<'a>> {
+pub fn containers<'a>(pod_spec: &'a YamlNode) -> Vec<Container<'a>> {
     let mut out = Vec::new();
     for (field, init) in [("containers", false), ("initContainers", true)] {
-        let Some(list) = pod_spec.get(field).and_then(Node::as_seq) else {
+        let Some(list) = pod_spec.get(field).and_then(YamlNode::as_seq) else {
             continue;
         };
         for node in list.iter().filter(|n| n.as_map().is_some()) {
@@ -162,7 +212,7 @@ pub fn containers<'a>(pod_spec: &'a Node) -> Vec<Container<'a>> {
             };
             let env = node
                 .get("env")
-                .and_then(Node::as_seq)
+                .and_then(YamlNode::as_seq)
                 .unwrap_or(&[])
                 .iter()
                 .filter_map(|e| {
@@ -186,7 +236,7 @@ pub fn containers<'a>(pod_spec: &'a Node) -> Vec<Container<'a>> {
                 env,
                 has_env_from: node
                     .get("envFrom")
-                    .and_then(Node::as_seq)
+                    .and_then(YamlNode::as_seq)
                     .is_some_and(|s| !s.is_empty()),
             });
         }
@@ -197,14 +247,14 @@ pub fn containers<'a>(pod_spec: &'a Node) -> Vec<Container<'a>> {
 /// A field the manifest rules read that has the wrong shape: Kubernetes
 /// would reject the object, and redline cannot check that part of it.
 #[derive(Debug)]
-pub struct ShapeProblem<'a> {
-    pub at: &'a Node,
+pub struct ShapeError<'a> {
+    pub at: &'a YamlNode,
     /// The container it belongs to, when it is inside one.
-    pub container: Option<&'a Node>,
+    pub container: Option<&'a YamlNode>,
     pub message: String,
 }
 
-fn shape_name(node: &Node) -> &'static str {
+fn shape_name(node: &YamlNode) -> &'static str {
     match &node.value {
         Value::Map(_) => "a mapping",
         Value::Seq(_) => "a list",
@@ -215,14 +265,14 @@ fn shape_name(node: &Node) -> &'static str {
 /// Wrong shapes among `containers`/`initContainers`, their `env` and
 /// `envFrom` lists and the env entries' `name` (null means absent, as in
 /// Kubernetes). A wrong-shaped field is reported at its key.
-pub fn shape_problems(pod_spec: &Node) -> Vec<ShapeProblem<'_>> {
+pub fn shape_errors(pod_spec: &YamlNode) -> Vec<ShapeError<'_>> {
     let mut out = Vec::new();
     for field in ["containers", "initContainers"] {
         let Some((key, list)) = pod_spec.entry(field).filter(|(_, n)| !n.is_null()) else {
             continue;
         };
         let Some(items) = list.as_seq() else {
-            out.push(ShapeProblem {
+            out.push(ShapeError {
                 at: key,
                 container: None,
                 message: format!(
@@ -234,7 +284,7 @@ pub fn shape_problems(pod_spec: &Node) -> Vec<ShapeProblem<'_>> {
         };
         for (i, c) in items.iter().enumerate() {
             if c.as_map().is_none() {
-                out.push(ShapeProblem {
+                out.push(ShapeError {
                     at: c,
                     container: None,
                     message: format!("`{field}[{i}]` is {}, not a container", shape_name(c)),
@@ -249,7 +299,7 @@ pub fn shape_problems(pod_spec: &Node) -> Vec<ShapeProblem<'_>> {
                     continue;
                 };
                 let Some(entries) = l.as_seq() else {
-                    out.push(ShapeProblem {
+                    out.push(ShapeError {
                         at: key,
                         container: Some(c),
                         message: format!(
@@ -263,8 +313,8 @@ pub fn shape_problems(pod_spec: &Node) -> Vec<ShapeProblem<'_>> {
                     continue;
                 }
                 for (j, e) in entries.iter().enumerate() {
-                    if e.get("name").and_then(Node::as_str).is_none() {
-                        out.push(ShapeProblem {
+                    if e.get("name").and_then(YamlNode::as_str).is_none() {
+                        out.push(ShapeError {
                             at: e,
                             container: Some(c),
                             message: format!(
@@ -278,4 +328,18 @@ pub fn shape_problems(pod_spec: &Node) -> Vec<ShapeProblem<'_>> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn var_references() {
+        assert!(has_var_reference("$(JWT)"));
+        assert!(has_var_reference("Bearer $(TOKEN)"));
+        assert!(!has_var_reference("$$(ESCAPED)"));
+        assert!(!has_var_reference("price $5"));
+        assert!(!has_var_reference("$("));
+    }
 }

@@ -1,7 +1,7 @@
 //! Manifests as teams ship them: Helm charts rendered with the user's
 //! `helm`, Kustomize overlays built with the user's `kustomize` (or
 //! `kubectl kustomize`), and the findings of the rendered objects traced
-//! back to the template or source file they came from (RULES.md,
+//! back to the template or source file they came from (docs/rules.md,
 //! "Kubernetes manifests").
 //!
 //! The driver calls [`plan`] with the manifest files it discovered: that
@@ -10,7 +10,7 @@
 //! [`build_overlay`] then run the tool and check the output.
 
 use crate::settings::{ChartSettings, RenderSettings};
-use crate::{ManifestContext, check_manifest, yaml};
+use crate::{ManifestCheck, ManifestContext, yaml};
 use redline_diagnostics::{Diagnostic, LineIndex, Severity};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
@@ -289,14 +289,14 @@ impl Kustomization {
             "crds",
             "patchesStrategicMerge",
         ] {
-            for item in doc.get(key).and_then(yaml::Node::as_seq).unwrap_or(&[]) {
+            for item in doc.get(key).and_then(yaml::YamlNode::as_seq).unwrap_or(&[]) {
                 if let Some(s) = item.as_str() {
                     add(s);
                 }
             }
         }
         for key in ["patches", "patchesJson6902"] {
-            for item in doc.get(key).and_then(yaml::Node::as_seq).unwrap_or(&[]) {
+            for item in doc.get(key).and_then(yaml::YamlNode::as_seq).unwrap_or(&[]) {
                 if let Some(s) = item.get_str("path") {
                     add(s);
                 }
@@ -385,8 +385,7 @@ fn notice(
     let source: Arc<[u8]> = std::fs::read(file).unwrap_or_default().into();
     let path = display(file);
     let d = Diagnostic {
-        rule: "RL000",
-        name: "parse-error",
+        rule: &redline_diagnostics::rule::ParseError::META,
         severity,
         path: path.clone(),
         span: LineIndex::new(&source).span(0, 0),
@@ -453,6 +452,7 @@ pub fn render_chart(
     job: &ChartJob,
     settings: &RenderSettings,
     ctx: &ManifestContext,
+    check: ManifestCheck,
     display: Display,
 ) -> Rendered {
     let mut out = Rendered::default();
@@ -569,7 +569,15 @@ pub fn render_chart(
             .as_deref()
             .map(|s| format!("template `{s}` of {what}"))
             .unwrap_or_else(|| what.clone());
-        check_chunk(&chunk.text, &target, &origin, &[], ctx, display, &mut out);
+        check_chunk(
+            &chunk.text,
+            &target,
+            &origin,
+            &[],
+            (ctx, check),
+            display,
+            &mut out,
+        );
     }
     out.consumed.insert(chart_yaml);
     out
@@ -627,7 +635,7 @@ fn check_chunk(
     target: &Attribution,
     origin: &str,
     notes: &[String],
-    ctx: &ManifestContext,
+    (ctx, check): (&ManifestContext, ManifestCheck),
     display: Display,
     out: &mut Rendered,
 ) {
@@ -647,7 +655,7 @@ fn check_chunk(
         Attribution::Fallback(f) => (f, false),
     };
     let shown = display(file);
-    let diags = check_manifest(&shown, text.as_bytes(), ctx);
+    let diags = check(&shown, text.as_bytes(), ctx);
     if diags.is_empty() {
         return;
     }
@@ -669,7 +677,7 @@ fn check_chunk(
             .copied()
             .unwrap_or("");
         let (start, end) = if exact {
-            best_match(&source_text, rendered_line, d.span.line, d.rule)
+            best_match(&source_text, rendered_line, d.span.line, d.rule.id)
         } else {
             (0, 0)
         };
@@ -764,6 +772,7 @@ pub fn build_overlay(
     owned: &BTreeSet<PathBuf>,
     settings: &RenderSettings,
     ctx: &ManifestContext,
+    check: ManifestCheck,
     display: Display,
 ) -> Rendered {
     let mut out = Rendered::default();
@@ -814,7 +823,7 @@ pub fn build_overlay(
         let doc = stream.documents.first();
         let annotation = |key: &str| {
             doc.and_then(|d| d.path(&["metadata", "annotations", key]))
-                .and_then(yaml::Node::as_str)
+                .and_then(yaml::YamlNode::as_str)
                 .map(str::to_string)
         };
         let origin = annotation("config.kubernetes.io/origin").map(|o| {
@@ -845,17 +854,17 @@ pub fn build_overlay(
             let kind = doc.and_then(|d| d.get_str("kind")).unwrap_or("");
             let name = doc
                 .and_then(|d| d.path(&["metadata", "name"]))
-                .and_then(yaml::Node::as_str)
+                .and_then(yaml::YamlNode::as_str)
                 .unwrap_or("");
             let mut kustomizations: Vec<PathBuf> = s
                 .documents
                 .first()
-                .and_then(yaml::Node::as_seq)
+                .and_then(yaml::YamlNode::as_seq)
                 .unwrap_or(&[])
                 .iter()
                 .filter(|t| {
                     t.path(&["configuredBy", "kind"])
-                        .and_then(yaml::Node::as_str)
+                        .and_then(yaml::YamlNode::as_str)
                         .is_some_and(|k| k.contains("Patch"))
                 })
                 .filter_map(|t| t.get_str("configuredIn"))
@@ -878,7 +887,7 @@ pub fn build_overlay(
             &target,
             &format!("{what} by kustomize"),
             &notes,
-            ctx,
+            (ctx, check),
             display,
             &mut out,
         );
@@ -907,15 +916,16 @@ fn patches_targeting(kustomization: &Path, kind: &str, name: &str) -> Vec<PathBu
         yaml::parse_stream(text).documents.iter().any(|d| {
             matches(
                 d.get_str("kind"),
-                d.path(&["metadata", "name"]).and_then(yaml::Node::as_str),
+                d.path(&["metadata", "name"])
+                    .and_then(yaml::YamlNode::as_str),
             )
         })
     };
     let mut out = Vec::new();
-    let mut file_entries: Vec<(Option<&yaml::Node>, Option<String>)> = Vec::new();
+    let mut file_entries: Vec<(Option<&yaml::YamlNode>, Option<String>)> = Vec::new();
     for item in doc
         .get("patches")
-        .and_then(yaml::Node::as_seq)
+        .and_then(yaml::YamlNode::as_seq)
         .unwrap_or(&[])
     {
         file_entries.push((item.get("target"), item.get_str("path").map(str::to_string)));
@@ -928,7 +938,7 @@ fn patches_targeting(kustomization: &Path, kind: &str, name: &str) -> Vec<PathBu
     }
     for item in doc
         .get("patchesStrategicMerge")
-        .and_then(yaml::Node::as_seq)
+        .and_then(yaml::YamlNode::as_seq)
         .unwrap_or(&[])
     {
         file_entries.push((None, item.as_str().map(str::to_string)));

@@ -5,7 +5,7 @@
 use crate::{ALL_RULES, RuleMeta};
 
 fn severity(r: &RuleMeta) -> String {
-    if r.needs_config {
+    if !r.active_by_default {
         format!("{}; inactive until configured", r.severity)
     } else {
         r.severity.to_string()
@@ -38,7 +38,7 @@ pub fn catalog_markdown() -> String {
             r.id.to_ascii_lowercase(),
             severity(r),
             fix(r),
-            r.summary
+            r.finds
         ));
     }
     for r in ALL_RULES {

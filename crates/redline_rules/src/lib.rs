@@ -1,10 +1,11 @@
 //! The red-line catalog (its documentation is generated into docs/rules.md): one module per rule family, one file
-//! per rule, and the registry ([`ALL_RULES`], [`GO_RULES`]). A rule's doc comment is its user
+//! per rule, and the registry ([`FAMILIES`], from which [`ALL_RULES`], [`GO_RULES`], [`GO_MOD_RULES`] and
+//! [`MANIFEST_RULES`] are built). A rule's doc comment is its user
 //! documentation: `redline explain` prints it and the README's rule table
 //! is generated from the registry, so docs and code cannot drift.
 
-use redline_diagnostics::{Applicability, Diagnostic, Fix, Severity, Span};
-use redline_go::{GoFile, Node, NodeIndex, Package};
+use redline_diagnostics::{Diagnostic, Emitter, LineIndex, Span};
+use redline_go::{GoFile, GoMod, Node, NodeIndex, Package};
 
 pub mod controllers;
 pub mod http;
@@ -19,49 +20,12 @@ pub mod slo;
 mod catalog_doc;
 mod registry;
 pub use catalog_doc::catalog_markdown;
-pub use registry::{ALL_RULES, GO_RULES, RuleSelector, find_rule, readme_table};
+pub use registry::{
+    ALL_RULES, DOCUMENT_RULES, FAMILIES, Family, GO_MOD_RULES, GO_RULES, Listed, MANIFEST_RULES,
+    RuleSelector, find_rule, readme_table,
+};
 
-/// Where a rule looks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Target {
-    /// Go source files.
-    Go,
-    /// `go.mod`.
-    GoMod,
-    /// Kubernetes manifests.
-    Manifest,
-    /// Produced by the driver itself (parse errors, suppressions).
-    Driver,
-}
-
-/// What the catalog says of a rule.
-#[derive(Debug)]
-pub struct RuleMeta {
-    pub id: &'static str,
-    pub name: &'static str,
-    pub severity: Severity,
-    /// The kind of fix the rule offers, if any.
-    pub fix: Option<Applicability>,
-    /// One line: what it finds.
-    pub summary: &'static str,
-    /// The rule's doc comment (Markdown).
-    pub doc: &'static str,
-    pub target: Target,
-    /// Inactive until configured (RL601).
-    pub needs_config: bool,
-}
-
-impl RuleMeta {
-    /// The documentation with the one-space indent of `///` comments removed.
-    pub fn documentation(&self) -> String {
-        let mut out = String::new();
-        for line in self.doc.lines() {
-            out.push_str(line.strip_prefix(' ').unwrap_or(line));
-            out.push('\n');
-        }
-        out
-    }
-}
+pub use redline_diagnostics::{RuleKind, RuleMeta, declare_rule};
 
 /// Rule-specific settings from `redline.toml`.
 #[derive(Debug, Clone, Default)]
@@ -86,88 +50,58 @@ impl<'a> Context<'a> {
     pub fn text(&self, node: Node<'_>) -> &'a str {
         redline_go::node_text(node, &self.file.source)
     }
+}
 
-    /// A diagnostic at `span` with the rule's default severity.
-    pub fn diagnostic(&self, meta: &'static RuleMeta, span: Span, message: String) -> Diagnostic {
-        Diagnostic {
-            rule: meta.id,
-            name: meta.name,
-            severity: meta.severity,
-            path: self.file.display.clone(),
-            span,
-            message,
-            help: None,
-            fix: None,
+/// Where a Go rule reports: the findings of that one rule in one file. The
+/// rule's id, name and default severity come from its metadata.
+pub struct Findings<'a> {
+    emitter: Emitter<'a>,
+    file: &'a GoFile,
+}
+
+impl<'a> Findings<'a> {
+    pub fn new(rule: &'static RuleMeta, file: &'a GoFile, out: &'a mut Vec<Diagnostic>) -> Self {
+        Findings {
+            emitter: Emitter::new(rule, &file.display, out),
+            file,
         }
     }
 
-    pub fn node_diagnostic(
-        &self,
-        meta: &'static RuleMeta,
-        node: Node<'_>,
-        message: String,
-    ) -> Diagnostic {
-        self.diagnostic(meta, self.file.span(node), message)
+    /// Reports a finding at `node`.
+    pub fn report(&mut self, node: Node<'_>, message: impl Into<String>) -> &mut Diagnostic {
+        let span = self.file.span(node);
+        self.emitter.report(span, message)
+    }
+
+    /// Reports a finding at `span`.
+    pub fn report_span(&mut self, span: Span, message: impl Into<String>) -> &mut Diagnostic {
+        self.emitter.report(span, message)
     }
 }
 
-/// A rule over Go source.
+/// A rule over Go source, run on every file with its package model.
 pub trait GoRule: Sync + Send {
     fn meta(&self) -> &'static RuleMeta;
-    fn check(&self, cx: &Context<'_>, out: &mut Vec<Diagnostic>);
-}
+    fn check(&self, cx: &Context<'_>, out: &mut Findings<'_>);
 
-/// Adds help text and a fix to a diagnostic, builder-style.
-pub trait DiagnosticExt {
-    fn with_help(self, help: impl Into<String>) -> Self;
-    fn with_fix(self, applicability: Applicability, span: Span, content: String) -> Self;
-}
-
-impl DiagnosticExt for Diagnostic {
-    fn with_help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
-        self
-    }
-    fn with_fix(mut self, applicability: Applicability, span: Span, content: String) -> Self {
-        self.fix = Some(Fix {
-            applicability,
-            edits: vec![redline_diagnostics::Edit { span, content }],
-        });
-        self
+    /// Runs the rule on one file, appending its findings to `out`.
+    fn run(&self, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+        self.check(cx, &mut Findings::new(self.meta(), cx.file, out));
     }
 }
 
-/// Declares a rule: a unit struct whose doc comment is its documentation,
-/// and its `META`.
-#[macro_export]
-macro_rules! declare_rule {
-    (
-        $(#[doc = $doc:literal])*
-        $vis:vis struct $ty:ident {
-            id: $id:literal,
-            name: $name:literal,
-            severity: $sev:ident,
-            fix: $fix:expr,
-            target: $target:ident,
-            summary: $summary:literal
-            $(, needs_config: $nc:literal)? $(,)?
-        }
-    ) => {
-        $(#[doc = $doc])*
-        $vis struct $ty;
-        impl $ty {
-            pub const META: $crate::RuleMeta = $crate::RuleMeta {
-                id: $id,
-                name: $name,
-                severity: redline_diagnostics::Severity::$sev,
-                fix: $fix,
-                summary: $summary,
-                doc: concat!($($doc, "\n"),*),
-                target: $crate::Target::$target,
-                needs_config: false $(|| $nc)?,
-            };
-        }
-    };
+/// What a go.mod rule sees: one parsed `go.mod`.
+pub struct GoModContext<'a> {
+    pub go_mod: &'a GoMod,
+    pub lines: &'a LineIndex,
+    pub settings: &'a Settings,
+}
+
+/// A rule over `go.mod`; it reports through an [`Emitter`] of its own
+/// metadata.
+pub trait GoModRule: Sync + Send {
+    fn meta(&self) -> &'static RuleMeta;
+    fn check(&self, cx: &GoModContext<'_>, out: &mut Emitter<'_>);
 }
 
 /// Strips the parentheses around an expression.

@@ -268,10 +268,177 @@ pub fn parse_promql(query: &str) -> Result<promql_parser::parser::Expr, String> 
         if e != "invalid promql query" {
             return e;
         }
-        trailing_operator(query).unwrap_or_else(|| {
-            "the PromQL parser rejects it without saying where (check for a missing operator or operand between terms, a misspelt function, or a misplaced `by`/`without`)".into()
+        trailing_operator(query)
+            .or_else(|| unexpected_token(query))
+            .unwrap_or_else(|| {
+                "the PromQL parser rejects it without saying where (check for a missing operator or operand between terms, a misspelt function, or a misplaced `by`/`without`)".into()
+            })
+    })
+}
+
+/// The grammar error the parser reports with no detail ("invalid promql
+/// query": promql-parser does not expose its LR parser's error), located
+/// the way an LR parser finds it: at the first token that no valid query
+/// can continue. Each prefix of the query, cut after a token, is probed
+/// with completions (an operand, a label value, a duration, a grouping
+/// clause, the closing brackets it still needs); a prefix that some
+/// completion turns into a query the grammar accepts is viable. The first
+/// token whose prefix is not viable is the one the grammar rejects. Being
+/// viable is monotone in the prefix, so a binary search needs
+/// O(log tokens) probes.
+fn unexpected_token(query: &str) -> Option<String> {
+    let tokens = query_tokens(query);
+    if tokens.is_empty() {
+        return None;
+    }
+    // Invariant: the prefix through token `lo - 1` is viable (the empty
+    // prefix is), the prefix through token `hi` is not (the whole query).
+    let (mut lo, mut hi) = (0usize, tokens.len() - 1);
+    if viable(query, tokens[hi].1) {
+        let (start, end) = tokens[hi];
+        return Some(format!(
+            "the query stops after `{}` at {}: it needs more (an operand, or the rest of the clause)",
+            &query[start..end],
+            place(query, start)
+        ));
+    }
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if viable(query, tokens[mid].1) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    let (start, end) = tokens[lo];
+    let text = &query[start..end];
+    let what = if lo > 0
+        && starts_operand(text)
+        && ends_operand(&query[tokens[lo - 1].0..tokens[lo - 1].1])
+    {
+        ": an operator (or a comma) is missing before it"
+    } else {
+        ""
+    };
+    Some(format!(
+        "unexpected `{text}` at {}{what}",
+        place(query, start)
+    ))
+}
+
+fn starts_operand(t: &str) -> bool {
+    t.starts_with(|c: char| {
+        c.is_alphanumeric() || c == '_' || c == '"' || c == '\'' || c == '`' || c == '('
+    })
+}
+
+fn ends_operand(t: &str) -> bool {
+    t.ends_with(|c: char| {
+        c.is_alphanumeric()
+            || c == '_'
+            || c == '"'
+            || c == '\''
+            || c == '`'
+            || c == ')'
+            || c == ']'
+            || c == '}'
+    })
+}
+
+/// Whether some completion of `query[..cut]` is a query the grammar
+/// accepts (an error other than the parser's bare grammar error, such as a
+/// type error, still means the grammar accepted it; a lexer error means
+/// the completion did not fit).
+fn viable(query: &str, cut: usize) -> bool {
+    const FILLERS: &[&str] = &[
+        "", " x", "x", " 1", "(x)", " (x)", " (a) (x)", "=\"a\"", "\"a\"", "5m", "m", " 5m",
+        "[5m]", ", x", " a=\"a\"",
+    ];
+    const TAILS: &[&str] = &["", " (x)", " x"];
+    let prefix = &query[..cut];
+    let closers = closers(prefix);
+    FILLERS.iter().any(|filler| {
+        TAILS.iter().any(|tail| {
+            let candidate = format!("{prefix}{filler}{closers}{tail}");
+            // The lexer's own errors (a bad token in a label matcher, an
+            // unclosed bracket) mean the completion is wrong, not that the
+            // grammar accepted it; other errors (types, arity, unknown
+            // function) come after the grammar accepted the query.
+            promql_parser::parser::lexer(&candidate).is_ok()
+                && !matches!(promql_parser::parser::parse(&candidate), Err(e) if e == "invalid promql query")
         })
     })
+}
+
+/// The closing brackets an unfinished query still needs, innermost first.
+fn closers(prefix: &str) -> String {
+    let mut stack = Vec::new();
+    for (start, end) in query_tokens(prefix) {
+        match &prefix[start..end] {
+            "(" => stack.push(')'),
+            "[" => stack.push(']'),
+            "{" => stack.push('}'),
+            ")" | "]" | "}" => {
+                stack.pop();
+            }
+            _ => {}
+        }
+    }
+    stack.iter().rev().collect()
+}
+
+/// The query's tokens as byte ranges: strings, words (names, numbers,
+/// durations), the two-character operators, and single punctuation; blanks
+/// and `#` comments are skipped.
+fn query_tokens(query: &str) -> Vec<(usize, usize)> {
+    let bytes = query.as_bytes();
+    let word =
+        |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b':' || b == b'.' || b >= 0x80;
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let start = i;
+        if b.is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        if b == b'#' {
+            while i < bytes.len() && bytes[i] != b'\n' {
+                i += 1;
+            }
+            continue;
+        }
+        if matches!(b, b'"' | b'\'' | b'`') {
+            i += 1;
+            while i < bytes.len() && bytes[i] != b {
+                if bytes[i] == b'\\' && b != b'`' {
+                    i += 1;
+                }
+                i += 1;
+            }
+            i = (i + 1).min(bytes.len());
+        } else if word(b) {
+            while i < bytes.len() && word(bytes[i]) {
+                i += 1;
+            }
+        } else if i + 1 < bytes.len()
+            && matches!(
+                &bytes[i..i + 2],
+                b"==" | b"!=" | b">=" | b"<=" | b"=~" | b"!~"
+            )
+        {
+            i += 2;
+        } else {
+            i += 1;
+            // Stay on a character boundary.
+            while i < bytes.len() && !query.is_char_boundary(i) {
+                i += 1;
+            }
+        }
+        tokens.push((start, i));
+    }
+    tokens
 }
 
 #[cfg(test)]
@@ -297,7 +464,57 @@ mod query_tests {
         let e = err("sum(x{a=\"b})");
         assert!(e.contains("not closed"), "{e}");
         let e = err("sum(x y)");
-        assert!(!e.is_empty() && e != "invalid promql query", "{e}");
+        assert_eq!(
+            e,
+            "unexpected `y` at column 7 of the query: an operator (or a comma) is missing before it"
+        );
+    }
+
+    #[test]
+    fn grammar_errors_name_the_token_the_grammar_rejects() {
+        let err = |q: &str| parse_promql(q).unwrap_err();
+        let cases = [
+            (
+                "sum(rate(a[5m]))\n  sum(rate(b[5m]))",
+                "unexpected `sum` at line 2, column 3 of the query: an operator (or a comma) is missing before it",
+            ),
+            (
+                "sum(x) by code",
+                "unexpected `code` at column 11 of the query",
+            ),
+            (
+                "x{a=\"b\" c=\"d\"}",
+                "unexpected `c` at column 9 of the query: an operator (or a comma) is missing before it",
+            ),
+            ("sum by (a) x", "unexpected `x` at column 12 of the query"),
+            (
+                "rate(x[5m]) / / y",
+                "unexpected `/` at column 15 of the query",
+            ),
+            (
+                "histogram_quantile(0.9 rate(x[5m]))",
+                "unexpected `rate` at column 24 of the query: an operator (or a comma) is missing before it",
+            ),
+            (
+                "x == bool",
+                "the query stops after `bool` at column 6 of the query",
+            ),
+            (
+                "foo{a=\"b\"}[5m] x",
+                "unexpected `x` at column 16 of the query: an operator (or a comma) is missing before it",
+            ),
+        ];
+        for (query, want) in cases {
+            let e = err(query);
+            assert!(e.starts_with(want), "{query}: {e}");
+        }
+        // Valid queries are never probed, and the probe is bounded: a long
+        // query with its error at the end is located quickly.
+        let long = format!("{} y", vec!["rate(x[5m])"; 1_000].join(" + "));
+        let started = std::time::Instant::now();
+        let e = err(&long);
+        assert!(e.starts_with("unexpected `y`"), "{e}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
 
     #[test]

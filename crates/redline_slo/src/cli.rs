@@ -3,7 +3,7 @@
 use crate::config::{self, SloConfig};
 use crate::prom::{Client, ClientOptions};
 use crate::spec::{self, Problem, Slo};
-use crate::{check, events, report, rules, status};
+use crate::{check, events, report, status};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -54,6 +54,8 @@ pub struct GenerateArgs {
     /// Write the rules here instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub rules_format: crate::operator::RulesFormatArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -191,13 +193,14 @@ fn dispatch(
                 );
                 Ok(0)
             } else {
-                let _ = writeln!(out, "{} problems", problems.len());
+                let n = problems.len();
+                let _ = writeln!(out, "{n} problem{}", if n == 1 { "" } else { "s" });
                 Ok(1)
             }
         }
         SloCommand::Generate(a) => {
             let slos = valid_specs(&a.spec, &cfg, err)?;
-            let text = rules::generate(&slos);
+            let text = crate::operator::render(&slos, &a.rules_format).map_err(Fatal)?;
             match &a.output {
                 Some(path) => std::fs::write(path, text)
                     .map_err(|e| Fatal(format!("cannot write {}: {e}", path.display())))?,

@@ -50,6 +50,23 @@ pub fn format(secs: u64) -> String {
     out
 }
 
+/// Formats seconds as Prometheus itself prints a duration (Go's
+/// `model.Duration.String`, which Sloth uses for its rule names and
+/// `sloth_window` labels): years and weeks only when they divide it
+/// exactly, then `d`, `h`, `m`, `s` (`28d` → `4w`, `30d` → `30d`,
+/// `365d` → `1y`, `1h24m`).
+pub fn format_prometheus(secs: u64) -> String {
+    if secs == 0 {
+        return "0s".to_string();
+    }
+    for (unit, size) in [('y', 365 * 86_400), ('w', 7 * 86_400)] {
+        if secs.is_multiple_of(size) {
+            return format!("{}{unit}", secs / size);
+        }
+    }
+    format(secs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,5 +82,27 @@ mod tests {
         assert_eq!(format(84 * 60), "1h24m");
         assert_eq!(format(30 * 86_400), "30d");
         assert_eq!(format(90), "1m30s");
+    }
+
+    #[test]
+    fn prometheus_formatting_uses_exact_weeks_and_years() {
+        assert_eq!(format_prometheus(28 * 86_400), "4w");
+        assert_eq!(format_prometheus(7 * 86_400), "1w");
+        assert_eq!(format_prometheus(30 * 86_400), "30d");
+        assert_eq!(format_prometheus(365 * 86_400), "1y");
+        assert_eq!(format_prometheus(366 * 86_400), "366d");
+        assert_eq!(format_prometheus(8 * 86_400 + 3_600), "8d1h");
+        assert_eq!(format_prometheus(84 * 60), "1h24m");
+        for secs in [300, 3_600, 28 * 86_400, 365 * 86_400, 67 * 3_600 + 720] {
+            assert_eq!(parse_any(&format_prometheus(secs)), Some(secs));
+        }
+    }
+
+    /// `parse` plus years, for the round trip above.
+    fn parse_any(text: &str) -> Option<u64> {
+        match text.strip_suffix('y') {
+            Some(n) => n.parse::<u64>().ok().map(|n| n * 365 * 86_400),
+            None => parse(text),
+        }
     }
 }

@@ -10,6 +10,7 @@ pub mod config;
 pub mod duration;
 pub mod events;
 pub mod openslo;
+pub mod operator;
 pub mod plugins;
 pub mod prom;
 pub mod report;

@@ -18,8 +18,13 @@ use std::fmt::Write;
 /// The window whose recorded rates are summed for the whole-window ratio.
 pub const BASE_WINDOW: &str = "5m";
 
+/// `slo:sli_error:ratio_rate` and the window as Prometheus (and Sloth)
+/// print it: `ratio_rate5m`, `ratio_rate30d`, `ratio_rate4w` for 28 days.
 pub fn ratio_metric(window_secs: u64) -> String {
-    format!("slo:sli_error:ratio_rate{}", duration::format(window_secs))
+    format!(
+        "slo:sli_error:ratio_rate{}",
+        duration::format_prometheus(window_secs)
+    )
 }
 
 pub const ERRORS_METRIC: &str = "slo:sli_errors:rate5m";
@@ -93,7 +98,9 @@ fn groups_for(slo: &Slo) -> Vec<(String, Vec<Rule>)> {
     let id = slo.id();
     let labels = ident_labels(slo);
     let sel = selector(slo);
-    let window = slo.window();
+    // In names, labels and ranges the window is written as Prometheus and
+    // Sloth write it (28d is `4w`), so Sloth's series names stay.
+    let window = duration::format_prometheus(slo.window_secs);
     let budget = slo.error_budget();
     let record = |name: String, expr: String, extra: &[(&str, String)]| {
         let mut l = labels.clone();
@@ -115,7 +122,7 @@ fn groups_for(slo: &Slo) -> Vec<(String, Vec<Rule>)> {
         recordings.push(record(TOTAL_METRIC.into(), total.at(BASE_WINDOW), &[]));
     }
     for w in windows::recorded_with(&slo.alerts, slo.window_secs) {
-        let ws = duration::format(w);
+        let ws = duration::format_prometheus(w);
         recordings.push(record(
             ratio_metric(w),
             ratio_expr(slo, &ws),
@@ -197,11 +204,16 @@ fn groups_for(slo: &Slo) -> Vec<(String, Vec<Rule>)> {
             .iter()
             .filter(|a| a.severity == severity)
             .map(|a| {
+                // The two windows' series differ in `redline_window`:
+                // `and` matches on every label, so it is aggregated away
+                // first (as Sloth does). The short window comes first, so
+                // the alert's `$value` is the short window's ratio, as in
+                // Sloth.
                 let t = format!("({} * {})", num(a.factor), num(budget));
                 format!(
-                    "(\n  {}{sel} > {t}\n  and\n  {}{sel} > {t}\n)",
-                    ratio_metric(a.long),
-                    ratio_metric(a.short)
+                    "(\n  max({}{sel} > {t}) without (redline_window)\n  and\n  max({}{sel} > {t}) without (redline_window)\n)",
+                    ratio_metric(a.short),
+                    ratio_metric(a.long)
                 )
             })
             .collect();
@@ -221,7 +233,7 @@ fn groups_for(slo: &Slo) -> Vec<(String, Vec<Rule>)> {
             "summary".to_string(),
             format!(
                 "{{{{$labels.redline_service}}}} {{{{$labels.redline_slo}}}} is burning its {} error budget ({}% objective) too fast.",
-                window,
+                slo.window(),
                 num(slo.objective)
             ),
         );
@@ -255,30 +267,41 @@ pub fn generate(slos: &[Slo]) -> String {
     out.push_str(
         "# Groups per SLO: sli-recordings, window (reads the recordings), meta, alerts.\n",
     );
-    out.push_str("groups:\n");
+    write_groups(&mut out, slos, 0);
+    out
+}
+
+/// `groups:` and every SLO's rule groups, each line indented by `indent`
+/// spaces (0 for a rule file, 2 under a PrometheusRule's `spec:`).
+pub fn write_groups(out: &mut String, slos: &[Slo], indent: usize) {
+    let pad = " ".repeat(indent);
+    let _ = writeln!(out, "{pad}groups:");
     for slo in slos {
         for (name, rules) in groups_for(slo) {
-            let _ = writeln!(out, "  - name: {}", q(&name));
-            out.push_str("    rules:\n");
+            let _ = writeln!(out, "{pad}  - name: {}", q(&name));
+            let _ = writeln!(out, "{pad}    rules:");
             for r in rules {
-                let _ = writeln!(out, "      - {}: {}", r.kind, q(&r.name));
-                let _ = writeln!(out, "        expr: {}", block_or_quoted(&r.expr, 10));
+                let _ = writeln!(out, "{pad}      - {}: {}", r.kind, q(&r.name));
+                let _ = writeln!(
+                    out,
+                    "{pad}        expr: {}",
+                    block_or_quoted(&r.expr, indent + 10)
+                );
                 for (title, map) in [("labels", &r.labels), ("annotations", &r.annotations)] {
                     if map.is_empty() {
                         continue;
                     }
-                    let _ = writeln!(out, "        {title}:");
+                    let _ = writeln!(out, "{pad}        {title}:");
                     for (k, v) in map {
                         let key = if crate::spec::valid_label_name(k) {
                             k.clone()
                         } else {
                             q(k)
                         };
-                        let _ = writeln!(out, "          {key}: {}", q(v));
+                        let _ = writeln!(out, "{pad}          {key}: {}", q(v));
                     }
                 }
             }
         }
     }
-    out
 }

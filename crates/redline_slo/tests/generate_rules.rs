@@ -86,3 +86,23 @@ fn validate_reports_every_problem_with_positions() {
     assert_eq!(v["problems"][0]["line"], 5);
     assert_eq!(v["problems"][0]["column"], 16);
 }
+
+#[test]
+fn a_grammar_error_inside_a_block_scalar_names_the_token_and_its_line() {
+    let dir = std::env::temp_dir().join(format!("redline-slo-grammar-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec = dir.join("slo.yaml");
+    std::fs::write(
+        &spec,
+        "version: prometheus/v1\nservice: orders\nslos:\n  - name: availability\n    objective: 99.9\n    sli:\n      events:\n        error_query: |\n          sum(rate(http_requests_total{code=~\"5..\"}[{{.window}}]))\n            sum(rate(other[{{.window}}]))\n        total_query: sum(rate(http_requests_total[{{.window}}]))\n",
+    )
+    .unwrap();
+    let (code, out, _) = slo(&["validate", spec.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(":9:11: error: error_query is not valid PromQL: unexpected `sum` at line 2, column 3 of the query: an operator (or a comma) is missing before it"),
+        "{out}"
+    );
+    assert!(out.contains("\n1 problem\n"), "{out}");
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -689,7 +689,8 @@ fn generated_rules_agree_with_status(prom: &mut Prometheus, promtool: &str, data
     })
     .unwrap();
     let id = "{redline_id=\"checkout-requests-availability\"}";
-    let window_rule = format!("slo:sli_error:ratio_rate7d{id}");
+    // 7d as Prometheus and Sloth write it.
+    let window_rule = format!("slo:sli_error:ratio_rate1w{id}");
     let recorded = client
         .query_one(&window_rule, t)
         .expect("the window rule recorded nothing");

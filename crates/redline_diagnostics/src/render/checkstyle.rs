@@ -23,8 +23,8 @@ pub(super) fn render(diagnostics: &[Diagnostic], out: &mut dyn Write) -> io::Res
             d.span.column,
             d.severity,
             xml_escape(&d.message),
-            d.rule,
-            d.name,
+            d.rule.id,
+            d.rule.name,
         )?;
     }
     if current.is_some() {

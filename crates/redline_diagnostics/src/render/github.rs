@@ -38,7 +38,7 @@ pub(super) fn render(diagnostics: &[Diagnostic], out: &mut dyn Write) -> io::Res
             d.span.column,
             d.span.end_line,
             d.span.end_column,
-            escape_property(&format!("{} {}", d.rule, d.name)),
+            escape_property(&format!("{} {}", d.rule.id, d.rule.name)),
             escape_data(&message),
         )?;
     }

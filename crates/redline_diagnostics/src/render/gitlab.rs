@@ -24,8 +24,8 @@ pub(super) fn report(diagnostics: &[Diagnostic], sources: &Sources) -> Value {
             .map(|(d, fp)| {
                 json!({
                     "type": "issue",
-                    "check_name": d.rule,
-                    "description": format!("{} [{}] {}", d.rule, d.name, d.message),
+                    "check_name": d.rule.id,
+                    "description": format!("{} [{}] {}", d.rule.id, d.rule.name, d.message),
                     "categories": ["Bug Risk"],
                     "severity": severity(d.severity),
                     "fingerprint": fp,

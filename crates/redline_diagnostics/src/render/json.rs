@@ -37,8 +37,8 @@ pub fn json_diagnostic(d: &Diagnostic) -> Value {
         }),
     };
     json!({
-        "rule": d.rule,
-        "name": d.name,
+        "rule": d.rule.id,
+        "name": d.rule.name,
         "severity": d.severity,
         "path": d.path,
         "line": d.span.line,

@@ -51,13 +51,13 @@ pub(super) fn render(
             writeln!(
                 out,
                 r#"    <testcase name="{} {}" classname="{}">"#,
-                d.rule,
-                d.name,
+                d.rule.id,
+                d.rule.name,
                 xml_escape(&location),
             )?;
             let mut body = format!(
                 "{location}: {} {}[{}] {}",
-                d.severity, d.rule, d.name, d.message
+                d.severity, d.rule.id, d.rule.name, d.message
             );
             if let Some(help) = &d.help {
                 body.push_str("\nhelp: ");

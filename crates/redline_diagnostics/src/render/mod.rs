@@ -1,7 +1,6 @@
 //! Renderers: each turns the sorted diagnostics of one run into a report.
 //! A renderer sees only [`Diagnostic`]s, the [`Summary`], the rule
-//! catalog as plain [`RuleInfo`] (so this crate never depends on the rule
-//! registry) and, for code frames and fingerprints, the text of the files
+//! catalog's metadata ([`RuleMeta`]; the registry itself lives above) and, for code frames and fingerprints, the text of the files
 //! that have findings. One file per format.
 
 mod checkstyle;
@@ -12,7 +11,7 @@ mod junit;
 mod sarif;
 mod text;
 
-use crate::{Applicability, Diagnostic, LineIndex, Severity, Summary};
+use crate::{Diagnostic, LineIndex, RuleMeta, Summary};
 use std::collections::HashMap;
 use std::io::{self, Write};
 use std::str::FromStr;
@@ -89,20 +88,6 @@ impl FromStr for Format {
     }
 }
 
-/// What a report may say about a rule (SARIF rule metadata). The binary
-/// fills it from the rule registry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RuleInfo {
-    pub id: &'static str,
-    pub name: &'static str,
-    /// One line: what the rule finds.
-    pub summary: &'static str,
-    /// The rule's documentation (Markdown).
-    pub documentation: String,
-    pub severity: Severity,
-    pub fix: Option<Applicability>,
-}
-
 /// Options that only affect presentation.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RenderOptions<'a> {
@@ -110,7 +95,7 @@ pub struct RenderOptions<'a> {
     /// never when `NO_COLOR` is set.
     pub color: bool,
     /// The rule catalog, for formats that describe rules (SARIF).
-    pub rules: &'a [RuleInfo],
+    pub rules: &'a [&'static RuleMeta],
     /// The tool version written into reports that carry one.
     pub tool_version: &'a str,
 }
@@ -249,7 +234,21 @@ pub(crate) fn char_column(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Edit, Fix, LineIndex};
+
+    /// A rule of the catalog as these tests need it (id and name).
+    fn test_rule(id: &'static str, name: &'static str) -> &'static crate::RuleMeta {
+        Box::leak(Box::new(crate::RuleMeta {
+            id,
+            name,
+            severity: crate::Severity::Error,
+            fix: None,
+            finds: "",
+            doc: "",
+            kind: crate::RuleKind::Go,
+            active_by_default: true,
+        }))
+    }
+    use crate::{Applicability, Edit, Fix, LineIndex, Severity};
 
     fn sample() -> (Diagnostic, Sources) {
         let src = "package p\n\nvar m = new(map[string]int)\n";
@@ -257,8 +256,7 @@ mod tests {
         let end = start + "new(map[string]int)".len();
         let span = LineIndex::new(src.as_bytes()).span(start, end);
         let d = Diagnostic {
-            rule: "RL101",
-            name: "new-map",
+            rule: test_rule("RL101", "new-map"),
             severity: Severity::Error,
             path: "p.go".into(),
             span,

@@ -6,8 +6,8 @@
 //! fingerprint of [`crate::fingerprints`] so that code scanning tracks a
 //! finding across commits.
 
-use super::{RenderOptions, RuleInfo, Sources, char_column};
-use crate::{Applicability, Diagnostic, LineIndex, Severity, fingerprints};
+use super::{RenderOptions, Sources, char_column};
+use crate::{Applicability, Diagnostic, LineIndex, RuleMeta, Severity, fingerprints};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -40,7 +40,7 @@ fn artifact_location(path: &str) -> Value {
     }
 }
 
-fn rule_descriptor(r: &RuleInfo) -> Value {
+fn rule_descriptor(r: &&RuleMeta) -> Value {
     let fix = match r.fix {
         Some(Applicability::Safe) => "safe",
         Some(Applicability::Unsafe) => "unsafe",
@@ -50,9 +50,9 @@ fn rule_descriptor(r: &RuleInfo) -> Value {
     json!({
         "id": r.id,
         "name": r.name,
-        "shortDescription": { "text": r.summary },
-        "fullDescription": { "text": r.summary },
-        "help": { "text": r.documentation, "markdown": r.documentation },
+        "shortDescription": { "text": r.finds },
+        "fullDescription": { "text": r.finds },
+        "help": { "text": r.documentation(), "markdown": r.documentation() },
         "defaultConfiguration": { "level": level(r.severity) },
         "properties": { "tags": ["redline"], "fix": fix },
     })
@@ -73,9 +73,9 @@ pub fn sarif_report(
         .collect();
     // A finding of a rule the catalog does not list still needs a descriptor.
     for d in diagnostics {
-        if !rule_index.contains_key(d.rule) {
-            rule_index.insert(d.rule, rules.len());
-            rules.push(json!({ "id": d.rule, "name": d.name }));
+        if !rule_index.contains_key(d.rule.id) {
+            rule_index.insert(d.rule.id, rules.len());
+            rules.push(json!({ "id": d.rule.id, "name": d.rule.name }));
         }
     }
     let fps = fingerprints(diagnostics, sources);
@@ -97,8 +97,8 @@ pub fn sarif_report(
                 text.push_str(help);
             }
             let mut result = json!({
-                "ruleId": d.rule,
-                "ruleIndex": rule_index[d.rule],
+                "ruleId": d.rule.id,
+                "ruleIndex": rule_index[d.rule.id],
                 "level": level(d.severity),
                 "message": { "text": text },
                 "locations": [{

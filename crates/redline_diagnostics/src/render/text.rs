@@ -46,7 +46,7 @@ pub(super) fn render_text(
             d.span.line,
             d.span.column,
             p.severity(d.severity),
-            p.paint("1", &format!("{}[{}]", d.rule, d.name)),
+            p.paint("1", &format!("{}[{}]", d.rule.id, d.rule.name)),
             clean(&d.message)
         )?;
         if let Some(src) = sources.get(&d.path) {

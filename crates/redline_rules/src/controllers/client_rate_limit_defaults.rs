@@ -1,5 +1,4 @@
-use crate::{Context, DiagnosticExt, GoRule, RuleMeta, args, declare_rule, unparen};
-use redline_diagnostics::Diagnostic;
+use crate::{Context, Findings, GoRule, RuleMeta, args, declare_rule, unparen};
 use redline_go::{GoFile, Node, NodeIndex, Package};
 use std::collections::{HashMap, HashSet};
 
@@ -76,8 +75,8 @@ declare_rule! {
         name: "client-rate-limit-defaults",
         severity: Warning,
         fix: None,
-        target: Go,
-        summary: "a Kubernetes client is built with client-go's default QPS 5 / Burst 10",
+        kind: Go,
+        finds: "a Kubernetes client is built with client-go's default QPS 5 / Burst 10",
     }
 }
 
@@ -118,7 +117,7 @@ impl GoRule for ClientRateLimitDefaults {
         &Self::META
     }
 
-    fn check(&self, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    fn check(&self, cx: &Context<'_>, out: &mut Findings<'_>) {
         let Some(me) = cx
             .package
             .files
@@ -127,18 +126,12 @@ impl GoRule for ClientRateLimitDefaults {
         else {
             return;
         };
-        let Some(facts) = cx.package.memo(Findings::build) else {
+        let Some(facts) = cx.package.memo(PackageFindings::build) else {
             return;
         };
         for f in facts.list.iter().filter(|f| f.file == me) {
-            out.push(
-                cx.diagnostic(
-                    &Self::META,
-                    cx.file.span_bytes(f.start, f.end),
-                    f.message.clone(),
-                )
-                .with_help(f.help.clone()),
-            );
+            out.report_span(cx.file.span_bytes(f.start, f.end), f.message.clone())
+                .help(f.help.clone());
         }
     }
 }
@@ -167,19 +160,19 @@ struct ParamUse {
 #[derive(Default)]
 struct Summaries {
     /// By function name (`f(...)`).
-    functions: HashMap<String, Summary>,
+    functions: HashMap<String, FunctionSummary>,
     /// By method name (`x.m(...)`), any receiver type.
-    methods: HashMap<String, Summary>,
+    methods: HashMap<String, FunctionSummary>,
 }
 
 #[derive(Default, Clone)]
-struct Summary {
+struct FunctionSummary {
     returns: Option<Returns>,
     params: Vec<Option<ParamUse>>,
 }
 
 /// The findings of the package, computed once.
-struct Findings {
+struct PackageFindings {
     list: Vec<Finding>,
 }
 
@@ -237,8 +230,8 @@ struct Unit<'a> {
     fi: usize,
 }
 
-impl Findings {
-    fn build(pkg: &Package) -> Findings {
+impl PackageFindings {
+    fn build(pkg: &Package) -> PackageFindings {
         let mut list = Vec::new();
         let relevant = |f: &GoFile, extra: &HashSet<String>| {
             let text = String::from_utf8_lossy(&f.source);
@@ -257,7 +250,7 @@ impl Findings {
             })
             .collect();
         if units.is_empty() {
-            return Findings { list };
+            return PackageFindings { list };
         }
         // Phase 1: what each function returns and does with its config
         // parameters, seeing only the base sources.
@@ -368,11 +361,11 @@ impl Findings {
         }
         list.sort_by_key(|f| (f.file, f.start));
         list.dedup_by_key(|f| (f.file, f.start));
-        Findings { list }
+        PackageFindings { list }
     }
 }
 
-fn merge(into: &mut Summary, s: Summary) {
+fn merge(into: &mut FunctionSummary, s: FunctionSummary) {
     into.returns = match (into.returns.take(), s.returns) {
         (Some(Returns::Tuned), _) | (_, Some(Returns::Tuned)) => Some(Returns::Tuned),
         (Some(Returns::Source(o)), _) | (_, Some(Returns::Source(o))) => Some(Returns::Source(o)),
@@ -743,7 +736,7 @@ fn same_package_callee<'s, 'a>(
     u: &Unit<'a>,
     call: Node<'a>,
     summaries: &'s Summaries,
-) -> Option<(&'a str, bool, &'s Summary)> {
+) -> Option<(&'a str, bool, &'s FunctionSummary)> {
     let f = call.child_by_field_name("function").map(unparen)?;
     match f.kind() {
         "identifier" => {
@@ -765,8 +758,8 @@ fn same_package_callee<'s, 'a>(
 }
 
 /// Phase 1 for one package-level function.
-fn summarize(u: &Unit<'_>, func: Node<'_>, empty: &Summaries) -> Summary {
-    let mut summary = Summary::default();
+fn summarize(u: &Unit<'_>, func: Node<'_>, empty: &Summaries) -> FunctionSummary {
+    let mut summary = FunctionSummary::default();
     let mut tracked = sources_in(u, func, empty);
     // `return rest.InClusterConfig()` and the like.
     let mut direct = None;

@@ -1,5 +1,4 @@
-use crate::{Context, DiagnosticExt, GoRule, RuleMeta, args, declare_rule, unparen};
-use redline_diagnostics::Diagnostic;
+use crate::{Context, Findings, GoRule, RuleMeta, args, declare_rule, unparen};
 use redline_go::{Node, unparen_type};
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, HashMap};
@@ -47,8 +46,8 @@ declare_rule! {
         name: "keyfunc-ignores-namespace",
         severity: Error,
         fix: None,
-        target: Go,
-        summary: "a client-go key function builds keys from the name without the namespace",
+        kind: Go,
+        finds: "a client-go key function builds keys from the name without the namespace",
     }
 }
 
@@ -77,7 +76,7 @@ impl GoRule for KeyfuncIgnoresNamespace {
         &Self::META
     }
 
-    fn check(&self, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    fn check(&self, cx: &Context<'_>, out: &mut Findings<'_>) {
         // tree-sitter's `Node::parent` searches down from the root, so a
         // parent costs the depth: with it, 10,000 nested function literals
         // took 22 s. The parents this rule needs come from one walk, made
@@ -133,16 +132,9 @@ impl GoRule for KeyfuncIgnoresNamespace {
             let what = declared_name(cx, &parents, f)
                 .map(|n| format!("key function `{n}`"))
                 .unwrap_or_else(|| "this key function".to_string());
-            out.push(
-                cx.diagnostic(
-                    &Self::META,
-                    cx.file.span(func_kw),
-                    format!(
+            out.report_span(cx.file.span(func_kw), format!(
                         "{what} builds the key from the object's name without its namespace or UID; objects with the same name in different namespaces overwrite each other"
-                    ),
-                )
-                .with_help("use `cache.MetaNamespaceKeyFunc`, or include `GetNamespace()` (or the UID) in the key"),
-            );
+                    )).help("use `cache.MetaNamespaceKeyFunc`, or include `GetNamespace()` (or the UID) in the key");
         }
     }
 }

@@ -1,5 +1,4 @@
-use crate::{Context, DiagnosticExt, GoRule, RuleMeta, args, declare_rule, unparen};
-use redline_diagnostics::Diagnostic;
+use crate::{Context, Findings, GoRule, RuleMeta, args, declare_rule, unparen};
 use redline_go::{DeclarationCache, Node, local_declaration_along, unparen_type};
 use std::collections::HashMap;
 
@@ -77,8 +76,8 @@ declare_rule! {
         name: "map-write-in-goroutine",
         severity: Warning,
         fix: None,
-        target: Go,
-        summary: "a goroutine writes a captured map while another access can run at the same time",
+        kind: Go,
+        finds: "a goroutine writes a captured map while another access can run at the same time",
     }
 }
 
@@ -124,7 +123,7 @@ impl GoRule for MapWriteInGoroutine {
         &Self::META
     }
 
-    fn check(&self, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    fn check(&self, cx: &Context<'_>, out: &mut Findings<'_>) {
         let go_methods = cx
             .file
             .imports
@@ -239,18 +238,11 @@ impl GoRule for MapWriteInGoroutine {
                 continue;
             };
             let name = w.name;
-            out.push(
-                cx.node_diagnostic(
-                    &MapWriteInGoroutine::META,
-                    w.node,
-                    format!(
+            out.report(w.node, format!(
                         "goroutine writes map `{name}` of the enclosing function without a lock while {why}; concurrent map access kills the process (`fatal error: concurrent map writes`)"
-                    ),
-                )
-                .with_help(format!(
+                    )).help(format!(
                     "lock a `sync.Mutex` around the write (and around the other accesses of `{name}`), or send results over a channel and write `{name}` in one goroutine"
-                )),
-            );
+                ));
         }
     }
 }
@@ -628,6 +620,7 @@ fn is_map_value(cx: &Context<'_>, v: Node<'_>) -> bool {
 mod tests {
     use super::*;
     use crate::Settings;
+    use redline_diagnostics::Diagnostic;
     use redline_go::{GoFile, Package};
     use std::sync::Arc;
     use std::time::{Duration, Instant};
@@ -645,7 +638,7 @@ mod tests {
             settings: &settings,
         };
         let mut out = Vec::new();
-        MapWriteInGoroutine.check(&cx, &mut out);
+        MapWriteInGoroutine.run(&cx, &mut out);
         out
     }
 

@@ -1,5 +1,4 @@
-use crate::{Context, DiagnosticExt, GoRule, RuleMeta, args, declare_rule, unparen};
-use redline_diagnostics::Diagnostic;
+use crate::{Context, Findings, GoRule, RuleMeta, args, declare_rule, unparen};
 use redline_go::{GoFile, Node, Package, TypeKind, node_text, unparen_type};
 use std::collections::{HashMap, HashSet};
 
@@ -75,8 +74,8 @@ declare_rule! {
         name: "unsynchronized-reconciler-state",
         severity: Error,
         fix: None,
-        target: Go,
-        summary: "a reconciler's map is written without a lock while other reconciles can run",
+        kind: Go,
+        finds: "a reconciler's map is written without a lock while other reconciles can run",
     }
 }
 
@@ -91,7 +90,7 @@ impl GoRule for UnsynchronizedReconcilerState {
         &Self::META
     }
 
-    fn check(&self, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    fn check(&self, cx: &Context<'_>, out: &mut Findings<'_>) {
         let mut facts = None;
         for &spec in &cx.index.type_specs {
             if spec.kind() != "type_spec" {
@@ -168,18 +167,11 @@ impl GoRule for UnsynchronizedReconcilerState {
                 };
                 let line = file.lines.span(first.pos, first.pos).line;
                 let at = format!("{}:{line}", file.display);
-                out.push(
-                    cx.node_diagnostic(
-                        &Self::META,
-                        field,
-                        format!(
+                out.report(field, format!(
                             "map `{fname}` of reconciler `{type_name}` is written at {at} without a lock on the reconciler; reconciles and event handlers run concurrently, and a write during another access kills the process (`fatal error: concurrent map writes`)"
-                        ),
-                    )
-                    .with_help(format!(
+                        )).help(format!(
                         "lock a `sync.Mutex` field of `{type_name}` before every write of `{fname}` (and around its reads), use `sync.Map`, or keep the map local to one Reconcile call"
-                    )),
-                );
+                    ));
             }
         }
     }

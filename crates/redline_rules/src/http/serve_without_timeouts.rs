@@ -1,5 +1,4 @@
-use crate::{Context, DiagnosticExt, GoRule, RuleMeta, declare_rule};
-use redline_diagnostics::Diagnostic;
+use crate::{Context, Findings, GoRule, RuleMeta, declare_rule};
 
 declare_rule! {
     /// ## What it does
@@ -40,8 +39,8 @@ declare_rule! {
         name: "http-serve-without-timeouts",
         severity: Error,
         fix: None,
-        target: Go,
-        summary: "package-level `http.ListenAndServe`/`Serve` run a server without timeouts",
+        kind: Go,
+        finds: "package-level `http.ListenAndServe`/`Serve` run a server without timeouts",
     }
 }
 
@@ -58,7 +57,7 @@ impl GoRule for HttpServeWithoutTimeouts {
         &Self::META
     }
 
-    fn check(&self, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    fn check(&self, cx: &Context<'_>, out: &mut Findings<'_>) {
         if !cx.file.imports_path(HTTP) {
             return;
         }
@@ -70,14 +69,7 @@ impl GoRule for HttpServeWithoutTimeouts {
                     "Serve" => "srv.Serve(listener)",
                     _ => "srv.ServeTLS(listener, certFile, keyFile)",
                 };
-                out.push(
-                    cx.node_diagnostic(
-                        &Self::META,
-                        call,
-                        format!("`http.{name}` runs a zero `http.Server` with no timeouts: slow or stalled clients can hold every connection and goroutine until the process runs out of file descriptors"),
-                    )
-                    .with_help(format!("build `srv := &http.Server{{Addr: addr, Handler: h, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 120 * time.Second}}` (ReadHeaderTimeout first: it is the slowloris guard) and call `{method}`; add a WriteTimeout unless the server streams or serves pprof (it cuts off `/debug/pprof/profile?seconds=N`)")),
-                );
+                out.report(call, format!("`http.{name}` runs a zero `http.Server` with no timeouts: slow or stalled clients can hold every connection and goroutine until the process runs out of file descriptors")).help(format!("build `srv := &http.Server{{Addr: addr, Handler: h, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 120 * time.Second}}` (ReadHeaderTimeout first: it is the slowloris guard) and call `{method}`; add a WriteTimeout unless the server streams or serves pprof (it cuts off `/debug/pprof/profile?seconds=N`)"));
             }
         }
     }

@@ -1,5 +1,4 @@
-use crate::{Context, DiagnosticExt, GoRule, RuleMeta, args, declare_rule, unparen};
-use redline_diagnostics::{Applicability, Diagnostic};
+use crate::{Context, Findings, GoRule, RuleMeta, args, declare_rule, unparen};
 use redline_go::Node;
 
 declare_rule! {
@@ -60,9 +59,9 @@ declare_rule! {
         id: "RL402",
         name: "error-as-string",
         severity: Warning,
-        fix: Some(Applicability::Unsafe),
-        target: Go,
-        summary: "an error logged as a string loses its type and stack",
+        fix: Unsafe,
+        kind: Go,
+        finds: "an error logged as a string loses its type and stack",
     }
 }
 
@@ -81,7 +80,7 @@ impl GoRule for ErrorAsString {
         &Self::META
     }
 
-    fn check(&self, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    fn check(&self, cx: &Context<'_>, out: &mut Findings<'_>) {
         let has_zap = cx.file.imports_path(ZAP);
         let has_zerolog = ZEROLOG.iter().any(|p| cx.file.imports_path(p));
         let has_slog = cx.file.imports_path(SLOG);
@@ -162,19 +161,10 @@ impl GoRule for ErrorAsString {
             } else {
                 replacement.clone()
             };
-            out.push(
-                cx.diagnostic(
-                    &Self::META,
-                    cx.file.span_bytes(start, call.end_byte()),
-                    format!("`{field}` logs `{receiver}.Error()` as a string: the error's type, wrapped causes and stack are lost to log queries, and a nil `{receiver}` panics in the log call"),
-                )
-                .with_help(format!("log the error itself: `{shown}`"))
-                .with_fix(
-                    Applicability::Unsafe,
-                    cx.file.span_bytes(start, call.end_byte()),
+            out.report_span(cx.file.span_bytes(start, call.end_byte()), format!("`{field}` logs `{receiver}.Error()` as a string: the error's type, wrapped causes and stack are lost to log queries, and a nil `{receiver}` panics in the log call")).help(format!("log the error itself: `{shown}`"))
+                .fix(cx.file.span_bytes(start, call.end_byte()),
                     replacement,
-                ),
-            );
+                );
         }
     }
 }
@@ -233,7 +223,7 @@ enum Style {
 }
 
 /// `X.Error()` values right after a key in a key/value logging call.
-fn key_values(cx: &Context<'_>, call: Node<'_>, loggers: &Loggers, out: &mut Vec<Diagnostic>) {
+fn key_values(cx: &Context<'_>, call: Node<'_>, loggers: &Loggers, out: &mut Findings<'_>) {
     let Some(style) = style_of(cx, call, loggers) else {
         return;
     };
@@ -273,23 +263,14 @@ fn key_values(cx: &Context<'_>, call: Node<'_>, loggers: &Loggers, out: &mut Vec
         };
         let key = cx.text(key);
         let value = unparen(value);
-        out.push(
-            cx.node_diagnostic(
-                &ErrorAsString::META,
-                value,
-                format!(
+        out.report(value, format!(
                     "`{receiver}.Error()` is logged as the string value of {key}: the error's type, wrapped causes and stack are lost to log queries, and a nil `{receiver}` panics in the log call"
-                ),
-            )
-            .with_help(format!(
+                )).help(format!(
                 "pass the error itself: {key}, {receiver} (with logr, `Error({receiver}, msg, ...)`)"
             ))
-            .with_fix(
-                Applicability::Unsafe,
-                cx.file.span(value),
+            .fix(cx.file.span(value),
                 receiver.to_string(),
-            ),
-        );
+            );
     }
 }
 
@@ -437,7 +418,7 @@ mod tests {
             settings: &settings,
         };
         let mut out = Vec::new();
-        ErrorAsString.check(&cx, &mut out);
+        ErrorAsString.run(&cx, &mut out);
         out.iter()
             .filter_map(|d| d.fix.as_ref())
             .flat_map(|f| f.edits.iter())

@@ -1,5 +1,4 @@
-use crate::{Context, DiagnosticExt, GoRule, RuleMeta, args, declare_rule, unparen};
-use redline_diagnostics::Diagnostic;
+use crate::{Context, Findings, GoRule, RuleMeta, args, declare_rule, unparen};
 use redline_go::Node;
 
 declare_rule! {
@@ -40,8 +39,8 @@ declare_rule! {
         name: "std-log",
         severity: Error,
         fix: None,
-        target: Go,
-        summary: "unstructured output through the standard-library `log` package",
+        kind: Go,
+        finds: "unstructured output through the standard-library `log` package",
     }
 }
 
@@ -56,25 +55,18 @@ impl GoRule for StdLog {
         &Self::META
     }
 
-    fn check(&self, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    fn check(&self, cx: &Context<'_>, out: &mut Findings<'_>) {
         for import in &cx.file.imports {
             if !cx.settings.banned_imports.contains(&import.path) {
                 continue;
             }
             let span = cx.file.span_bytes(import.start_byte, import.end_byte);
-            out.push(
-                cx.diagnostic(
-                    &Self::META,
-                    span,
-                    format!(
+            out.report_span(span, format!(
                         "`{}` is banned by `[rules.std-log] banned-imports` in this project's redline.toml",
                         import.path
-                    ),
-                )
-                .with_help(
+                    )).help(
                     "log through the project's structured logger (zap, zerolog, logr or log/slog) with named fields",
-                ),
-            );
+                );
         }
         if !cx.file.imports_path(LOG) {
             return;
@@ -82,11 +74,11 @@ impl GoRule for StdLog {
         let printers: Vec<(&str, &str)> = PRINTERS.iter().map(|p| (LOG, *p)).collect();
         for &call in &cx.index.calls {
             if let Some((_, name)) = cx.index.callee(call, &printers) {
-                out.push(printer(cx, call, &format!("log.{name}"), name));
+                printer(out, call, &format!("log.{name}"), name);
                 continue;
             }
             if let Some(name) = default_logger_method(cx, call) {
-                out.push(printer(cx, call, &format!("log.Default().{name}"), name));
+                printer(out, call, &format!("log.Default().{name}"), name);
                 continue;
             }
             if cx.index.callee(call, &[(LOG, "New")]).is_some()
@@ -94,24 +86,17 @@ impl GoRule for StdLog {
                 && let Some(writer) = args(list).first().copied()
                 && let Some(stream) = mentions_std_stream(cx, writer)
             {
-                out.push(
-                    cx.node_diagnostic(
-                        &Self::META,
-                        call,
-                        format!(
+                out.report(call, format!(
                             "`log.New` writes plain text lines to `os.{stream}`: log pipelines (Loki, ELK) cannot parse them, and fields such as the request id are lost"
-                        ),
-                    )
-                    .with_help(
+                        )).help(
                         "log through a structured logger (zap, zerolog, logr or log/slog); an API that demands a `*log.Logger` can get `slog.NewLogLogger(handler, level)`",
-                    ),
-                );
+                    );
             }
         }
     }
 }
 
-fn printer(cx: &Context<'_>, call: Node<'_>, shown: &str, name: &str) -> Diagnostic {
+fn printer(out: &mut Findings<'_>, call: Node<'_>, shown: &str, name: &str) {
     let what = if name.starts_with("Fatal") {
         ", then exits without running deferred calls"
     } else if name.starts_with("Panic") {
@@ -119,16 +104,15 @@ fn printer(cx: &Context<'_>, call: Node<'_>, shown: &str, name: &str) -> Diagnos
     } else {
         ""
     };
-    cx.node_diagnostic(
-        &StdLog::META,
+    out.report(
         call,
         format!(
             "`{shown}` writes an unstructured line{what}: log pipelines (Loki, ELK) cannot parse it, and fields such as the request id are lost"
         ),
     )
-    .with_help(
+    .help(
         "log through a structured logger (zap, zerolog, logr or log/slog) with named fields, e.g. `slog.Error(\"order failed\", \"order_id\", id, \"error\", err)`",
-    )
+    );
 }
 
 /// `log.Default().Printf(…)` and friends: the method name.

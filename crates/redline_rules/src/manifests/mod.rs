@@ -1,166 +1,181 @@
-//! Kubernetes manifest rules. Their checks live in `redline_k8s` (which
-//! owns the manifest model); the catalog entries and documentation live
-//! here with every other rule.
+//! Kubernetes manifest rules, per workload and container. The loader and
+//! the workload → pod template → container model live in `redline_k8s`;
+//! each rule here reads one container of that model ([`ManifestRule`]).
+//! A rule that reads a workload as a whole (RL801) is a [`DocumentRule`]:
+//! it sees each YAML document of a file.
 
-use crate::declare_rule;
+pub mod env_literal_invalid;
+pub mod gomaxprocs_exceeds_limit;
+pub mod gomaxprocs_unset;
+pub mod required_env_missing;
+pub mod secret_literal;
 
-declare_rule! {
-    /// ## What it does
-    /// Finds a container with `resources.limits.cpu` and no `GOMAXPROCS`
-    /// env var (a literal, or `valueFrom.resourceFieldRef` of `limits.cpu`).
-    /// Not reported when the scanned module's `go.mod` says `go 1.25` or
-    /// later (the runtime then reads the cgroup limit itself) or the module
-    /// uses `go.uber.org/automaxprocs`.
-    ///
-    /// ## Why is this bad?
-    /// Before Go 1.25 a Go program sizes its scheduler to the node's cores,
-    /// not the container's CPU limit: a service limited to 2 CPUs on a
-    /// 64-core node runs 64 threads, is throttled by the CFS quota and its
-    /// tail latency explodes.
-    ///
-    /// ## Example
-    /// ```yaml
-    /// resources:
-    ///   limits:
-    ///     cpu: "2"
-    /// ```
-    ///
-    /// ## Use instead
-    /// ```yaml
-    /// env:
-    ///   - name: GOMAXPROCS
-    ///     valueFrom:
-    ///       resourceFieldRef:
-    ///         resource: limits.cpu
-    /// ```
-    /// or start the service with `redline exec`, which sets it from the
-    /// cgroup quota.
-    pub struct GomaxprocsUnset {
-        id: "RL701",
-        name: "gomaxprocs-unset",
-        severity: Error,
-        fix: None,
-        target: Manifest,
-        summary: "a CPU-limited container without GOMAXPROCS",
+pub use env_literal_invalid::EnvLiteralInvalid;
+pub use gomaxprocs_exceeds_limit::GomaxprocsExceedsLimit;
+pub use gomaxprocs_unset::GomaxprocsUnset;
+pub use required_env_missing::RequiredEnvMissing;
+pub use secret_literal::SecretLiteral;
+
+use crate::{Family, RuleMeta};
+use redline_diagnostics::{Diagnostic, Emitter, LineIndex};
+use redline_k8s::model::{Container, EnvVar, Workload};
+use redline_k8s::quantity::parse_cpu_millis;
+use redline_k8s::yaml::YamlNode;
+use redline_k8s::{ContainerSite, DocumentSite, ManifestContext};
+
+/// The family's rules.
+pub static FAMILY: Family = Family {
+    name: "manifests",
+    go: &[],
+    go_mod: &[],
+    manifest: &[
+        &GomaxprocsUnset,
+        &GomaxprocsExceedsLimit,
+        &RequiredEnvMissing,
+        &SecretLiteral,
+        &EnvLiteralInvalid,
+    ],
+    document: &[],
+};
+
+/// What a manifest rule sees: one container, its workload, and the
+/// manifest settings of `redline.toml`.
+pub struct ContainerContext<'a> {
+    pub workload: &'a Workload<'a>,
+    pub container: &'a Container<'a>,
+    pub settings: &'a ManifestContext,
+    /// The container in words, for messages.
+    pub who: String,
+}
+
+impl ContainerContext<'_> {
+    /// `resources.limits.cpu` as written.
+    pub fn cpu_limit_text(&self) -> Option<&str> {
+        self.container.cpu_limit.and_then(YamlNode::as_str)
+    }
+
+    /// `resources.limits.cpu` in millicores, when it parses.
+    pub fn cpu_limit_millis(&self) -> Option<u64> {
+        self.cpu_limit_text().and_then(|t| parse_cpu_millis(t).ok())
+    }
+
+    /// A CPU limit is set and not zero.
+    pub fn has_cpu_limit(&self) -> bool {
+        self.container.cpu_limit.is_some() && self.cpu_limit_millis() != Some(0)
     }
 }
 
-declare_rule! {
-    /// ## What it does
-    /// Finds a literal `GOMAXPROCS` that is not a positive integer, or is
-    /// larger than the container's CPU limit rounded up.
-    ///
-    /// ## Why is this bad?
-    /// More Ps than the quota allows means CFS throttling; a value Go cannot
-    /// parse is silently ignored, so the setting does nothing.
-    ///
-    /// ## Example
-    /// ```yaml
-    /// env: [{name: GOMAXPROCS, value: "8"}]
-    /// resources: {limits: {cpu: "2"}}
-    /// ```
-    ///
-    /// ## Use instead
-    /// `valueFrom.resourceFieldRef` of `limits.cpu`, or a value no larger
-    /// than the limit.
-    pub struct GomaxprocsExceedsLimit {
-        id: "RL702",
-        name: "gomaxprocs-exceeds-limit",
-        severity: Error,
-        fix: None,
-        target: Manifest,
-        summary: "GOMAXPROCS is invalid or above the CPU limit",
+/// Where a manifest rule reports: the findings of that one rule on one
+/// container (or document), at a YAML node.
+pub struct ManifestFindings<'a> {
+    emitter: Emitter<'a>,
+    lines: &'a LineIndex,
+}
+
+impl ManifestFindings<'_> {
+    /// Reports a finding at `at` (a `name:` key: the container's for
+    /// container-level findings, the env var's for the others, the
+    /// workload's `metadata.name` for workload-level ones).
+    pub fn report(&mut self, at: &YamlNode, message: impl Into<String>) -> &mut Diagnostic {
+        let span = self.lines.span(at.start, at.end);
+        self.emitter.report(span, message)
     }
 }
 
-declare_rule! {
-    /// ## What it does
-    /// Finds a container that lacks a required env var. Inactive until
-    /// configured: which variables are required is an organisation's
-    /// convention, so the rule does nothing until `redline.toml` names
-    /// them, in `[manifests] required-env` or with an explicit
-    /// `[env.NAME] required = true` (the built-in environment spec does not
-    /// activate it). `required-env-containers` limits it to named
-    /// containers. When the container has `envFrom`, the variable may come
-    /// from there and the finding is `info`.
-    ///
-    /// ```toml
-    /// [manifests]
-    /// required-env = ["DATABASE_URL", "JWT_SECRET", "SERVICE_NAME"]
-    /// ```
-    ///
-    /// ## Why is this bad?
-    /// A service that starts without its configuration degrades at the
-    /// first request instead of failing its rollout.
-    ///
-    /// ## Use instead
-    /// Declare every required variable, from a Secret or ConfigMap.
-    pub struct RequiredEnvMissing {
-        id: "RL703",
-        name: "required-env-missing",
-        severity: Error,
-        fix: None,
-        target: Manifest,
-        summary: "a container lacks a required env var",
-        needs_config: true,
-    }
+/// A rule over Kubernetes manifests, run on every container of every
+/// workload.
+pub trait ManifestRule: Sync + Send {
+    fn meta(&self) -> &'static RuleMeta;
+    fn check(&self, cx: &ContainerContext<'_>, out: &mut ManifestFindings<'_>);
 }
 
-declare_rule! {
-    /// ## What it does
-    /// Finds a secret given as a literal `value:` instead of
-    /// `valueFrom.secretKeyRef`: `JWT_SECRET`; names whose last
-    /// `_`-separated words are `SECRET`, `PASSWORD`, `PASSWD`, `PASS`,
-    /// `TOKEN`, `API_KEY`, `SECRET_KEY`, `PRIVATE_KEY`, `ACCESS_KEY` or
-    /// `CREDENTIALS` (`DB_PASS`, `AWS_SECRET_ACCESS_KEY`, `GITHUB_TOKEN`;
-    /// not `PASSWORD_MIN_LENGTH`); and any variable whose value is a URL
-    /// holding a password (`scheme://user:pass@…`: `DATABASE_URL`,
-    /// `REDIS_URL`, `HTTPS_PROXY`) or a DSN with `password=`. Not literals:
-    /// a value made of `$(VAR)` references, an absolute file path (a
-    /// mounted secret file), a URL whose password is a `$(VAR)` reference.
-    /// No output of redline shows the secret: not the message, not the code
-    /// frame of any format (the value is masked). `redline env`, `redline
-    /// exec` and RL705 hide the same variables.
-    ///
-    /// ## Why is this bad?
-    /// Manifests live in git, in CI logs and in `kubectl get -o yaml`: a
-    /// literal secret is a leaked secret.
-    ///
-    /// ## Use instead
-    /// ```yaml
-    /// - name: JWT_SECRET
-    ///   valueFrom:
-    ///     secretKeyRef: {name: orders, key: jwt-secret}
-    /// ```
-    pub struct SecretLiteral {
-        id: "RL704",
-        name: "secret-literal",
-        severity: Error,
-        fix: None,
-        target: Manifest,
-        summary: "a secret is written into the manifest as a literal",
-    }
+/// A rule over Kubernetes manifests that reads a workload as a whole (its
+/// kind, names and labels), run on every YAML document of a file; it finds
+/// the workloads it checks itself (inside a `List` too).
+pub trait DocumentRule: Sync + Send {
+    fn meta(&self) -> &'static RuleMeta;
+    fn check(
+        &self,
+        document: &YamlNode,
+        settings: &ManifestContext,
+        out: &mut ManifestFindings<'_>,
+    );
 }
 
-declare_rule! {
-    /// ## What it does
-    /// Finds a literal env value that breaks the environment spec (the
-    /// same spec `redline env` and `redline exec` enforce), e.g.
-    /// `SERVICE_NAME: My_Service` or `LOG_LEVEL: verbose`.
-    ///
-    /// ## Why is this bad?
-    /// The service would refuse to start (under `redline exec`) or run
-    /// misconfigured; catching it in review is cheaper than in a rollout.
-    ///
-    /// ## Use instead
-    /// A value that matches the spec; `redline explain RL705` and the
-    /// README list the spec.
-    pub struct EnvLiteralInvalid {
-        id: "RL705",
-        name: "env-literal-invalid",
-        severity: Error,
-        fix: None,
-        target: Manifest,
-        summary: "a literal env value breaks the environment spec",
+/// Checks one manifest file with every manifest rule. `display_path` is
+/// used in the diagnostics; the result is sorted. A file that does not
+/// parse, or a workload part Kubernetes rejects, is RL000 (see
+/// [`redline_k8s::check_containers`]).
+pub fn check_manifest(
+    display_path: &str,
+    source: &[u8],
+    settings: &ManifestContext,
+) -> Vec<Diagnostic> {
+    check_manifest_with(
+        display_path,
+        source,
+        settings,
+        &crate::MANIFEST_RULES[..],
+        &crate::DOCUMENT_RULES[..],
+    )
+}
+
+/// [`check_manifest`] with the given rules only (RL000 is always reported).
+pub fn check_manifest_with(
+    display_path: &str,
+    source: &[u8],
+    settings: &ManifestContext,
+    rules: &[&'static dyn ManifestRule],
+    document_rules: &[&'static dyn DocumentRule],
+) -> Vec<Diagnostic> {
+    redline_k8s::check_documents(
+        display_path,
+        source,
+        &mut |site: &DocumentSite<'_>, out: &mut Vec<Diagnostic>| {
+            for rule in document_rules {
+                let mut findings = ManifestFindings {
+                    emitter: Emitter::new(rule.meta(), display_path, &mut *out),
+                    lines: site.lines,
+                };
+                rule.check(site.document, settings, &mut findings);
+            }
+        },
+        &mut |site: &ContainerSite<'_>, out: &mut Vec<Diagnostic>| {
+            let cx = ContainerContext {
+                workload: site.workload,
+                container: site.container,
+                settings,
+                who: site.container.describe(site.workload),
+            };
+            for rule in rules {
+                let mut findings = ManifestFindings {
+                    emitter: Emitter::new(rule.meta(), display_path, &mut *out),
+                    lines: site.lines,
+                };
+                rule.check(&cx, &mut findings);
+            }
+        },
+    )
+}
+
+/// `resourceFieldRef` of `limits.cpu` for this container: its divisor in
+/// millicores (default 1 CPU).
+pub(crate) fn limits_cpu_ref(var: &EnvVar, container: &Container) -> Option<Result<u64, String>> {
+    let r = var.value_from?.get("resourceFieldRef")?;
+    if r.get_str("resource") != Some("limits.cpu") {
+        return None;
     }
+    if let Some(other) = r.get_str("containerName")
+        && !other.is_empty()
+        && Some(other) != container.name
+    {
+        return None;
+    }
+    Some(match r.get("divisor").filter(|d| !d.is_null()) {
+        None => Ok(1000),
+        Some(d) => d
+            .as_str()
+            .ok_or_else(|| "divisor is not a quantity".to_string())
+            .and_then(parse_cpu_millis),
+    })
 }

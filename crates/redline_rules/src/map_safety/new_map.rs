@@ -1,5 +1,5 @@
-use crate::{Context, DiagnosticExt, GoRule, RuleMeta, args, declare_rule, unparen};
-use redline_diagnostics::{Applicability, Diagnostic, Edit, Fix};
+use crate::{Context, Findings, GoRule, RuleMeta, args, declare_rule, unparen};
+use redline_diagnostics::Edit;
 use redline_go::{Node, ancestors, unparen_type};
 
 declare_rule! {
@@ -47,9 +47,9 @@ declare_rule! {
         id: "RL101",
         name: "new-map",
         severity: Error,
-        fix: Some(Applicability::Safe),
-        target: Go,
-        summary: "`new(T)` with a map type yields a pointer to a nil map",
+        fix: Safe,
+        kind: Go,
+        finds: "`new(T)` with a map type yields a pointer to a nil map",
     }
 }
 
@@ -58,7 +58,7 @@ impl GoRule for NewMap {
         &Self::META
     }
 
-    fn check(&self, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    fn check(&self, cx: &Context<'_>, out: &mut Findings<'_>) {
         // A package-level `func new` or local `new` is not the builtin.
         if cx.package.values.contains("new") {
             return;
@@ -100,13 +100,12 @@ impl GoRule for NewMap {
                     "`new({type_text})` returns a pointer to a nil map (`{name}` is a map type); the first write through it panics"
                 ),
             };
-            let diagnostic = cx.node_diagnostic(&Self::META, call, message);
             // Go source is UTF-8: a type that is not cannot be written
             // back (the compiler rejects the file anyway); no fix.
             let Ok(type_text) = std::str::from_utf8(type_bytes) else {
-                out.push(diagnostic.with_help(
+                out.report(call, message).help(
                     "use `make(T)` for this map type, or `&T{}` when a pointer is needed (no automatic fix: the type's text is not valid UTF-8)",
-                ));
+                );
                 continue;
             };
             let literal = format!("&{type_text}{{}}");
@@ -126,14 +125,11 @@ impl GoRule for NewMap {
                     content: " ".repeat(shrink),
                 });
             }
-            let mut diagnostic = diagnostic.with_help(format!(
-                "use `make({type_text})`, or `{literal}` when a pointer is needed"
-            ));
-            diagnostic.fix = Some(Fix {
-                applicability: Applicability::Safe,
-                edits,
-            });
-            out.push(diagnostic);
+            out.report(call, message)
+                .help(format!(
+                    "use `make({type_text})`, or `{literal}` when a pointer is needed"
+                ))
+                .fix_edits(edits);
         }
     }
 }

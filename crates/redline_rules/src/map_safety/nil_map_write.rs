@@ -1,5 +1,4 @@
-use crate::{Context, DiagnosticExt, GoRule, RuleMeta, args, declare_rule, unparen};
-use redline_diagnostics::Diagnostic;
+use crate::{Context, Findings, GoRule, RuleMeta, args, declare_rule, unparen};
 use redline_go::flow::{Domain, Env, Interpreter};
 use redline_go::{Node, TypeDecl, TypeKind, unparen_type};
 use std::collections::{BTreeMap, HashMap};
@@ -64,8 +63,8 @@ declare_rule! {
         name: "nil-map-write",
         severity: Error,
         fix: None,
-        target: Go,
-        summary: "a write to a map that is nil on some path panics",
+        kind: Go,
+        finds: "a write to a map that is nil on some path panics",
     }
 }
 
@@ -74,7 +73,7 @@ impl GoRule for NilMapWrite {
         &Self::META
     }
 
-    fn check(&self, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    fn check(&self, cx: &Context<'_>, out: &mut Findings<'_>) {
         // Only functions that write a map element can panic on one.
         let mut seen = std::collections::HashSet::new();
         let functions = cx
@@ -116,17 +115,10 @@ impl GoRule for NilMapWrite {
                         r.subject
                     ),
                 };
-                out.push(
-                    cx.node_diagnostic(
-                        &Self::META,
-                        r.node,
-                        format!("{origin}: assignment to entry in nil map panics"),
-                    )
-                    .with_help(format!(
+                out.report(r.node, format!("{origin}: assignment to entry in nil map panics")).help(format!(
                         "initialise `{}` with `make(...)` or a literal before writing, or guard the write with `if {} == nil {{ {} = make(...) }}`",
                         r.subject, r.subject, r.subject
-                    )),
-                );
+                    ));
             }
         }
     }
@@ -1102,7 +1094,7 @@ mod tests {
             settings: &settings,
         };
         let mut out = Vec::new();
-        NilMapWrite.check(&cx, &mut out);
+        NilMapWrite.run(&cx, &mut out);
         out.into_iter().map(|d| (d.span.line, d.message)).collect()
     }
 

@@ -1,6 +1,5 @@
-use crate::{DiagnosticExt, RuleMeta, Settings, declare_rule};
-use redline_diagnostics::{Diagnostic, LineIndex};
-use redline_go::GoMod;
+use crate::{GoModContext, GoModRule, RuleMeta, declare_rule};
+use redline_diagnostics::Emitter;
 
 declare_rule! {
     /// ## What it does
@@ -26,49 +25,34 @@ declare_rule! {
         name: "required-module",
         severity: Error,
         fix: None,
-        target: GoMod,
-        summary: "go.mod lacks a module the organisation requires",
-        needs_config: true,
+        kind: GoMod,
+        finds: "go.mod lacks a module the organisation requires",
+        inactive_until_configured: true,
     }
 }
 
-/// Checks one parsed `go.mod`.
-pub fn check_go_mod(
-    display: &str,
-    source: &[u8],
-    go_mod: &GoMod,
-    settings: &Settings,
-) -> Vec<Diagnostic> {
-    let meta: &'static RuleMeta = &RequiredModule::META;
-    let mut out = Vec::new();
-    if settings.required_modules.is_empty() {
-        return out;
+impl GoModRule for RequiredModule {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
     }
-    let lines = LineIndex::new(source);
-    let span = match go_mod.module_span {
-        Some((s, e)) => lines.span(s, e),
-        None => lines.span(0, 0),
-    };
-    for required in &settings.required_modules {
-        if go_mod.requires(required) {
-            continue;
-        }
-        out.push(
-            Diagnostic {
-                rule: meta.id,
-                name: meta.name,
-                severity: meta.severity,
-                path: display.to_string(),
-                span,
-                message: format!(
-                    "module `{}` does not require `{required}`, which this organisation requires in every service",
-                    go_mod.module.as_deref().unwrap_or("?")
-                ),
-                help: None,
-                fix: None,
+
+    fn check(&self, cx: &GoModContext<'_>, out: &mut Emitter<'_>) {
+        let span = match cx.go_mod.module_span {
+            Some((s, e)) => cx.lines.span(s, e),
+            None => cx.lines.span(0, 0),
+        };
+        for required in &cx.settings.required_modules {
+            if cx.go_mod.requires(required) {
+                continue;
             }
-            .with_help(format!("run `go get {required}` and use it")),
-        );
+            out.report(
+                span,
+                format!(
+                    "module `{}` does not require `{required}`, which this organisation requires in every service",
+                    cx.go_mod.module.as_deref().unwrap_or("?")
+                ),
+            )
+            .help(format!("run `go get {required}` and use it"));
+        }
     }
-    out
 }

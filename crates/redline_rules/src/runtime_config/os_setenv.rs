@@ -1,5 +1,4 @@
-use crate::{Context, DiagnosticExt, GoRule, RuleMeta, declare_rule, unparen};
-use redline_diagnostics::Diagnostic;
+use crate::{Context, Findings, GoRule, RuleMeta, declare_rule, unparen};
 use redline_go::Node;
 
 declare_rule! {
@@ -42,8 +41,8 @@ declare_rule! {
         name: "os-setenv",
         severity: Error,
         fix: None,
-        target: Go,
-        summary: "the process environment is changed while goroutines may read it",
+        kind: Go,
+        finds: "the process environment is changed while goroutines may read it",
     }
 }
 
@@ -61,7 +60,7 @@ impl GoRule for OsSetenv {
         &Self::META
     }
 
-    fn check(&self, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    fn check(&self, cx: &Context<'_>, out: &mut Findings<'_>) {
         if !(cx.file.imports_path("os") || cx.file.imports_path("syscall")) {
             return;
         }
@@ -83,30 +82,20 @@ impl GoRule for OsSetenv {
                     if let Some((pkg, name)) = resolve(cx, node) {
                         match call {
                             Some(call) if exempt(cx, call) => {}
-                            Some(call) => out.push(
-                                cx.node_diagnostic(
-                                    &Self::META,
-                                    call,
-                                    format!(
+                            Some(call) => {
+                                out.report(call, format!(
                                         "`{pkg}.{name}` changes the process environment while other goroutines may read it (`os.Getenv`, cgo's `getenv`): the values race and per-request values overwrite each other"
-                                    ),
-                                )
-                                .with_help(
+                                    )).help(
                                     "pass the value explicitly (a config struct, an SDK option, `exec.Cmd.Env`), set it in the container spec, or set it at the top of `main`/`init` before the first `go` statement; in tests use `t.Setenv`",
-                                ),
-                            ),
-                            None => out.push(
-                                cx.node_diagnostic(
-                                    &Self::META,
-                                    node,
-                                    format!(
+                                );
+                            }
+                            None => {
+                                out.report(node, format!(
                                         "`{pkg}.{name}` used as a value: whoever calls it changes the process environment at run time, racing with the goroutines that read it"
-                                    ),
-                                )
-                                .with_help(
+                                    )).help(
                                     "pass configuration explicitly (a config struct, `exec.Cmd.Env`) instead of a function that writes the environment; in tests use `t.Setenv`",
-                                ),
-                            ),
+                                );
+                            }
                         }
                         continue;
                     }

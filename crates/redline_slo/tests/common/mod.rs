@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use clap::Parser;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 #[derive(Parser)]
 struct Cli {
@@ -49,4 +49,43 @@ pub fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("no free loopback port")
+}
+
+/// The Sloth release scripts/test.sh installs.
+pub const SLOTH_VERSION: &str = "v0.16.0";
+
+/// A binary on PATH or in the tools directory of scripts/test.sh
+/// (`$REDLINE_TOOLS_DIR/bin`, `~/.cache/redline-test-tools/bin`). `None`
+/// (after saying SKIPPED) when it is missing, or a panic when
+/// REDLINE_REQUIRE_TOOLS is set.
+pub fn tool(name: &str) -> Option<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    let cache = std::env::var_os("REDLINE_TOOLS_DIR")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("XDG_CACHE_HOME").map(|c| PathBuf::from(c).join("redline-test-tools"))
+        })
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/redline-test-tools"))
+        });
+    if let Some(c) = cache {
+        dirs.push(c.join("bin"));
+    }
+    let found = dirs.into_iter().map(|d| d.join(name)).find(|p| p.is_file());
+    if found.is_none() {
+        let hint = if name == "sloth" {
+            format!(
+                "scripts/test.sh installs it (go install github.com/slok/sloth/cmd/sloth@{SLOTH_VERSION})"
+            )
+        } else {
+            "install Debian's `prometheus` package".to_string()
+        };
+        if std::env::var_os("REDLINE_REQUIRE_TOOLS").is_some() {
+            panic!("`{name}` is not installed: {hint}");
+        }
+        eprintln!("SKIPPED: `{name}` is not installed ({hint})");
+    }
+    found
 }

@@ -1,19 +1,13 @@
-//! RL801 `slo-spec-missing` (RULES.md, "Service level objectives"): a
-//! Deployment or StatefulSet whose service name — the
-//! `app.kubernetes.io/name` label of its pod template, else its
-//! `metadata.name` — is the `service` of no SLO spec matched by `[slo]
-//! specs`. Inactive until `[slo] specs` is set; `[slo] services` limits it
-//! to the services it lists. Specs are read by `redline_slo` (Sloth
-//! `prometheus/v1`, `PrometheusServiceLevel`, OpenSLO), so every format
-//! `redline slo` reads counts.
+//! What RL801 `slo-spec-missing` (the catalog's `redline_rules::slo`)
+//! checks against: the services of the SLO specs `[slo] specs` of
+//! redline.toml matches. Inactive until `[slo] specs` is set; `[slo]
+//! services` limits it to the services it lists. Specs are read by
+//! `redline_slo` (Sloth `prometheus/v1`, `PrometheusServiceLevel`,
+//! OpenSLO), so every format `redline slo` reads counts.
 
-use crate::yaml::Node;
-use redline_diagnostics::{Diagnostic, LineIndex, Severity};
 use serde::Deserialize;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-
-pub const SLO_SPEC_MISSING: (&str, &str) = ("RL801", "slo-spec-missing");
 
 /// `[slo]` of redline.toml, as far as RL801 reads it (the other keys
 /// belong to `redline slo`).
@@ -133,86 +127,5 @@ fn walk(
         {
             out.insert(path);
         }
-    }
-}
-
-/// The Deployments and StatefulSets of a document (inside Lists too).
-fn collect<'a>(node: &'a Node, depth: usize, out: &mut Vec<&'a Node>) {
-    if depth > 8 {
-        return;
-    }
-    let Some(kind) = node.get_str("kind") else {
-        return;
-    };
-    if kind.ends_with("List") {
-        if let Some(items) = node.get("items").and_then(Node::as_seq) {
-            for item in items {
-                collect(item, depth + 1, out);
-            }
-        }
-        return;
-    }
-    let apps = node
-        .get_str("apiVersion")
-        .is_none_or(|v| v.starts_with("apps/") || v.starts_with("extensions/"));
-    if matches!(kind, "Deployment" | "StatefulSet") && apps {
-        out.push(node);
-    }
-}
-
-/// Checks one document.
-pub fn check_document(
-    doc: &Node,
-    path: &str,
-    index: &LineIndex,
-    coverage: &SloCoverage,
-    out: &mut Vec<Diagnostic>,
-) {
-    let mut workloads = Vec::new();
-    collect(doc, 0, &mut workloads);
-    for w in workloads {
-        let Some((name_key, name)) = w.get("metadata").and_then(|m| m.entry("name")) else {
-            continue;
-        };
-        let Some(name) = name.as_str().filter(|n| !n.is_empty()) else {
-            continue;
-        };
-        let label = w
-            .path(&[
-                "spec",
-                "template",
-                "metadata",
-                "labels",
-                "app.kubernetes.io/name",
-            ])
-            .and_then(Node::as_str)
-            .filter(|s| !s.is_empty());
-        let service = label.unwrap_or(name);
-        if coverage.services.contains(service)
-            || coverage.only.as_ref().is_some_and(|o| !o.contains(service))
-        {
-            continue;
-        }
-        let kind = w.get_str("kind").unwrap_or("workload");
-        let from = if label.is_some() {
-            "named by its pod template's `app.kubernetes.io/name` label"
-        } else {
-            "its `metadata.name`: the pod template has no `app.kubernetes.io/name` label"
-        };
-        out.push(Diagnostic {
-            rule: SLO_SPEC_MISSING.0,
-            name: SLO_SPEC_MISSING.1,
-            severity: Severity::Error,
-            path: path.to_string(),
-            span: index.span(name_key.start, name_key.end),
-            message: format!(
-                "{kind} `{name}` serves service `{service}` ({from}), and no SLO spec matched by `[slo] specs` has `service: {service}`"
-            ),
-            help: Some(format!(
-                "declare its SLO before it goes live: a Sloth `prometheus/v1` spec or `PrometheusServiceLevel` with `service: {service}`, or an OpenSLO `SLO` with `spec.service: {service}`, in a file `[slo] specs` matches ({} spec files read); or leave it out of `[slo] services`",
-                coverage.files.len()
-            )),
-            fix: None,
-        });
     }
 }

@@ -1,8 +1,10 @@
-//! Fixture harness: every file in tests/fixtures/ is its own expectation.
+//! Manifest fixture harness: every file in tests/fixtures/manifests/ is
+//! its own expectation.
 //!
-//! - `# want RL701 RL703:info` at the end of a line expects those findings
-//!   on that line (severity `error` unless given). JSON cannot hold
-//!   comments: a `NAME.json.want` file lists `LINE RULE[:severity]` lines.
+//! - `# want RL701 RL703:info "message part"` at the end of a line expects
+//!   those findings on that line (the rule's default severity unless
+//!   given; see `harness/mod.rs`). JSON cannot hold comments: a
+//!   `NAME.json.want` file lists `LINE RULE[:severity]` lines.
 //! - `# context: go=1.25 automaxprocs required-env=A,B
 //!   required-env-containers=api` lines set up the ManifestContext.
 //! - A subdirectory of tests/fixtures/ may carry its own `redline.toml`:
@@ -11,12 +13,15 @@
 //!
 //! The harness fails on a missing AND on an unexpected finding.
 
-use redline_k8s::{ManifestContext, check_manifest};
+mod harness;
+
+use redline_k8s::ManifestContext;
+use redline_rules::manifests::check_manifest;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/manifests")
 }
 
 /// The fixtures, at the top level and one directory down.
@@ -46,74 +51,7 @@ fn fixture_name(path: &Path) -> String {
 }
 
 fn context_for(path: &Path, text: &str) -> ManifestContext {
-    let dir = path.parent().unwrap();
-    let config = dir.join("redline.toml");
-    let mut ctx = if config.is_file() {
-        ManifestContext::from_config(Some(&config), None, dir)
-            .unwrap_or_else(|e| panic!("{}: {e}", config.display()))
-    } else {
-        ManifestContext::default()
-    };
-    for line in text.lines() {
-        let Some(rest) = line.trim_start().strip_prefix("# context:") else {
-            continue;
-        };
-        for word in rest.split_whitespace() {
-            match word.split_once('=') {
-                Some(("go", v)) => {
-                    ctx.module.go_version = redline_k8s::module::parse_go_directive(v)
-                }
-                Some(("required-env", v)) => {
-                    ctx.required_env = v
-                        .split(',')
-                        .filter(|s| !s.is_empty())
-                        .map(String::from)
-                        .collect()
-                }
-                Some(("required-env-containers", v)) => {
-                    ctx.required_env_containers = v.split(',').map(String::from).collect()
-                }
-                None if word == "automaxprocs" => ctx.module.imports_automaxprocs = true,
-                _ => panic!("unknown context word `{word}`"),
-            }
-        }
-    }
-    ctx
-}
-
-type Expect = BTreeMap<(usize, String, String), usize>;
-
-fn add(expect: &mut Expect, line: usize, marker: &str) {
-    let (rule, severity) = marker.split_once(':').unwrap_or((marker, "error"));
-    assert!(
-        rule.starts_with("RL") && rule.len() == 5,
-        "bad marker `{marker}` on line {line}"
-    );
-    *expect
-        .entry((line, rule.to_string(), severity.to_string()))
-        .or_insert(0) += 1;
-}
-
-fn expectations(path: &Path, text: &str) -> Expect {
-    let mut expect = Expect::new();
-    for (i, line) in text.lines().enumerate() {
-        if let Some(pos) = line.find("# want ") {
-            for marker in line[pos + "# want ".len()..].split_whitespace() {
-                add(&mut expect, i + 1, marker);
-            }
-        }
-    }
-    let want = PathBuf::from(format!("{}.want", path.display()));
-    if let Ok(w) = std::fs::read_to_string(want) {
-        for l in w.lines().filter(|l| !l.trim().is_empty()) {
-            let mut parts = l.split_whitespace();
-            let line: usize = parts.next().unwrap().parse().unwrap();
-            for marker in parts {
-                add(&mut expect, line, marker);
-            }
-        }
-    }
-    expect
+    harness::manifest_context(path, text)
 }
 
 #[test]
@@ -127,13 +65,10 @@ fn every_fixture_matches_its_markers() {
         let ctx = context_for(path, &text);
         let name = fixture_name(path);
         let diags = check_manifest(&name, text.as_bytes(), &ctx);
-        let mut got = Expect::new();
         for d in &diags {
-            *got.entry((d.span.line, d.rule.to_string(), d.severity.to_string()))
-                .or_insert(0) += 1;
-            *per_rule.entry(d.rule.to_string()).or_insert(0) += 1;
+            *per_rule.entry(d.rule.id.to_string()).or_insert(0) += 1;
             assert!(d.span.column >= 1 && d.span.line >= 1);
-            if d.rule != "RL000" {
+            if d.rule.id != "RL000" {
                 // Reported at a `name:` key (or `"name":` in JSON).
                 let line = text.lines().nth(d.span.line - 1).unwrap();
                 let at = &line[d.span.column - 1..];
@@ -145,27 +80,10 @@ fn every_fixture_matches_its_markers() {
                 );
             }
         }
-        let expect = expectations(path, &text);
-        for (key, n) in &expect {
-            let have = got.get(key).copied().unwrap_or(0);
-            if have < *n {
-                failures.push(format!("{name}:{}: missing {} ({})", key.0, key.1, key.2));
-            }
-        }
-        for (key, n) in &got {
-            let want = expect.get(key).copied().unwrap_or(0);
-            if *n > want {
-                let msgs: Vec<&str> = diags
-                    .iter()
-                    .filter(|d| d.span.line == key.0 && d.rule == key.1)
-                    .map(|d| d.message.as_str())
-                    .collect();
-                failures.push(format!(
-                    "{name}:{}: unexpected {} ({}): {msgs:?}",
-                    key.0, key.1, key.2
-                ));
-            }
-        }
+        failures.extend(harness::compare(
+            &harness::markers_of(&fixtures_dir(), path),
+            &diags,
+        ));
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
     for rule in [
@@ -183,8 +101,8 @@ fn fixture_set_has_six_positives_and_negatives_per_rule() {
     let mut neg: BTreeMap<String, usize> = BTreeMap::new();
     for path in fixture_files() {
         let text = std::fs::read_to_string(&path).unwrap();
-        for ((_, rule, _), n) in expectations(&path, &text) {
-            *pos.entry(rule).or_insert(0) += n;
+        for m in harness::markers_of(&fixtures_dir(), &path) {
+            *pos.entry(m.rule).or_insert(0) += 1;
         }
         for line in text.lines() {
             if let Some(pos) = line.find("# negative ") {
@@ -263,8 +181,8 @@ fn mutated_fixtures_never_panic() {
     }
 }
 
-/// A longer random-mutation run (`cargo test -p redline_k8s --release
-/// --test fixtures -- --ignored`): insertions, deletions and byte flips
+/// A longer random-mutation run (`cargo test -p redline_rules --release
+/// --test manifest_fixtures -- --ignored`): insertions, deletions and byte flips
 /// of every fixture; none may panic or hang.
 #[test]
 #[ignore]

@@ -5,7 +5,8 @@
 //! organisation's three variables, as examples/orders-service/redline.toml
 //! does.
 
-use redline_k8s::{ManifestContext, check_manifest};
+use redline_k8s::ManifestContext;
+use redline_rules::manifests::check_manifest;
 use std::path::Path;
 
 fn example(name: &str) -> String {
