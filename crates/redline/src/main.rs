@@ -8,23 +8,20 @@
 #[macro_use]
 mod stdio;
 
-mod baseline;
-mod cache;
-mod check;
-mod config;
-mod fix;
-mod newcode;
+mod attribution;
 mod output;
 mod progress;
-mod rendered;
-mod safe_write;
 mod server;
-mod suppress;
+
+// The check engine; imported at the crate root so that modules of the
+// binary name them as before (`crate::check`, `crate::config`).
+use redline_check::session::{ConfigSource, FixMode, Ran, Request, Session, Since};
+use redline_check::{cache, check, config, fix, safe_write};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use redline_rules::{ALL_RULES, RuleSelector, find_rule};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
@@ -278,9 +275,13 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
     };
     // `check` finds the configuration per checked file, unless one is
     // forced (`--config`, or the defaults with `--isolated`).
-    let forced = cli.isolated || cli.config.is_some();
+    let check_config = match (&config_file, cli.isolated || cli.config.is_some()) {
+        (_, false) => ConfigSource::Discover,
+        (Some(file), true) => ConfigSource::File(file.clone()),
+        (None, true) => ConfigSource::Defaults,
+    };
     match cli.command {
-        Command::Check(args) => run_check(args, config_file.filter(|_| forced), forced),
+        Command::Check(args) => run_check(args, check_config),
         Command::Explain { rule } => {
             let meta = find_rule(&rule).ok_or_else(|| {
                 Fatal(format!(
@@ -321,11 +322,12 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             &args,
             config_file.as_deref(),
         )),
-        Command::Slo(args) => Ok(redline_slo::cli::run_with(
+        Command::Slo(args) => Ok(redline_slo::cli::run_traced(
             &args,
             config_file.as_deref(),
             &mut stdio::stdout(),
             &mut stdio::stderr(),
+            Some(&attribution::Engine),
         )),
         Command::Server => {
             server::run(server::ServerOptions {
@@ -366,36 +368,39 @@ fn capitalize(s: &str) -> String {
     }
 }
 
-/// The configurations of a check of the base revision checked out in
-/// `tree`: the configuration files the base had. A `--config` inside the
-/// repository is read from the base (the defaults if the base lacks it),
-/// one outside it is used as given; `--isolated` stays isolated; otherwise
-/// each file's nearest `redline.toml` in the base.
-fn base_configs(
-    config_file: Option<&Path>,
-    forced: bool,
-    overrides: &config::Overrides,
-    tree: &newcode::BaseTree,
-    cwd: &Path,
-    root: &Path,
-) -> Result<std::sync::Arc<config::Configs>, String> {
-    let configs = if forced {
-        let file = config_file.and_then(|p| match tree.map(p, cwd, root) {
-            Some(mapped) => mapped.is_file().then_some(mapped),
-            None => Some(p.to_path_buf()),
-        });
-        let config = match &file {
-            Some(p) => config::load(p)?,
-            None => config::Config::default(),
-        };
-        config::Configs::fixed(config, overrides.clone(), &tree.cwd)
-    } else {
-        config::Configs::discover(overrides.clone(), &tree.cwd)
-    };
-    Ok(std::sync::Arc::new(configs.with_cli_exclude()?))
+/// What the check engine says while it runs goes to the terminal: the
+/// progress bar and the notes on standard error.
+struct Terminal {
+    progress: Option<progress::Progress>,
 }
 
-fn run_check(args: CheckArgs, config_file: Option<PathBuf>, forced: bool) -> Result<u8, Fatal> {
+impl redline_check::Listener for Terminal {
+    fn add_total(&self, n: usize) {
+        if let Some(p) = &self.progress {
+            p.add_total(n);
+        }
+    }
+
+    fn add_done(&self, n: usize) {
+        if let Some(p) = &self.progress {
+            p.add_done(n);
+        }
+    }
+
+    fn scan_finished(&self) {
+        if let Some(p) = &self.progress {
+            p.finish();
+        }
+    }
+
+    fn note(&self, line: &str) {
+        errln!("{line}");
+    }
+}
+
+/// `redline check`: the arguments become a request to the check engine,
+/// whose answer is printed here and chooses the exit code.
+fn run_check(args: CheckArgs, config: ConfigSource) -> Result<u8, Fatal> {
     let parse_selectors = |list: &[String]| -> Result<Vec<RuleSelector>, Fatal> {
         list.iter()
             .map(|s| RuleSelector::parse(s).map_err(|e| Fatal(format!("--select/--ignore: {e}"))))
@@ -420,28 +425,42 @@ fn run_check(args: CheckArgs, config_file: Option<PathBuf>, forced: bool) -> Res
     };
     let cwd = std::env::current_dir()
         .map_err(|e| Fatal(format!("cannot read the working directory: {e}")))?;
-    let configs = if forced {
-        let config = match &config_file {
-            Some(p) => config::load(p).map_err(Fatal)?,
-            None => config::Config::default(),
-        };
-        config::Configs::fixed(config, overrides.clone(), &cwd)
-    } else {
-        config::Configs::discover(overrides.clone(), &cwd)
+    let request = Request {
+        paths: args.paths.clone(),
+        stdin_filename: args.stdin_filename.clone(),
+        config,
+        overrides,
+        new_code: match (&args.new_from_rev, &args.new_from_merge_base) {
+            (Some(rev), _) => Some(Since::Rev(rev.clone())),
+            (None, Some(branch)) => Some(Since::MergeBase(branch.clone())),
+            (None, None) => None,
+        },
+        new_lines_only: args.new_lines_only,
+        baseline: args.baseline.clone(),
+        write_baseline: args.write_baseline.clone(),
+        fix: if args.diff {
+            FixMode::Diff
+        } else if args.fix {
+            FixMode::Apply {
+                read_only: args.fix_read_only,
+            }
+        } else {
+            FixMode::Report
+        },
+        unsafe_fixes: args.unsafe_fixes,
+        cache_dir: if args.no_cache {
+            None
+        } else {
+            args.cache_dir.clone().or_else(cache::default_dir)
+        },
+        cache_stats: std::env::var_os("REDLINE_CACHE_STATS").is_some(),
+        helm: args.helm.clone(),
+        kustomize: args.kustomize.clone(),
     };
-    let configs = std::sync::Arc::new(configs.with_cli_exclude().map_err(Fatal)?);
-    // Run-wide settings (fail-on, the cache) come from the configuration
-    // of the first path named: the same from wherever the run starts.
-    let first = match (&args.stdin_filename, args.paths.first()) {
-        (Some(name), _) => name.clone(),
-        (None, Some(p)) => p.clone(),
-        (None, None) => PathBuf::from("."),
-    };
-    let config = configs.for_path(&first).map_err(Fatal)?;
+    let session = Session::open(request, &cwd).map_err(Fatal)?;
     let reports = output::plan(&args.format, args.output.as_deref()).map_err(Fatal)?;
     let stdin_mode = args.paths.iter().any(|p| p.as_os_str() == "-");
-    let stdin_source = match (stdin_mode, &args.stdin_filename) {
-        (false, None) => None,
+    match (stdin_mode, &args.stdin_filename) {
         (false, Some(_)) => {
             return Err(Fatal(
                 "--stdin-filename needs `-` as the path: `redline check --stdin-filename main.go -`"
@@ -454,306 +473,67 @@ fn run_check(args: CheckArgs, config_file: Option<PathBuf>, forced: bool) -> Res
                     .into(),
             ));
         }
-        (true, Some(name)) => {
-            if args.paths.len() > 1 {
-                return Err(Fatal(
-                    "`-` (standard input) cannot be combined with other paths".into(),
-                ));
-            }
-            // At most one byte over the limit: `run_stdin` reports the
-            // rest as too large without holding it.
-            let mut bytes = Vec::new();
-            let limit = config.max_file_size.saturating_add(1);
-            std::io::Read::read_to_end(
-                &mut std::io::Read::take(std::io::stdin().lock(), limit),
-                &mut bytes,
-            )
-            .map_err(|e| Fatal(format!("cannot read standard input: {e}")))?;
-            Some((name.clone(), bytes))
+        (true, Some(_)) if args.paths.len() > 1 => {
+            return Err(Fatal(
+                "`-` (standard input) cannot be combined with other paths".into(),
+            ));
         }
+        _ => {}
+    }
+    if args.new_lines_only && args.new_from_rev.is_none() && args.new_from_merge_base.is_none() {
+        return Err(Fatal(
+            "--new-lines-only needs --new-from-rev REV or --new-from-merge-base BRANCH".into(),
+        ));
+    }
+    let terminal = Terminal {
+        progress: progress::Progress::start(),
     };
-    // New-code gating is resolved before the scan: a bad revision is a
-    // usage error, whatever the tree contains.
-    let base = match (&args.new_from_rev, &args.new_from_merge_base) {
-        (Some(rev), _) => Some(newcode::Base::rev(&cwd, rev).map_err(Fatal)?),
-        (None, Some(branch)) => Some(newcode::Base::merge_base(&cwd, branch).map_err(Fatal)?),
-        (None, None) => {
-            if args.new_lines_only {
-                return Err(Fatal(
-                    "--new-lines-only needs --new-from-rev REV or --new-from-merge-base BRANCH"
-                        .into(),
-                ));
-            }
-            None
-        }
-    };
-    let baseline = match &args.baseline {
-        Some(file) => Some(baseline::Baseline::load(file, &cwd).map_err(Fatal)?),
-        None => None,
-    };
-    let cache = if args.no_cache || stdin_source.is_some() {
-        None
-    } else {
-        args.cache_dir
-            .clone()
-            .or_else(cache::default_dir)
-            .map(|dir| cache::Cache::open(dir, &config))
-    };
-    let progress = progress::Progress::start();
-    let options = check::RunOptions {
-        cache: cache.as_ref(),
-        progress: progress.as_ref(),
-        tools: redline_k8s::settings::ToolFlags {
-            helm: args.helm.as_deref(),
-            kustomize: args.kustomize.as_deref(),
-        },
-    };
-    let scan = |configs: &std::sync::Arc<config::Configs>| -> Result<check::Outcome, Fatal> {
-        match &stdin_source {
-            Some((name, bytes)) => {
-                check::run_stdin(name, bytes.clone(), configs, &cwd).map_err(Fatal)
-            }
-            None => check::run_with(&args.paths, configs, &cwd, options).map_err(Fatal),
-        }
-    };
-    let mut outcome = scan(&configs)?;
-
-    // New-code gating: the base's findings (checked in a temporary
-    // checkout with the base's configuration), or the changed lines.
-    let mut changed = match base {
-        None => None,
-        Some(base) if args.new_lines_only => Some(newcode::Gate::Lines(
-            newcode::ChangedLines::since(&base).map_err(Fatal)?,
-        )),
-        Some(base) => {
-            let root = base.root.clone();
-            let found = newcode::BaseFindings::compute(base, &cwd, |tree| {
-                let base_configs = base_configs(
-                    config_file.as_deref(),
-                    forced,
-                    &overrides,
-                    tree,
-                    &cwd,
-                    &root,
-                )
-                .map_err(|e| format!("the base revision's configuration: {e}"))?;
-                let outcome = match &stdin_source {
-                    Some((name, _)) => match tree.map(name, &cwd, &root) {
-                        Some(path) if path.is_file() => {
-                            let bytes = std::fs::read(&path).map_err(|e| {
-                                format!("{}: cannot read the base version: {e}", path.display())
-                            })?;
-                            // The base's file under the name standard input
-                            // stands for, so the paths compare.
-                            let abs = tree.cwd.join(name);
-                            check::run_stdin(&abs, bytes, &base_configs, &tree.cwd)?
-                        }
-                        _ => return Ok((Vec::new(), Default::default())),
-                    },
-                    None => {
-                        let paths: Vec<PathBuf> = args
-                            .paths
-                            .iter()
-                            .filter_map(|p| tree.map(p, &cwd, &root))
-                            .filter(|p| p.exists())
-                            .collect();
-                        if paths.is_empty() {
-                            return Ok((Vec::new(), Default::default()));
-                        }
-                        // The cache is keyed by the configuration it was
-                        // opened with: the base's own.
-                        let base_config = base_configs.for_path(&paths[0])?;
-                        let base_cache = cache.as_ref().map(|c| c.reopen(&base_config));
-                        let base_options = check::RunOptions {
-                            cache: base_cache.as_ref(),
-                            progress: None,
-                            tools: options.tools,
-                        };
-                        check::run_with(&paths, &base_configs, &tree.cwd, base_options)?
-                    }
-                };
-                Ok((outcome.diagnostics, outcome.sources))
-            })
-            .map_err(Fatal)?;
-            errln!(
-                "redline: compared with {} ({} finding{} there): reporting only new findings",
-                &found.commit()[..found.commit().len().min(12)],
-                found.count,
-                if found.count == 1 { "" } else { "s" }
-            );
-            Some(newcode::Gate::Findings(found))
-        }
-    };
-
-    // What the user sees: new-code gating, then the baseline. Fixes are
-    // planned from the same view, so `--fix` writes only what it reports.
-    let gate = |diagnostics: Vec<redline_diagnostics::Diagnostic>,
-                changed: &Option<newcode::Gate>,
-                sources: &redline_diagnostics::render::Sources|
-     -> (Vec<redline_diagnostics::Diagnostic>, usize) {
-        let diagnostics = match changed {
-            Some(c) => c.retain(diagnostics, sources, &cwd),
-            None => diagnostics,
-        };
-        match &baseline {
-            Some(b) => b.filter(diagnostics, sources, &cwd),
-            None => (diagnostics, 0),
-        }
-    };
-
-    // Fixes: --diff prints them; --fix writes them and re-checks until
-    // nothing more applies (a fix that overlapped another waits a round).
-    if args.diff || args.fix {
-        let (visible, _) = gate(outcome.diagnostics.clone(), &changed, &outcome.sources);
-        let roots: Vec<PathBuf> = match &stdin_source {
-            Some((name, _)) => vec![name.clone()],
-            None => args.paths.clone(),
-        };
-        let planned = fix::plan(
-            &visible,
-            &outcome.sources,
-            &outcome.paths,
-            &roots,
-            &cwd,
-            args.unsafe_fixes,
-        );
-        let mut skipped: std::collections::BTreeSet<String> = planned.skipped.into_iter().collect();
-        let plans = planned.plans;
-        if let Some(p) = &progress {
-            p.finish();
-        }
-        if args.diff {
-            for s in &skipped {
-                errln!("redline: warning: {s}");
-            }
-            let diff = fix::unified_diff(&plans);
+    let mut stdin = std::io::stdin().lock();
+    let stdin: Option<&mut dyn std::io::Read> = if stdin_mode { Some(&mut stdin) } else { None };
+    match session.run(stdin, &terminal).map_err(Fatal)? {
+        Ran::Diff {
+            diff,
+            fixes,
+            files,
+            skipped,
+        } => {
             let _ = stdio::stdout().write_all(diff.as_bytes());
-            let fixes: usize = plans.iter().map(|p| p.fixes).sum();
             errln!(
-                "redline: {fixes} fix{} in {} file{} (not applied; use --fix)",
+                "redline: {fixes} fix{} in {files} file{} (not applied; use --fix)",
                 if fixes == 1 { "" } else { "es" },
-                plans.len(),
-                if plans.len() == 1 { "" } else { "s" }
+                if files == 1 { "" } else { "s" }
             );
-            return Ok(u8::from(!plans.is_empty() || !skipped.is_empty()));
+            Ok(u8::from(files > 0 || skipped > 0))
         }
-        if let Some((name, bytes)) = &stdin_source {
+        Ran::FixedStdin { fixed, fails } => {
             // Standard input: the fixed source goes to standard output.
-            let fixed = plans
-                .first()
-                .map(|p| p.fixed.clone())
-                .unwrap_or_else(|| bytes.clone());
-            for s in &skipped {
-                errln!("redline: warning: {s}");
-            }
             let _ = stdio::stdout().write_all(&fixed);
-            let after = check::run_stdin(name, fixed, &configs, &cwd).map_err(Fatal)?;
-            let fails = after
-                .diagnostics
-                .iter()
-                .any(|d| config.fail_on.fails(d.severity));
-            return Ok(u8::from(fails));
+            Ok(u8::from(fails))
         }
-        let mut plans = plans;
-        let mut total = 0;
-        let mut problems = Vec::new();
-        for _round in 0..10 {
-            if plans.is_empty() {
-                break;
-            }
-            let (applied, mut errs, notes) = fix::apply(&plans, args.fix_read_only);
-            for n in notes {
-                errln!("redline: note: {n}");
-            }
-            total += applied;
-            let stuck = applied == 0;
-            problems.append(&mut errs);
-            outcome = scan(&configs)?;
-            // The fixes moved lines: compare with the base again.
-            if let Some(c) = changed.take() {
-                changed = Some(c.refresh().map_err(Fatal)?);
-            }
-            if stuck {
-                break;
-            }
-            let (visible, _) = gate(outcome.diagnostics.clone(), &changed, &outcome.sources);
-            let planned = fix::plan(
-                &visible,
-                &outcome.sources,
-                &outcome.paths,
-                &roots,
-                &cwd,
-                args.unsafe_fixes,
+        Ran::BaselineWritten { count, file } => {
+            errln!(
+                "redline: wrote {count} finding{} to the baseline {}",
+                if count == 1 { "" } else { "s" },
+                file.display()
             );
-            skipped.extend(planned.skipped);
-            plans = planned.plans;
-            // A file that could not be written is not retried.
-            plans.retain(|p| {
-                !problems
-                    .iter()
-                    .any(|m| m.starts_with(&format!("{}:", p.display)))
-            });
+            Ok(0)
         }
-        for p in problems.iter().chain(&skipped) {
-            errln!("redline: warning: {p}");
+        Ran::Report { outcome, fails } => {
+            output::write_reports(&reports, &outcome, args.color, args.statistics)
+                .map_err(Fatal)?;
+            if let Some(first) = outcome.io_errors.first() {
+                return Err(Fatal(if outcome.io_errors.len() == 1 {
+                    first.clone()
+                } else {
+                    format!(
+                        "{first} (and {} more I/O errors)",
+                        outcome.io_errors.len() - 1
+                    )
+                }));
+            }
+            Ok(u8::from(fails))
         }
-        let (remaining, _) = gate(outcome.diagnostics.clone(), &changed, &outcome.sources);
-        errln!(
-            "redline: fixed {total} finding{}; {} remain{}",
-            if total == 1 { "" } else { "s" },
-            remaining.len(),
-            if remaining.len() == 1 { "s" } else { "" }
-        );
     }
-    if let Some(p) = &progress {
-        p.finish();
-    }
-
-    if let Some(file) = &args.write_baseline {
-        let n =
-            baseline::write(file, &outcome.diagnostics, &outcome.sources, &cwd).map_err(Fatal)?;
-        errln!(
-            "redline: wrote {n} finding{} to the baseline {}",
-            if n == 1 { "" } else { "s" },
-            file.display()
-        );
-        return Ok(0);
-    }
-    let all = std::mem::take(&mut outcome.diagnostics);
-    let (diagnostics, hidden) = gate(all, &changed, &outcome.sources);
-    if hidden > 0 {
-        errln!(
-            "redline: {hidden} finding{} hidden by the baseline",
-            if hidden == 1 { "" } else { "s" }
-        );
-    }
-    outcome.diagnostics = diagnostics;
-    if let Some(c) = &cache
-        && std::env::var_os("REDLINE_CACHE_STATS").is_some()
-    {
-        errln!(
-            "redline: cache {}: {} hits, {} misses",
-            c.dir().display(),
-            c.hits.load(std::sync::atomic::Ordering::Relaxed),
-            c.misses.load(std::sync::atomic::Ordering::Relaxed)
-        );
-    }
-    output::write_reports(&reports, &outcome, args.color, args.statistics).map_err(Fatal)?;
-    if let Some(first) = outcome.io_errors.first() {
-        return Err(Fatal(if outcome.io_errors.len() == 1 {
-            first.clone()
-        } else {
-            format!(
-                "{first} (and {} more I/O errors)",
-                outcome.io_errors.len() - 1
-            )
-        }));
-    }
-    let fails = outcome
-        .diagnostics
-        .iter()
-        .any(|d| config.fail_on.fails(d.severity));
-    Ok(u8::from(fails))
 }
 
 #[cfg(test)]

@@ -57,12 +57,11 @@ struct Document {
 
 /// Whether `redline check` reads this kind of file.
 fn is_checked(path: &Path) -> bool {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
     path.file_name().is_some_and(|f| f == "go.mod")
-        || matches!(ext.as_deref(), Some("go" | "yaml" | "yml" | "json"))
+        || path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("go"))
+        || redline_check::check::is_manifest_path(path)
 }
 
 struct Server<'a> {
@@ -425,7 +424,13 @@ impl Server<'_> {
         };
         let outcome = check::run_stdin(&doc.path, doc.text.clone().into_bytes(), &configs, &cwd);
         let findings = match outcome {
-            Ok(o) => o.diagnostics,
+            Ok(o) => {
+                // The server's standard error is the editor's log.
+                for note in &o.notes {
+                    errln!("{note}");
+                }
+                o.diagnostics
+            }
             Err(e) => {
                 self.show_error(e);
                 return;

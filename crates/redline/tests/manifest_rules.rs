@@ -157,3 +157,51 @@ fn the_example_service_configures_rl703() {
         rl703[0].3
     );
 }
+
+/// `redline check --format json PATH` in `dir`: exit code, the rule ids
+/// found, and standard error.
+fn check_path(dir: &Path, path: &str) -> (i32, Vec<String>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_redline"))
+        .current_dir(dir)
+        .args(["check", "--no-cache", "--format", "json", path])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let rules = serde_json::from_slice::<Value>(&out.stdout)
+        .map(|v| {
+            v["diagnostics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d["rule"].as_str().unwrap().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    (out.status.code().unwrap(), rules, stderr)
+}
+
+#[test]
+fn manifest_extensions_are_read_in_any_case() {
+    // `Orders.YAML` was skipped by a directory scan, and named on the
+    // command line it was "not a Go, go.mod or manifest file" (exit 2).
+    let dir = std::env::temp_dir().join(format!("redline-mrules-{}-case", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("deploy")).unwrap();
+    std::fs::write(dir.join("deploy/Orders.YAML"), DEPLOYMENT).unwrap();
+    std::fs::write(dir.join("deploy/relay.Yml"), DEPLOYMENT).unwrap();
+    let (code, scanned, stderr) = check_path(&dir, ".");
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(
+        scanned.iter().filter(|r| *r == "RL702").count(),
+        4,
+        "{scanned:?}"
+    );
+    let (code, named, stderr) = check_path(&dir, "deploy/Orders.YAML");
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(
+        named.iter().filter(|r| *r == "RL702").count(),
+        2,
+        "{named:?} {stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

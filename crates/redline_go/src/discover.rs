@@ -175,11 +175,17 @@ fn excluded(set: &GlobSet, root: &Path, path: &Path) -> bool {
     set.is_match(rel) || set.is_match(path)
 }
 
-fn is_manifest_ext(path: &Path) -> bool {
-    matches!(
-        path.extension().and_then(|e| e.to_str()),
-        Some("yaml" | "yml" | "json")
-    )
+/// The extensions of the manifest files `redline check` reads (YAML and
+/// JSON), in any case: `Pod.YAML` is a manifest wherever it is found.
+pub const MANIFEST_EXTENSIONS: [&str; 3] = ["yaml", "yml", "json"];
+
+/// Whether `path` names a manifest file by its extension (any case).
+pub fn is_manifest_path(path: &Path) -> bool {
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+        MANIFEST_EXTENSIONS
+            .iter()
+            .any(|m| e.eq_ignore_ascii_case(m))
+    })
 }
 
 /// Walks `paths` (files or directories). Directories honour `.gitignore`,
@@ -204,7 +210,7 @@ pub fn discover(paths: &[PathBuf], options: &DiscoveryOptions) -> Result<Discove
                 out.go_files.push(f);
             } else if root.file_name().is_some_and(|n| n == "go.mod") {
                 out.go_mod_files.push(f);
-            } else if is_manifest_ext(root) {
+            } else if is_manifest_path(root) {
                 out.manifest_files.push(f);
             } else if !meta.is_file() {
                 return Err(format!(
@@ -265,7 +271,7 @@ pub fn discover(paths: &[PathBuf], options: &DiscoveryOptions) -> Result<Discove
                                     path: p,
                                     explicit: false,
                                 });
-                            } else if is_go || (manifests && is_manifest_ext(&p)) {
+                            } else if is_go || (manifests && is_manifest_path(&p)) {
                                 let f = DiscoveredFile {
                                     path: p,
                                     explicit: false,

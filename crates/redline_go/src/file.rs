@@ -251,7 +251,7 @@ impl<'a> NodeIndex<'a> {
                     if let Some(left) = node.child_by_field_name("left") {
                         let mut c = left.walk();
                         for target in left.named_children(&mut c) {
-                            let target = unparen_expr(target);
+                            let target = unparen(target);
                             if target.kind() == "index_expression" {
                                 idx.index_writes.push(target);
                             }
@@ -259,7 +259,7 @@ impl<'a> NodeIndex<'a> {
                     }
                 }
                 Tag::IncDec => {
-                    if let Some(target) = node.named_child(0).map(unparen_expr)
+                    if let Some(target) = node.named_child(0).map(unparen)
                         && target.kind() == "index_expression"
                     {
                         idx.index_writes.push(target);
@@ -442,7 +442,9 @@ impl<'a> NodeIndex<'a> {
     }
 }
 
-fn unparen_expr(mut node: Node<'_>) -> Node<'_> {
+/// `node` without the parentheses around it (`((x))` → `x`): the one
+/// copy, for the model, the flow framework and the rules.
+pub fn unparen(mut node: Node<'_>) -> Node<'_> {
     while node.kind() == "parenthesized_expression" {
         match node.named_child(0) {
             Some(inner) => node = inner,

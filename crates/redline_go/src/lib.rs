@@ -22,10 +22,11 @@ mod resolve;
 
 pub use discover::{
     Constraint, DEFAULT_TEST_BUILD_TAGS, DEFAULT_TEST_DIRS, Discovered, DiscoveredFile,
-    DiscoveryOptions, EntryFilter, TestPaths, build_constraint, discover, is_generated,
+    DiscoveryOptions, EntryFilter, MANIFEST_EXTENSIONS, TestPaths, build_constraint, discover,
+    is_generated, is_manifest_path,
 };
-pub use file::{GoFile, Import, ImportName, NodeIndex};
-pub use gomod::{GoMod, GoModError, Requirement, parse_go_mod};
+pub use file::{GoFile, Import, ImportName, NodeIndex, unparen};
+pub use gomod::{GoMod, GoModError, GoVersion, Requirement, parse_go_mod, read_go_mod};
 pub use package::{
     MethodInfo, Package, StructField, TypeDecl, TypeKind, struct_fields, unparen_type,
 };

@@ -30,14 +30,9 @@ use redline_runtime::spec::{EnvSpec, is_env_name};
 use serde::Deserialize;
 use std::path::Path;
 
-/// `.yaml`, `.yml` and `.json` files (any case).
-pub fn is_manifest_path(path: &Path) -> bool {
-    path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
-        e.eq_ignore_ascii_case("yaml")
-            || e.eq_ignore_ascii_case("yml")
-            || e.eq_ignore_ascii_case("json")
-    })
-}
+/// `.yaml`, `.yml` and `.json` files (any case): the one list, kept by
+/// discovery.
+pub use redline_go::is_manifest_path;
 
 /// Everything the manifest rules need besides the file.
 #[derive(Debug, Clone, Default)]
@@ -74,10 +69,10 @@ struct ConfigFile {
 impl ManifestContext {
     /// Reads `[env]` and `[manifests]` of `config`, and the module facts of
     /// the nearest go.mod above `scan_root`. `go_version_override`
-    /// (`1.25`, `go1.25.3`) replaces the go.mod's version.
+    /// (`go-version` of redline.toml) replaces the go.mod's version.
     pub fn from_config(
         config: Option<&Path>,
-        go_version_override: Option<&str>,
+        go_version_override: Option<redline_go::GoVersion>,
         scan_root: &Path,
     ) -> Result<ManifestContext, String> {
         let mut ctx = ManifestContext::default();
@@ -107,9 +102,7 @@ impl ManifestContext {
         }
         ctx.module = ModuleFacts::discover(scan_root);
         if let Some(v) = go_version_override {
-            ctx.module.go_version = Some(module::parse_go_directive(v).ok_or_else(|| {
-                format!("go-version `{v}` is not a Go version (expected e.g. 1.25 or go1.25.3)")
-            })?);
+            ctx.module.go_version = Some(v);
         }
         Ok(ctx)
     }
@@ -538,10 +531,11 @@ mod tests {
             "[manifests]\nrequired-env = [\"REGION\"]\nrequired-env-containers = [\"api\"]\n[rules]\nother = 1\n",
         )
         .unwrap();
-        let ctx = ManifestContext::from_config(Some(&cfg), Some("1.25"), &dir).unwrap();
+        let go_1_25 = redline_go::GoVersion::new(1, 25);
+        let ctx = ManifestContext::from_config(Some(&cfg), Some(go_1_25), &dir).unwrap();
         assert_eq!(ctx.required_env, ["REGION"]);
         assert_eq!(ctx.required_env_containers, ["api"]);
-        assert_eq!(ctx.module.go_version, Some((1, 25)));
+        assert_eq!(ctx.module.go_version, Some(go_1_25));
         std::fs::write(&cfg, "[manifests]\nrequired_env = [\"REGION\"]\n").unwrap();
         let err = ManifestContext::from_config(Some(&cfg), None, &dir).unwrap_err();
         assert!(err.contains("redline.toml:2"), "{err}");
@@ -555,8 +549,5 @@ mod tests {
             err.contains("redline.toml:4:") && err.contains("a-b"),
             "{err}"
         );
-        std::fs::write(&cfg, "").unwrap();
-        let err = ManifestContext::from_config(Some(&cfg), Some("latest"), &dir).unwrap_err();
-        assert!(err.contains("latest"), "{err}");
     }
 }

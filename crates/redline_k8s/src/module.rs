@@ -1,13 +1,14 @@
 //! Facts about the Go module that a manifest deploys, for RL701: its `go`
 //! version and whether it uses go.uber.org/automaxprocs.
 
+use redline_go::GoVersion;
 use std::path::Path;
 
 /// What RL701 needs to know about the scanned Go module.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ModuleFacts {
-    /// The `go` directive of the nearest go.mod, e.g. `(1, 25)`.
-    pub go_version: Option<(u32, u32)>,
+    /// The `go` directive of the nearest go.mod, e.g. 1.25.
+    pub go_version: Option<GoVersion>,
     /// go.mod requires go.uber.org/automaxprocs. Since Go 1.17 a module's
     /// go.mod lists every module its packages import, so this is the
     /// import check without reading the module's sources a second time.
@@ -32,50 +33,16 @@ impl ModuleFacts {
         ModuleFacts::from_go_mod(&text)
     }
 
-    /// Reads the `go` directive and the requirements of a go.mod text.
+    /// The `go` directive and the requirements of a go.mod text, read by
+    /// the one go.mod reader (a line it cannot read is skipped here;
+    /// `redline check` reports it on the go.mod itself).
     pub fn from_go_mod(text: &str) -> ModuleFacts {
-        let mut facts = ModuleFacts::default();
-        let mut in_require = false;
-        for raw in text.lines() {
-            let line = raw.split("//").next().unwrap_or("").trim();
-            if in_require {
-                if line.starts_with(')') {
-                    in_require = false;
-                } else if line.split_whitespace().next() == Some(AUTOMAXPROCS) {
-                    facts.imports_automaxprocs = true;
-                }
-                continue;
-            }
-            let mut words = line.split_whitespace();
-            match words.next() {
-                Some("go") => {
-                    if let Some(v) = words.next() {
-                        facts.go_version = parse_go_directive(v);
-                    }
-                }
-                Some("require") => match words.next() {
-                    Some("(") => in_require = true,
-                    Some(path) if path == AUTOMAXPROCS => facts.imports_automaxprocs = true,
-                    _ => {}
-                },
-                _ => {}
-            }
+        let (m, _errors) = redline_go::read_go_mod(text);
+        ModuleFacts {
+            go_version: m.go_version,
+            imports_automaxprocs: m.requires(AUTOMAXPROCS),
         }
-        facts
     }
-}
-
-/// `1.25`, `1.25.3`, `1.25rc1`, `go1.25` → (1, 25).
-pub fn parse_go_directive(text: &str) -> Option<(u32, u32)> {
-    let t = text.trim().trim_start_matches("go");
-    let mut parts = t.splitn(2, '.');
-    let major: u32 = parts.next()?.parse().ok()?;
-    let minor_digits: String = parts
-        .next()?
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    Some((major, minor_digits.parse().ok()?))
 }
 
 #[cfg(test)]
@@ -87,20 +54,23 @@ mod tests {
         let f = ModuleFacts::from_go_mod(
             "module x\n\ngo 1.25.1 // comment\n\nrequire (\n\tgo.uber.org/automaxprocs v1.6.0 // indirect\n)\n",
         );
-        assert_eq!(f.go_version, Some((1, 25)));
+        assert_eq!(f.go_version, Some(GoVersion::new(1, 25)));
         assert!(f.imports_automaxprocs);
         let f = ModuleFacts::from_go_mod(
             "module x\ngo 1.22\nrequire go.uber.org/automaxprocs v1.5.0\n",
         );
-        assert_eq!(f.go_version, Some((1, 22)));
+        assert_eq!(f.go_version, Some(GoVersion::new(1, 22)));
         assert!(f.imports_automaxprocs);
         let f = ModuleFacts::from_go_mod(
             "module x\ngo 1.21\n// require go.uber.org/automaxprocs v1\nrequire go.uber.org/automaxprocsx v1\n",
         );
         assert!(!f.imports_automaxprocs);
-        assert_eq!(parse_go_directive("1.25rc1"), Some((1, 25)));
-        assert_eq!(parse_go_directive("go1.9"), Some((1, 9)));
-        assert_eq!(parse_go_directive("x"), None);
+        // A quoted path and a directive this reader does not know.
+        let f = ModuleFacts::from_go_mod(
+            "module x\ngo 1.24rc1\nfuture x\nrequire (\n\t\"go.uber.org/automaxprocs\" v1.6.0\n)\n",
+        );
+        assert_eq!(f.go_version, Some(GoVersion::new(1, 24)));
+        assert!(f.imports_automaxprocs);
     }
 
     #[test]
@@ -110,7 +80,7 @@ mod tests {
         std::fs::create_dir_all(root.join("deploy/k8s")).unwrap();
         std::fs::write(root.join("go.mod"), "module x\n\ngo 1.23\n").unwrap();
         let f = ModuleFacts::discover(&root.join("deploy/k8s"));
-        assert_eq!(f.go_version, Some((1, 23)));
+        assert_eq!(f.go_version, Some(GoVersion::new(1, 23)));
         assert!(!f.imports_automaxprocs);
         std::fs::write(
             root.join("go.mod"),

@@ -104,16 +104,9 @@ pub trait GoModRule: Sync + Send {
     fn check(&self, cx: &GoModContext<'_>, out: &mut Emitter<'_>);
 }
 
-/// Strips the parentheses around an expression.
-pub fn unparen(mut node: Node<'_>) -> Node<'_> {
-    while node.kind() == "parenthesized_expression" {
-        match node.named_child(0) {
-            Some(inner) => node = inner,
-            None => break,
-        }
-    }
-    node
-}
+/// Strips the parentheses around an expression (the one copy lives in
+/// `redline_go`).
+pub use redline_go::unparen;
 
 /// The named, non-comment children of a node (e.g. a call's arguments).
 pub fn args<'t>(node: Node<'t>) -> Vec<Node<'t>> {

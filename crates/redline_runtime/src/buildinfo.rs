@@ -9,6 +9,7 @@
 //! store pointers instead; for them the version is only known to be below
 //! 1.18, which is all `redline exec` needs.
 
+use redline_go::GoVersion;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
@@ -32,12 +33,12 @@ pub struct GoBuildInfo {
 }
 
 impl GoBuildInfo {
-    /// (major, minor) of the toolchain, `(1, 17)` for the legacy format.
-    pub fn version(&self) -> Option<(u32, u32)> {
+    /// The toolchain's Go version, 1.17 for the legacy format.
+    pub fn version(&self) -> Option<GoVersion> {
         if self.legacy {
-            return Some((1, 17));
+            return Some(GoVersion::new(1, 17));
         }
-        parse_go_version(&self.go_version)
+        GoVersion::find(&self.go_version)
     }
 
     pub fn setting(&self, key: &str) -> Option<&str> {
@@ -83,7 +84,7 @@ impl GoBuildInfo {
             self.go_version.clone()
         };
         match version {
-            Some(v) if v >= (1, 25) => {}
+            Some(v) if v >= GoVersion::new(1, 25) => {}
             Some(_) => {
                 return (
                     false,
@@ -139,21 +140,6 @@ fn godebug_value(list: &str, key: &str) -> Option<String> {
         .filter(|(k, _)| *k == key)
         .map(|(_, v)| v.to_string())
         .next_back()
-}
-
-/// `go1.25.3`, `go1.25rc1`, `devel go1.26-abc` → (1, 25) / (1, 26).
-pub fn parse_go_version(text: &str) -> Option<(u32, u32)> {
-    let start = text.find("go1.")?;
-    let rest = &text[start + 2..];
-    let mut parts = rest.splitn(2, '.');
-    let major: u32 = parts.next()?.parse().ok()?;
-    let minor_text = parts.next()?;
-    let digits: String = minor_text
-        .chars()
-        .take_while(|c| c.is_ascii_digit())
-        .collect();
-    let minor: u32 = digits.parse().ok()?;
-    Some((major, minor))
 }
 
 /// Reads the build information of the Go binary at `path`.
@@ -471,11 +457,18 @@ mod tests {
 
     #[test]
     fn versions() {
-        assert_eq!(parse_go_version("go1.25.0"), Some((1, 25)));
-        assert_eq!(parse_go_version("go1.25rc1"), Some((1, 25)));
-        assert_eq!(parse_go_version("devel go1.26-abc Tue"), Some((1, 26)));
-        assert_eq!(parse_go_version("go1.9"), Some((1, 9)));
-        assert_eq!(parse_go_version("gccgo"), None);
+        let v = |text: &str| {
+            GoBuildInfo {
+                go_version: text.into(),
+                ..GoBuildInfo::default()
+            }
+            .version()
+        };
+        assert_eq!(v("go1.25.0"), Some(GoVersion::new(1, 25)));
+        assert_eq!(v("go1.25rc1"), Some(GoVersion::new(1, 25)));
+        assert_eq!(v("devel go1.26-abc Tue"), Some(GoVersion::new(1, 26)));
+        assert_eq!(v("go1.9"), Some(GoVersion::new(1, 9)));
+        assert_eq!(v("gccgo"), None);
     }
 
     #[test]
@@ -526,7 +519,7 @@ mod tests {
         bytes.extend_from_slice(&craft::blob("go1.26.0", "path\tx\n"));
         let path = tmp_file("stripped", &bytes);
         let info = read_go_build_info(&path).unwrap().unwrap();
-        assert_eq!(info.version(), Some((1, 26)));
+        assert_eq!(info.version(), Some(GoVersion::new(1, 26)));
     }
 
     #[test]
@@ -555,7 +548,7 @@ mod tests {
         b[15] = 0;
         let info = parse_blob(&b).unwrap().unwrap();
         assert!(info.legacy);
-        assert_eq!(info.version(), Some((1, 17)));
+        assert_eq!(info.version(), Some(GoVersion::new(1, 17)));
         assert!(!info.runtime_reads_cgroup(None).0);
     }
 

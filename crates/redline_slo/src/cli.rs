@@ -3,6 +3,7 @@
 use crate::config::{self, SloConfig};
 use crate::prom::{Client, ClientOptions};
 use crate::spec::{self, Problem, Slo};
+use crate::trace::{self, FindingsDiff, Tracer};
 use crate::{check, events, report, status};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -109,6 +110,34 @@ pub struct StatusArgs {
     /// Fail the gate when an SLO's remaining budget is at or below this percent (default 0).
     #[arg(long, value_name = "PERCENT", allow_negative_numbers = true)]
     pub fail_below: Option<f64>,
+    /// Fail the gate when less of the window has data: a duration (`1h`),
+    /// a share of the window (`10%`) or 0 (off). Default: the fast page
+    /// alert's long window (1h for 30d).
+    #[arg(long, value_name = "DURATION|PERCENT")]
+    pub min_coverage: Option<String>,
+    /// Let an SLO with no traffic in its window pass (a new service), with
+    /// the reason printed; without it, no traffic fails the gate.
+    #[arg(long)]
+    pub allow_no_traffic: bool,
+    // When the gate fails, the most recent deploy of each failing service
+    // is traced to its commits and findings (see --repo).
+    #[command(flatten)]
+    pub events: EventArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct EventArgs {
+    /// Deploy events, JSON lines {"time", "service", "commit", "description"}.
+    #[arg(long, value_name = "FILE", conflicts_with = "events_from_git")]
+    pub events: Option<PathBuf>,
+    /// Use the commits of this git repository as deploy events.
+    #[arg(long, value_name = "REPO")]
+    pub events_from_git: Option<PathBuf>,
+    /// The services' git repository: a deploy is traced to its commits
+    /// since the previous deploy and the red-line findings they introduced
+    /// (default: the --events-from-git repository).
+    #[arg(long, value_name = "REPO")]
+    pub repo: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -117,12 +146,8 @@ pub struct ReportArgs {
     pub spec: SpecArgs,
     #[command(flatten)]
     pub conn: ConnArgs,
-    /// Deploy events, JSON lines {"time", "service", "commit", "description"}.
-    #[arg(long, value_name = "FILE", conflicts_with = "events_from_git")]
-    pub events: Option<PathBuf>,
-    /// Use the commits of this git repository as deploy events.
-    #[arg(long, value_name = "REPO")]
-    pub events_from_git: Option<PathBuf>,
+    #[command(flatten)]
+    pub events: EventArgs,
     /// Where to write the HTML report.
     #[arg(short, long, value_name = "FILE", required = true)]
     pub output: PathBuf,
@@ -134,17 +159,30 @@ pub fn run(args: &SloArgs, config: Option<&Path>) -> u8 {
     run_with(args, config, &mut stdout.lock(), &mut stderr.lock())
 }
 
-/// A usage, config or I/O error: exit code 2 with this one-line reason.
-struct Fatal(String);
-
-/// `run` with explicit output streams, for tests.
+/// `run_with` without the check engine: deploys are traced to their
+/// commits, not to findings.
 pub fn run_with(
     args: &SloArgs,
     config: Option<&Path>,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
-    match dispatch(args, config, out, err) {
+    run_traced(args, config, out, err, None)
+}
+
+/// A usage, config or I/O error: exit code 2 with this one-line reason.
+struct Fatal(String);
+
+/// `run` with explicit output streams and the engine that finds the
+/// red-line findings a deploy introduced (the `redline` binary's).
+pub fn run_traced(
+    args: &SloArgs,
+    config: Option<&Path>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    diff: Option<&dyn FindingsDiff>,
+) -> u8 {
+    match dispatch(args, config, out, err, diff) {
         Ok(code) => code,
         Err(Fatal(msg)) => {
             let _ = writeln!(err, "redline slo: {msg}");
@@ -158,9 +196,16 @@ fn dispatch(
     config_path: Option<&Path>,
     out: &mut dyn Write,
     err: &mut dyn Write,
+    diff: Option<&dyn FindingsDiff>,
 ) -> Result<u8, Fatal> {
     let cfg = match config_path {
-        Some(p) => config::load(p).map_err(Fatal)?,
+        Some(p) => {
+            let loaded = config::load_with_warnings(p).map_err(Fatal)?;
+            for w in &loaded.warnings {
+                let _ = writeln!(err, "redline slo: warning: {w}");
+            }
+            loaded.config
+        }
         None => SloConfig::default(),
     };
     match &args.command {
@@ -220,9 +265,44 @@ fn dispatch(
                     "--fail-below {fail_below}: not a percentage; give a number such as 0 or 25"
                 )));
             }
-            let report = status::status(&client, &slos, at, fail_below);
+            let min_coverage = match &a.min_coverage {
+                Some(m) => Some(status::MinCoverage::parse(m).map_err(Fatal)?),
+                None => None,
+            };
+            let evs = load_events(&a.events)?;
+            let policy = status::Policy {
+                fail_below,
+                min_coverage,
+                allow_no_traffic: a.allow_no_traffic,
+            };
+            let report = status::status(&client, &slos, at, &policy);
             print_warnings(&client, err);
-            let report = report.map_err(Fatal)?;
+            let mut report = report.map_err(Fatal)?;
+            if !report.gate.passed {
+                let repo = trace::repo_of(&a.events.repo, &a.events.events_from_git);
+                let tracer = Tracer {
+                    repo: repo.as_deref(),
+                    diff,
+                };
+                let mut services: Vec<&str> = Vec::new();
+                for s in report.slos.iter().filter(|s| s.gate_failed) {
+                    if !services.contains(&s.service.as_str()) {
+                        services.push(&s.service);
+                    }
+                }
+                let mut traced = Vec::new();
+                for service in services {
+                    let latest = evs
+                        .iter()
+                        .filter(|e| e.time <= at)
+                        .filter(|e| e.service.as_deref().is_none_or(|s| s == service))
+                        .max_by_key(|e| e.time);
+                    if let Some(e) = latest {
+                        traced.push(trace::attribute(tracer, &evs, e, service));
+                    }
+                }
+                report.attribution = traced;
+            }
             let text = match a.format {
                 OutputFormat::Json => status::render_json(&report),
                 OutputFormat::Text => status::render_text(&report),
@@ -234,16 +314,39 @@ fn dispatch(
             let slos = valid_specs(&a.spec, &cfg, err)?;
             let client = client(&a.conn, &cfg)?;
             let at = status::parse_time(&a.conn.at).map_err(Fatal)?;
-            let evs = match (&a.events, &a.events_from_git) {
-                (Some(f), _) => events::from_file(f).map_err(Fatal)?,
-                (None, Some(repo)) => events::from_git(repo).map_err(Fatal)?,
-                (None, None) => Vec::new(),
+            let evs = load_events(&a.events)?;
+            let repo = trace::repo_of(&a.events.repo, &a.events.events_from_git);
+            let tracer = Tracer {
+                repo: repo.as_deref(),
+                diff,
             };
             let mut reports = Vec::new();
+            // One trace per deploy and service, however many periods follow it.
+            let mut traced: Vec<((i64, String, String), trace::Attribution)> = Vec::new();
             for slo in &slos {
                 let built = report::build(&client, slo, at, &evs);
                 print_warnings(&client, err);
-                reports.push(built.map_err(Fatal)?);
+                let mut built = built.map_err(Fatal)?;
+                for p in &mut built.periods {
+                    let Some(e) = p.suspects.first() else {
+                        continue;
+                    };
+                    let key = (e.time, e.commit.clone(), slo.service.clone());
+                    let found = traced
+                        .iter()
+                        .find(|(k, _)| *k == key)
+                        .map(|(_, a)| a.clone());
+                    let a = match found {
+                        Some(a) => a,
+                        None => {
+                            let a = trace::attribute(tracer, &evs, e, &slo.service);
+                            traced.push((key, a.clone()));
+                            a
+                        }
+                    };
+                    p.trace = Some(a);
+                }
+                reports.push(built);
             }
             let html = report::render_html(&reports, at);
             std::fs::write(&a.output, html)
@@ -255,8 +358,32 @@ fn dispatch(
                 a.output.display(),
                 reports.len()
             );
+            for r in &reports {
+                if let Some(note) = &r.note {
+                    let _ = writeln!(out, "{}: {note}", r.slo_title);
+                }
+                for p in &r.periods {
+                    if let Some(t) = &p.trace {
+                        let _ = writeln!(
+                            out,
+                            "{}: fast burn from {}: {}",
+                            r.slo_title,
+                            status::rfc3339(p.start),
+                            t.summary
+                        );
+                    }
+                }
+            }
             Ok(0)
         }
+    }
+}
+
+fn load_events(a: &EventArgs) -> Result<Vec<events::Event>, Fatal> {
+    match (&a.events, &a.events_from_git) {
+        (Some(f), _) => events::from_file(f).map_err(Fatal),
+        (None, Some(repo)) => events::from_git(repo).map_err(Fatal),
+        (None, None) => Ok(Vec::new()),
     }
 }
 

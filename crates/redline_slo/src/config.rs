@@ -1,20 +1,25 @@
-//! The `[slo]` table of `redline.toml`.
+//! The `[slo]` table of `redline.toml`, read by the one reader
+//! ([`redline_config`]): kebab-case keys (`fail-below`, `timeout-secs`);
+//! the old snake_case spellings are still read, with a deprecation
+//! warning each.
 
 use serde::Deserialize;
 use std::path::Path;
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct SloConfig {
     /// Window of Sloth specs, which do not state one (default `30d`).
     pub window: Option<String>,
     /// Default `--prometheus` URL.
     pub prometheus: Option<String>,
     /// Default `--timeout`, in seconds.
+    #[serde(alias = "timeout_secs")]
     pub timeout_secs: Option<u64>,
     /// Default `--retries`.
     pub retries: Option<u32>,
     /// Default `--fail-below`, in percent of the budget.
+    #[serde(alias = "fail_below")]
     pub fail_below: Option<f64>,
     /// Globs of the SLO spec files, relative to this redline.toml (RL801 of
     /// `redline check` reads them; setting it turns RL801 on).
@@ -26,37 +31,54 @@ pub struct SloConfig {
 #[derive(Deserialize)]
 struct File {
     #[serde(default)]
-    slo: Option<SloConfig>,
+    slo: Option<toml::Spanned<SloConfig>>,
+}
+
+/// The `[slo]` table and the deprecation warnings of its old spellings.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Loaded {
+    pub config: SloConfig,
+    /// One line per old key: `FILE:LINE:COL: ... is deprecated; write ...`.
+    pub warnings: Vec<String>,
 }
 
 /// Reads the `[slo]` table; other tables are ignored, unknown keys inside
-/// `[slo]` are errors naming the file and line.
+/// `[slo]` are errors naming the file, line and column.
 pub fn load(path: &Path) -> Result<SloConfig, String> {
+    load_with_warnings(path).map(|l| l.config)
+}
+
+/// [`load`], with the deprecation warnings for the caller to show.
+pub fn load_with_warnings(path: &Path) -> Result<Loaded, String> {
+    let display = path.display().to_string();
     let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let file: File = toml::from_str(&text).map_err(|e| {
-        let line = e
-            .span()
-            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
-            .unwrap_or(1);
-        format!("{}:{line}: {}", path.display(), e.message())
-    })?;
-    let slo = file.slo.unwrap_or_default();
-    if let Some(v) = slo.fail_below
+        .map_err(|e| format!("{display}: cannot read the configuration: {e}"))?;
+    let file: File = redline_config::parse(&display, &text)?;
+    let Some(slo) = file.slo else {
+        return Ok(Loaded::default());
+    };
+    let start = slo.span().start;
+    let config = slo.into_inner();
+    if let Some(v) = config.fail_below
         && !v.is_finite()
     {
-        let line = text
-            .lines()
-            .position(|l| {
-                l.trim_start().starts_with("fail_below") || l.trim_start().starts_with("fail-below")
-            })
-            .map_or(1, |i| i + 1);
-        return Err(format!(
-            "{}:{line}: [slo] fail_below = {v} is not a percentage; give a number such as 0 or 25",
-            path.display()
+        // The key's own line when it can be found after the table header.
+        let at = ["fail-below", "fail_below"]
+            .iter()
+            .filter_map(|k| text[start.min(text.len())..].find(k).map(|i| start + i))
+            .min()
+            .unwrap_or(start);
+        return Err(redline_config::error_at(
+            &display,
+            &text,
+            at,
+            format!("[slo] fail-below = {v} is not a percentage; give a number such as 0 or 25"),
         ));
     }
-    Ok(slo)
+    Ok(Loaded {
+        config,
+        warnings: redline_config::old_spellings(&display, &text, "slo"),
+    })
 }
 
 #[cfg(test)]
@@ -68,9 +90,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let dir = dir.path();
         for (text, ok) in [
-            ("[slo]\nfail_below = 5.0\n", true),
-            ("[slo]\n\nfail_below = nan\n", false),
-            ("[slo]\n\nfail_below = inf\n", false),
+            ("[slo]\nfail-below = 5.0\n", true),
+            ("[slo]\n\nfail-below = nan\n", false),
+            ("[slo]\n\nfail-below = inf\n", false),
             ("[slo]\n\nfail_below = -inf\n", false),
         ] {
             let p = dir.join("redline.toml");
@@ -79,9 +101,38 @@ mod tests {
                 Ok(c) => assert!(ok && c.fail_below == Some(5.0), "{text}"),
                 Err(e) => {
                     assert!(!ok, "{text}: {e}");
-                    assert!(e.contains(":3:") && e.contains("fail_below"), "{e}");
+                    assert!(e.contains(":3:1:") && e.contains("fail-below"), "{e}");
                 }
             }
         }
+    }
+
+    #[test]
+    fn old_spellings_are_read_with_a_deprecation_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("redline.toml");
+        std::fs::write(&p, "[slo]\nfail_below = 5.0\ntimeout_secs = 3\n").unwrap();
+        let old = load_with_warnings(&p).unwrap();
+        std::fs::write(&p, "[slo]\nfail-below = 5.0\ntimeout-secs = 3\n").unwrap();
+        let new = load_with_warnings(&p).unwrap();
+        assert_eq!(old.config, new.config);
+        assert_eq!(new.config.fail_below, Some(5.0));
+        assert_eq!(new.config.timeout_secs, Some(3));
+        assert!(new.warnings.is_empty());
+        let shown = p.display().to_string();
+        assert_eq!(
+            old.warnings,
+            vec![
+                format!("{shown}:2:1: `[slo] fail_below` is deprecated; write `fail-below`"),
+                format!("{shown}:3:1: `[slo] timeout_secs` is deprecated; write `timeout-secs`"),
+            ]
+        );
+        // An unknown key is named with its position.
+        std::fs::write(&p, "[slo]\nwindow = \"30d\"\nfail-belo = 1\n").unwrap();
+        let err = load(&p).unwrap_err();
+        assert!(
+            err.starts_with(&format!("{shown}:3:1: ")) && err.contains("fail-belo"),
+            "{err}"
+        );
     }
 }

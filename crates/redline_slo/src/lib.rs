@@ -17,5 +17,6 @@ pub mod report;
 pub mod rules;
 pub mod spec;
 pub mod status;
+pub mod trace;
 pub mod windows;
 pub mod yaml;

@@ -25,6 +25,9 @@ pub struct BurnPeriod {
     pub budget_spent_pct: f64,
     /// Deploys in the hour before `start` (and up to it), latest first.
     pub suspects: Vec<Event>,
+    /// The most likely deploy (the first suspect) traced to its commits
+    /// and the red-line findings they introduced.
+    pub trace: Option<crate::trace::Attribution>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -43,6 +46,11 @@ pub struct SloReport {
     pub thresholds: Vec<(String, f64)>,
     pub periods: Vec<BurnPeriod>,
     pub events: Vec<Event>,
+    /// The first instant of the window with data: the charts start there
+    /// (`start` when the whole window has data).
+    pub data_from: i64,
+    /// Said above the charts: too little data to chart.
+    pub note: Option<String>,
 }
 
 /// Builds the data of one SLO's report from two range queries (errors and
@@ -66,9 +74,7 @@ pub fn build(client: &Client, slo: &Slo, at: i64, events: &[Event]) -> Result<Sl
                 .query_range(&error.at("5m"), fetch_from, end, STEP)
                 .map_err(ctx)?;
             if t.is_empty() {
-                return Err(ctx(PromError::NoData {
-                    query: total.at("5m"),
-                }));
+                return young(client, slo, at, start, end, &total.at("5m"), fetch_from);
             }
             // As in `status`: no error series at all is no data, not zero
             // errors. A step without an error sample (the series did not
@@ -109,9 +115,15 @@ pub fn build(client: &Client, slo: &Slo, at: i64, events: &[Event]) -> Result<Sl
                 .query_range(&error_ratio.at("5m"), fetch_from, end, STEP)
                 .map_err(ctx)?;
             if r.is_empty() {
-                return Err(ctx(PromError::NoData {
-                    query: error_ratio.at("5m"),
-                }));
+                return young(
+                    client,
+                    slo,
+                    at,
+                    start,
+                    end,
+                    &error_ratio.at("5m"),
+                    fetch_from,
+                );
             }
             if let Some((ts, v, why)) = r
                 .iter()
@@ -154,7 +166,16 @@ pub fn build(client: &Client, slo: &Slo, at: i64, events: &[Event]) -> Result<Sl
         (t > 0.0).then(|| (ce[i + 1] - ce[from]) / t)
     };
     let first = ((start - fetch_from) / STEP) as usize;
-    let in_window = first..n;
+    // The charts start at the first point with data: nothing is drawn
+    // over the part of the window before it (no flat 100% line).
+    let first_point = points.keys().next().copied().unwrap_or(end);
+    let data_from = if first_point <= start + STEP {
+        start
+    } else {
+        first_point - STEP
+    };
+    let covered = ((first_point.max(start) - fetch_from) / STEP) as usize;
+    let in_window = covered.min(n)..n;
     let steps = |secs: u64| ((secs as i64 / STEP).max(1)) as usize;
 
     let ratio: Vec<(i64, f64)> = in_window
@@ -246,6 +267,7 @@ pub fn build(client: &Client, slo: &Slo, at: i64, events: &[Event]) -> Result<Sl
                 peak_burn: peak,
                 budget_spent_pct: spent,
                 suspects,
+                trace: None,
             }),
         }
         i = j + 1;
@@ -268,7 +290,65 @@ pub fn build(client: &Client, slo: &Slo, at: i64, events: &[Event]) -> Result<Sl
         thresholds,
         periods,
         events,
+        data_from,
+        note: (data_from > start).then(|| {
+            format!(
+                "data from {} only: {} of the {} window",
+                rfc3339(data_from),
+                duration::format((end - data_from).max(0) as u64),
+                slo.window()
+            )
+        }),
     })
+}
+
+/// The 5m range query had no point: the data may be younger than one
+/// step. The window's own query says whether there is any data at all: if
+/// so the report has nothing to chart yet (and says so); if not, the error
+/// names both queries that were empty.
+fn young(
+    client: &Client,
+    slo: &Slo,
+    at: i64,
+    start: i64,
+    end: i64,
+    range_query: &str,
+    fetch_from: i64,
+) -> Result<SloReport, String> {
+    let w = slo.window();
+    let instant = match &slo.sli {
+        Sli::Events { total, .. } => total.at(&w),
+        Sli::Raw { error_ratio } => error_ratio.at(&w),
+    };
+    let head = format!("{}/{} ({})", slo.service, slo.name, slo.path);
+    match client.query_one(&instant, at) {
+        Ok(_) => Ok(SloReport {
+            slo_title: format!("{}/{}", slo.service, slo.name),
+            objective: slo.objective,
+            window: w.clone(),
+            start,
+            end,
+            ratio: Vec::new(),
+            remaining: Vec::new(),
+            burns: Vec::new(),
+            thresholds: Vec::new(),
+            periods: Vec::new(),
+            events: Vec::new(),
+            data_from: at,
+            note: Some(format!(
+                "less than one 5m step of data: nothing to chart yet (`{range_query}` has no point from {} to {}, `{instant}` has data)",
+                rfc3339(fetch_from),
+                rfc3339(end)
+            )),
+        }),
+        Err(PromError::NoData { .. }) => Err(format!(
+            "{head}: no data: `{range_query}` has no point from {} to {}, and `{instant}` returned no series at {}; check the metric names and labels, and that Prometheus has samples for the window",
+            rfc3339(fetch_from),
+            rfc3339(end),
+            rfc3339(at)
+        )),
+        Err(e) => Err(format!("{head}: {e}")),
+    }
 }
 
 pub fn escape(s: &str) -> String {
@@ -336,7 +416,8 @@ struct Chart<'a> {
     log: bool,
 }
 
-fn svg_chart(c: &Chart, start: i64, end: i64, events: &[Event], periods: &[BurnPeriod]) -> String {
+fn svg_chart(c: &Chart, r: &SloReport, events: &[Event], periods: &[BurnPeriod]) -> String {
+    let (start, end) = (r.start, r.end);
     let mut max = c
         .series
         .iter()
@@ -375,6 +456,19 @@ fn svg_chart(c: &Chart, start: i64, end: i64, events: &[Event], periods: &[BurnP
         s,
         r##"<rect x="0" y="0" width="{W}" height="{H}" fill="#fff"/>"##
     );
+    if r.data_from > start {
+        // The part of the window without data: shaded, nothing drawn on it.
+        let to = r.data_from.min(end);
+        let _ = write!(
+            s,
+            r##"<rect class="nodata" x="{LEFT}" y="{TOP}" width="{:.1}" height="{:.1}" fill="#eeeeee"><title>no data before {}</title></rect><text x="{:.1}" y="{:.1}" font-size="11" text-anchor="middle" fill="#888">no data</text>"##,
+            (x(to) - LEFT).max(0.0),
+            H - TOP - BOTTOM,
+            rfc3339(r.data_from),
+            (LEFT + x(to)) / 2.0,
+            TOP + (H - TOP - BOTTOM) / 2.0
+        );
+    }
     for p in periods {
         let _ = write!(
             s,
@@ -497,6 +591,70 @@ fn svg_chart(c: &Chart, start: i64, end: i64, events: &[Event], periods: &[BurnP
     s
 }
 
+/// The anchor of a finding in the findings table below the attribution.
+fn finding_id(slo_title: &str, t: &crate::trace::Attribution, i: usize) -> String {
+    let slug: String = format!("{slo_title}-{}", crate::trace::short(&t.deploy.commit))
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    format!("finding-{slug}-{}", i + 1)
+}
+
+/// The attribution cell: the commit range, its commits, and each finding
+/// linked to its row in the findings table.
+fn trace_cell(t: &crate::trace::Attribution, slo_title: &str) -> String {
+    use crate::trace::short;
+    let mut c = String::new();
+    if !t.range.is_empty() {
+        let since = match &t.previous_deploy {
+            Some(p) => format!("since the previous deploy {}", escape(short(&p.commit))),
+            None => "its own commit".to_string(),
+        };
+        let _ = write!(
+            c,
+            "<div>{} commit{} {since}:</div><ul class=\"commits\">",
+            t.commits.len(),
+            if t.commits.len() == 1 { "" } else { "s" }
+        );
+        for k in &t.commits {
+            let _ = write!(
+                c,
+                "<li><code>{}</code> {}</li>",
+                escape(short(&k.commit)),
+                escape(&k.subject)
+            );
+        }
+        c.push_str("</ul>");
+    }
+    if t.error.is_some() || t.findings.is_empty() {
+        let _ = write!(
+            c,
+            "<div class=\"trace-summary\">{}</div>",
+            escape(&t.summary)
+        );
+        return c;
+    }
+    let _ = write!(
+        c,
+        "<div class=\"trace-summary\">deploy {} introduced {} red-line finding{}:</div><ul class=\"introduced\">",
+        escape(short(&t.deploy.commit)),
+        t.findings.len(),
+        if t.findings.len() == 1 { "" } else { "s" }
+    );
+    for (i, f) in t.findings.iter().enumerate() {
+        let _ = write!(
+            c,
+            "<li><a href=\"#{}\">{}:{} {}</a></li>",
+            finding_id(slo_title, t, i),
+            escape(&f.path),
+            f.line,
+            escape(&f.rule)
+        );
+    }
+    c.push_str("</ul>");
+    c
+}
+
 pub fn render_html(reports: &[SloReport], generated_at: i64) -> String {
     let mut h = String::new();
     h.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>SLO report</title>\n<style>\n");
@@ -513,16 +671,22 @@ pub fn render_html(reports: &[SloReport], generated_at: i64) -> String {
             "<section class=\"slo\"><h2>{}</h2>",
             escape(&r.slo_title)
         );
-        let last_remaining = r.remaining.last().map(|p| p.1).unwrap_or(100.0);
+        let remaining = match r.remaining.last() {
+            Some(p) => format!("<b>{:.2}%</b>", p.1),
+            // No point yet: never shown as a full budget.
+            None => "<b>not known yet</b> (no data to compute it from)".to_string(),
+        };
         let _ = writeln!(
             h,
-            "<p class=\"summary\">Objective {}% over {} ({} – {}). Error budget remaining at the end: <b>{:.2}%</b>.</p>",
+            "<p class=\"summary\">Objective {}% over {} ({} – {}). Error budget remaining at the end: {remaining}.</p>",
             r.objective,
             escape(&r.window),
             rfc3339(r.start),
             rfc3339(r.end),
-            last_remaining
         );
+        if let Some(note) = &r.note {
+            let _ = writeln!(h, "<p class=\"note\">{}</p>", escape(note));
+        }
         let charts = [
             Chart {
                 title: "Error ratio (5m)",
@@ -567,14 +731,14 @@ pub fn render_html(reports: &[SloReport], generated_at: i64) -> String {
                 }
                 h.push_str("</div>");
             }
-            h.push_str(&svg_chart(c, r.start, r.end, &r.events, &r.periods));
+            h.push_str(&svg_chart(c, r, &r.events, &r.periods));
             h.push('\n');
         }
         h.push_str("<h3>Fast-burn periods and the deploys before them</h3>\n");
         if r.periods.is_empty() {
             h.push_str("<p>No fast burn in this window.</p>\n");
         } else {
-            h.push_str("<table class=\"attribution\"><tr><th>Start</th><th>End</th><th>Peak 5m burn</th><th>Budget spent</th><th>Deploys in the hour before</th></tr>\n");
+            h.push_str("<table class=\"attribution\"><tr><th>Start</th><th>End</th><th>Peak 5m burn</th><th>Budget spent</th><th>Deploys in the hour before</th><th>Commits and red-line findings of the most likely deploy</th></tr>\n");
             for p in &r.periods {
                 let suspects = if p.suspects.is_empty() {
                     "none found".to_string()
@@ -594,9 +758,13 @@ pub fn render_html(reports: &[SloReport], generated_at: i64) -> String {
                         })
                         .collect()
                 };
+                let code = match &p.trace {
+                    Some(t) => trace_cell(t, &r.slo_title),
+                    None => "no deploy to trace".to_string(),
+                };
                 let _ = writeln!(
                     h,
-                    "<tr><td>{}</td><td>{}</td><td class=\"num\">{:.1}x</td><td class=\"num\">{:.2}%</td><td>{suspects}</td></tr>",
+                    "<tr><td>{}</td><td>{}</td><td class=\"num\">{:.1}x</td><td class=\"num\">{:.2}%</td><td>{suspects}</td><td>{code}</td></tr>",
                     rfc3339(p.start),
                     rfc3339(p.end),
                     p.peak_burn,
@@ -604,6 +772,32 @@ pub fn render_html(reports: &[SloReport], generated_at: i64) -> String {
                 );
             }
             h.push_str("</table>\n");
+            let mut shown: Vec<&str> = Vec::new();
+            for t in r.periods.iter().filter_map(|p| p.trace.as_ref()) {
+                if t.findings.is_empty() || shown.contains(&t.range.as_str()) {
+                    continue;
+                }
+                shown.push(&t.range);
+                let _ = writeln!(
+                    h,
+                    "<h3>Red-line findings introduced by deploy {}</h3><table class=\"findings\"><tr><th>Where</th><th>Rule</th><th>Message</th></tr>",
+                    escape(crate::trace::short(&t.deploy.commit))
+                );
+                for (i, f) in t.findings.iter().enumerate() {
+                    let _ = writeln!(
+                        h,
+                        "<tr id=\"{}\"><td>{}:{}:{}</td><td>{}</td><td>{} (<code>redline explain {}</code>)</td></tr>",
+                        finding_id(&r.slo_title, t, i),
+                        escape(&f.path),
+                        f.line,
+                        f.column,
+                        escape(&f.rule),
+                        escape(&f.message),
+                        escape(&f.rule)
+                    );
+                }
+                h.push_str("</table>\n");
+            }
         }
         if !r.events.is_empty() {
             h.push_str("<h3>Deploys in the window</h3><table class=\"events\"><tr><th>Time</th><th>Commit</th><th>Description</th></tr>\n");

@@ -18,25 +18,57 @@ pub struct AlertState {
     pub firing: bool,
 }
 
+/// How much of the SLO window has data: from the first instant at which
+/// the SLI has a value to the evaluation time.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Coverage {
+    /// The first instant of the window at which the SLI has a value (at a
+    /// 5m resolution, never before the first sample).
+    pub data_from: String,
+    /// Seconds from `data_from` to the evaluation time.
+    pub covered_secs: u64,
+    /// `covered_secs` as a duration (`2d`, `1h5m`).
+    pub covered: String,
+    /// `covered_secs` in percent of the window.
+    pub covered_pct: f64,
+    /// The query that found the first sample (asked at `data_from`).
+    pub query: String,
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct SloStatus {
     pub service: String,
     pub name: String,
     pub objective: f64,
     pub window: String,
-    pub sli_error_ratio: f64,
-    pub budget_consumed_pct: f64,
-    pub budget_remaining_pct: f64,
+    /// `false` when the window saw no request (a new service): the ratio
+    /// and budget are then `null`.
+    pub traffic: bool,
+    pub sli_error_ratio: Option<f64>,
+    pub budget_consumed_pct: Option<f64>,
+    pub budget_remaining_pct: Option<f64>,
+    /// How much of the window has data; `null` without traffic.
+    pub coverage: Option<Coverage>,
     /// Burn rates over the standard windows; `null` when the window saw
     /// no traffic.
     pub burn_rates: BTreeMap<String, Option<f64>>,
     pub alerts: Vec<AlertState>,
+    /// Why the SLO has no traffic, naming the query (only when `traffic`
+    /// is false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_traffic: Option<String>,
+    /// Whether this SLO fails the gate (the reasons say why).
+    #[serde(skip)]
+    pub gate_failed: bool,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Gate {
     pub passed: bool,
     pub reasons: Vec<String>,
+    /// What passed but deserves a look: a budget over part of the window,
+    /// a service without traffic let through by `--allow-no-traffic`.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -45,6 +77,86 @@ pub struct StatusReport {
     pub at: String,
     pub gate: Gate,
     pub slos: Vec<SloStatus>,
+    /// When the gate fails: the most recent deploy of each failing service,
+    /// its commit range and the red-line findings it introduced.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attribution: Vec<crate::trace::Attribution>,
+}
+
+/// `--min-coverage`: how much of the window must have data before the
+/// gate trusts the budget.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MinCoverage {
+    /// A duration, e.g. `1h`.
+    Secs(u64),
+    /// A share of the window, e.g. `10%`.
+    Percent(f64),
+}
+
+impl MinCoverage {
+    /// `1h`, `2d`, `10%` or `0`.
+    pub fn parse(text: &str) -> Result<MinCoverage, String> {
+        let t = text.trim();
+        if t == "0" {
+            return Ok(MinCoverage::Secs(0));
+        }
+        if let Some(p) = t.strip_suffix('%') {
+            return match p.trim().parse::<f64>() {
+                Ok(v) if v.is_finite() && (0.0..=100.0).contains(&v) => Ok(MinCoverage::Percent(v)),
+                _ => Err(format!(
+                    "--min-coverage {text}: a percentage must be between 0% and 100%"
+                )),
+            };
+        }
+        duration::parse(t).map(MinCoverage::Secs).ok_or_else(|| {
+            format!(
+                "--min-coverage {text}: give a duration (`1h`, `2d`), a share of the window (`10%`) or 0"
+            )
+        })
+    }
+
+    /// The threshold in seconds for a window.
+    pub fn secs(&self, window_secs: u64) -> u64 {
+        match self {
+            MinCoverage::Secs(s) => *s,
+            MinCoverage::Percent(p) => (window_secs as f64 * p / 100.0).ceil() as u64,
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            MinCoverage::Secs(s) => duration::format(*s),
+            MinCoverage::Percent(p) => format!("{p}%"),
+        }
+    }
+}
+
+/// The default `--min-coverage` of an SLO: the long window of its fastest
+/// page alert (1h for 30 days). With less data no page alert has ever had a
+/// full window, so a fast burn could not have shown.
+pub fn default_min_coverage(window_secs: u64) -> u64 {
+    windows::alert_windows(window_secs)[0].long
+}
+
+/// The gate's policy.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Policy {
+    /// Fail when the remaining budget is at or below this percent.
+    pub fail_below: f64,
+    /// `None`: [`default_min_coverage`].
+    pub min_coverage: Option<MinCoverage>,
+    /// A service with no traffic in the window passes (with the reason).
+    pub allow_no_traffic: bool,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            fail_below: 0.0,
+            min_coverage: None,
+            allow_no_traffic: false,
+        }
+    }
 }
 
 pub fn rfc3339(at: i64) -> String {
@@ -130,7 +242,14 @@ fn ratio(client: &Client, slo: &Slo, window_secs: u64, at: i64) -> Result<Option
     match &slo.sli {
         Sli::Events { error, total } => {
             let (tq, eq) = (total.at(&w), error.at(&w));
-            let t = client.query_one(&tq, at).map_err(prom)?;
+            let t = match client.query_one(&tq, at) {
+                Ok(t) => t,
+                // Called for the windows shorter than the SLO's, which had
+                // traffic: no sample of the total in this one (young data,
+                // or the pods stopped reporting) is no traffic here.
+                Err(PromError::NoData { .. }) if window_secs < slo.window_secs => return Ok(None),
+                Err(e) => return Err(prom(e)),
+            };
             let e = client.query_one(&eq, at).map_err(prom)?;
             if let Some(why) = bad_count(t) {
                 return Err(bad_answer(&tq, t, why));
@@ -164,10 +283,210 @@ fn round(v: f64, places: i32) -> f64 {
     (v * m).round() / m
 }
 
+/// The SLI over the whole SLO window.
+enum Window {
+    Ratio(f64),
+    /// No request in the window: why, naming the query.
+    NoTraffic(String),
+}
+
+/// The error ratio over the SLO window. A total of 0 (or a raw ratio of
+/// NaN) is no traffic; a total query with no series is no traffic only
+/// when `allow_no_traffic` (otherwise it is the error it always was: a
+/// wrong metric name looks the same).
+fn window_ratio(
+    client: &Client,
+    slo: &Slo,
+    at: i64,
+    allow_no_traffic: bool,
+) -> Result<Window, String> {
+    let w = duration::format(slo.window_secs);
+    let missing = |q: &str, e: PromError| match e {
+        PromError::NoData { .. } if allow_no_traffic => Ok(Window::NoTraffic(format!(
+            "`{q}` returned no series: no request in the {w} window yet (or a wrong metric name)"
+        ))),
+        PromError::NoData { query } => Err(format!(
+            "{}; a new service with no request yet has no series: --allow-no-traffic lets it pass",
+            PromError::NoData { query }
+        )),
+        e => Err(e.to_string()),
+    };
+    match &slo.sli {
+        Sli::Events { error, total } => {
+            let tq = total.at(&w);
+            let t = match client.query_one(&tq, at) {
+                Ok(t) => t,
+                Err(e) => return missing(&tq, e),
+            };
+            if let Some(why) = bad_count(t) {
+                return Err(bad_answer(&tq, t, why));
+            }
+            if t == 0.0 {
+                return Ok(Window::NoTraffic(format!(
+                    "`{tq}` answered 0: no request in the {w} window"
+                )));
+            }
+            let eq = error.at(&w);
+            let e = client.query_one(&eq, at).map_err(|e| e.to_string())?;
+            if let Some(why) = bad_count(e) {
+                return Err(bad_answer(&eq, e, why));
+            }
+            Ok(Window::Ratio(e / t))
+        }
+        Sli::Raw { .. } => match ratio(client, slo, slo.window_secs, at) {
+            Ok(Some(r)) => Ok(Window::Ratio(r)),
+            Ok(None) => Ok(Window::NoTraffic(format!(
+                "the error ratio over {w} is NaN (0/0): no request in the window"
+            ))),
+            Err(e) => Err(e),
+        },
+    }
+}
+
+/// The series selectors of a query (`http_requests_total{job="api"}`),
+/// or `None` when one carries `offset` or `@` (its timestamps are not the
+/// window's) or the query has none.
+fn selectors(query: &str) -> Option<Vec<String>> {
+    use promql_parser::parser::Expr;
+    fn walk(e: &Expr, out: &mut Vec<String>) -> bool {
+        match e {
+            Expr::VectorSelector(v) => {
+                if v.offset.is_some() || v.at.is_some() {
+                    return false;
+                }
+                out.push(v.to_string());
+                true
+            }
+            Expr::MatrixSelector(m) => walk(&Expr::VectorSelector(m.vs.clone()), out),
+            Expr::Aggregate(a) => walk(&a.expr, out),
+            Expr::Unary(u) => walk(&u.expr, out),
+            Expr::Binary(b) => walk(&b.lhs, out) && walk(&b.rhs, out),
+            Expr::Paren(p) => walk(&p.expr, out),
+            Expr::Subquery(s) => s.offset.is_none() && s.at.is_none() && walk(&s.expr, out),
+            Expr::Call(c) => c.args.args.iter().all(|a| walk(a, out)),
+            Expr::NumberLiteral(_) | Expr::StringLiteral(_) => true,
+            Expr::Extension(_) => false,
+        }
+    }
+    let expr = crate::check::parse_promql(query).ok()?;
+    let mut out = Vec::new();
+    (walk(&expr, &mut out) && !out.is_empty()).then(|| {
+        out.dedup();
+        out
+    })
+}
+
+/// The query that says whether the SLI has any sample in the `range`
+/// before its evaluation time: `count(count_over_time(SELECTOR[range]))`
+/// over every selector of the total (or ratio) query, which answers no
+/// series when there is none. When the selectors cannot be taken out of
+/// the query (`offset`, `@`), the SLI itself over `range` stands in (it
+/// needs two samples, so it sees the data one scrape late).
+pub fn has_data_query(slo: &Slo, range_secs: u64) -> String {
+    let range = duration::format(range_secs.max(1));
+    let (q, sli) = match &slo.sli {
+        Sli::Events { total, .. } => (total.at("5m"), total),
+        Sli::Raw { error_ratio } => (error_ratio.at("5m"), error_ratio),
+    };
+    match selectors(&q) {
+        Some(sels) => {
+            let parts: Vec<String> = sels
+                .iter()
+                .map(|s| format!("count_over_time({s}[{range}])"))
+                .collect();
+            format!("count({})", parts.join(" or "))
+        }
+        None => sli.at(&range),
+    }
+}
+
+/// How much of the window ending at `at` has data, from the earliest
+/// sample of the SLI's series in the window. One cheap instant query when
+/// the window's first five minutes have data (the usual case: the window
+/// is full); otherwise a bisection of the window with the same query over
+/// shrinking ranges, to the second (about 22 queries for 30 days, each
+/// reading only the series' chunk index for the range). A subquery over
+/// the window (`min_over_time(timestamp(...)[30d:5m])`) would take one
+/// query but evaluates the selector at every grid point: a minute on a
+/// 30-day TSDB of 2h blocks, against 0.1s for these.
+pub fn coverage(client: &Client, slo: &Slo, at: i64) -> Result<Coverage, String> {
+    let w = slo.window_secs;
+    let start = at - w as i64;
+    let has = |to: i64| -> Result<(bool, String), String> {
+        let q = has_data_query(slo, (to - start).max(1) as u64);
+        match client.query_one(&q, to) {
+            Ok(_) | Err(PromError::TooManySeries { .. }) => Ok((true, q)),
+            Err(PromError::NoData { .. }) => Ok((false, q)),
+            Err(e) => Err(e.to_string()),
+        }
+    };
+    let (full, q) = has(start + 300)?;
+    let (from, query) = if full {
+        (start, q)
+    } else {
+        let (any, q) = has(at)?;
+        if !any {
+            (at, q)
+        } else {
+            // No sample in (start, lo], one in (start, hi].
+            let (mut lo, mut hi, mut query) = (start + 300, at, q);
+            while hi - lo > 1 {
+                let mid = lo + (hi - lo) / 2;
+                let (found, q) = has(mid)?;
+                if found {
+                    hi = mid;
+                    query = q;
+                } else {
+                    lo = mid;
+                }
+            }
+            (hi, query)
+        }
+    };
+    let covered = (at - from) as u64;
+    Ok(Coverage {
+        data_from: rfc3339(from),
+        covered_secs: covered,
+        covered: duration::format(covered),
+        covered_pct: round(covered as f64 / w as f64 * 100.0, 4),
+        query,
+    })
+}
+
 /// The status of one SLO at `at`.
-pub fn slo_status(client: &Client, slo: &Slo, at: i64) -> Result<SloStatus, String> {
+pub fn slo_status(
+    client: &Client,
+    slo: &Slo,
+    at: i64,
+    allow_no_traffic: bool,
+) -> Result<SloStatus, String> {
     let ctx = |e: String| format!("{}/{} ({}): {e}", slo.service, slo.name, slo.path);
+    let budget = slo.error_budget();
+    let sli = match window_ratio(client, slo, at, allow_no_traffic).map_err(ctx)? {
+        Window::Ratio(r) => r,
+        Window::NoTraffic(why) => {
+            return Ok(SloStatus {
+                service: slo.service.clone(),
+                name: slo.name.clone(),
+                objective: slo.objective,
+                window: slo.window(),
+                traffic: false,
+                sli_error_ratio: None,
+                budget_consumed_pct: None,
+                budget_remaining_pct: None,
+                coverage: None,
+                burn_rates: windows::STANDARD
+                    .iter()
+                    .map(|w| (duration::format(*w), None))
+                    .collect(),
+                alerts: Vec::new(),
+                no_traffic: Some(why),
+                gate_failed: false,
+            });
+        }
+    };
     let mut cache: BTreeMap<u64, Option<f64>> = BTreeMap::new();
+    cache.insert(slo.window_secs, Some(sli));
     let mut get = |w: u64| -> Result<Option<f64>, String> {
         if let Some(v) = cache.get(&w) {
             return Ok(*v);
@@ -175,17 +494,6 @@ pub fn slo_status(client: &Client, slo: &Slo, at: i64) -> Result<SloStatus, Stri
         let v = ratio(client, slo, w, at).map_err(ctx)?;
         cache.insert(w, v);
         Ok(v)
-    };
-    let budget = slo.error_budget();
-    let Some(sli) = get(slo.window_secs)? else {
-        return Err(format!(
-            "{}/{} ({}): no traffic in the {} window ending {}: the total query is 0, so there is no error ratio to report",
-            slo.service,
-            slo.name,
-            slo.path,
-            slo.window(),
-            rfc3339(at)
-        ));
     };
     let consumed = sli / budget * 100.0;
     let mut burn_rates = BTreeMap::new();
@@ -214,16 +522,21 @@ pub fn slo_status(client: &Client, slo: &Slo, at: i64) -> Result<SloStatus, Stri
             firing,
         });
     }
+    let coverage = coverage(client, slo, at).map_err(ctx)?;
     Ok(SloStatus {
         service: slo.service.clone(),
         name: slo.name.clone(),
         objective: slo.objective,
         window: slo.window(),
-        sli_error_ratio: sli,
-        budget_consumed_pct: round(consumed, 6),
-        budget_remaining_pct: round(100.0 - consumed, 6),
+        traffic: true,
+        sli_error_ratio: Some(sli),
+        budget_consumed_pct: Some(round(consumed, 6)),
+        budget_remaining_pct: Some(round(100.0 - consumed, 6)),
+        coverage: Some(coverage),
         burn_rates,
         alerts,
+        no_traffic: None,
+        gate_failed: false,
     })
 }
 
@@ -232,8 +545,9 @@ pub fn status(
     client: &Client,
     slos: &[Slo],
     at: i64,
-    fail_below: f64,
+    policy: &Policy,
 ) -> Result<StatusReport, String> {
+    let fail_below = policy.fail_below;
     if !fail_below.is_finite() {
         return Err(format!(
             "--fail-below {fail_below}: not a percentage; give a number such as 0 or 25"
@@ -241,20 +555,67 @@ pub fn status(
     }
     let mut out = Vec::new();
     let mut reasons = Vec::new();
+    let mut warnings = Vec::new();
     for slo in slos {
-        let s = slo_status(client, slo, at)?;
-        if s.budget_remaining_pct <= fail_below {
+        let mut s = slo_status(client, slo, at, policy.allow_no_traffic)?;
+        let before = reasons.len();
+        let id = format!("{}/{}", s.service, s.name);
+        if let Some(why) = &s.no_traffic {
+            if policy.allow_no_traffic {
+                warnings.push(format!(
+                    "{id}: no traffic, passed because of --allow-no-traffic: {why}"
+                ));
+            } else {
+                reasons.push(format!(
+                    "{id}: no traffic, so there is no budget to judge: {why}; pass --allow-no-traffic to let a service without traffic through"
+                ));
+            }
+            s.gate_failed = reasons.len() > before;
+            out.push(s);
+            continue;
+        }
+        if let Some(c) = &s.coverage {
+            let (min, described) = match policy.min_coverage {
+                Some(m) => (m.secs(slo.window_secs), m.describe()),
+                None => {
+                    let d = default_min_coverage(slo.window_secs);
+                    (
+                        d,
+                        format!(
+                            "{} (the default: the fast page alert's long window)",
+                            duration::format(d)
+                        ),
+                    )
+                }
+            };
+            if c.covered_secs < min {
+                reasons.push(format!(
+                    "{id}: only {} of data in the {} window (from {}), less than --min-coverage {described}: \
+                     too little to judge the budget, and no page alert has had a full window; \
+                     wait, or lower --min-coverage (0 turns the check off)",
+                    c.covered, s.window, c.data_from
+                ));
+            } else if c.covered_secs < slo.window_secs {
+                warnings.push(format!(
+                    "{id}: the budget covers only {} of the {} window ({:.2}%, data from {}): it assumes the rest of the window looks the same",
+                    c.covered, s.window, c.covered_pct, c.data_from
+                ));
+            }
+        }
+        if let Some(remaining) = s.budget_remaining_pct
+            && remaining <= fail_below
+        {
             reasons.push(format!(
-                "{}/{}: {:.2}% of the error budget remains, at or below --fail-below {}%",
-                s.service, s.name, s.budget_remaining_pct, fail_below
+                "{id}: {remaining:.2}% of the error budget remains, at or below --fail-below {fail_below}%"
             ));
         }
         for a in s.alerts.iter().filter(|a| a.firing && a.severity == "page") {
             reasons.push(format!(
-                "{}/{}: page alert firing: burn rate above {}x over {} and {}",
-                s.service, s.name, a.factor, a.long, a.short
+                "{id}: page alert firing: burn rate above {}x over {} and {}",
+                a.factor, a.long, a.short
             ));
         }
+        s.gate_failed = reasons.len() > before;
         out.push(s);
     }
     Ok(StatusReport {
@@ -263,8 +624,10 @@ pub fn status(
         gate: Gate {
             passed: reasons.is_empty(),
             reasons,
+            warnings,
         },
         slos: out,
+        attribution: Vec::new(),
     })
 }
 
@@ -308,13 +671,28 @@ pub fn render_text(r: &StatusReport) -> String {
             "\n{}/{}  objective {}%  window {}",
             s.service, s.name, s.objective, s.window
         );
+        if let Some(why) = &s.no_traffic {
+            let _ = writeln!(out, "  no traffic: {why}");
+            continue;
+        }
         let _ = writeln!(
             out,
             "  SLI error ratio {:.6}%  budget consumed {:.2}%  remaining {:.2}%",
-            s.sli_error_ratio * 100.0,
-            s.budget_consumed_pct,
-            s.budget_remaining_pct
+            s.sli_error_ratio.unwrap_or(0.0) * 100.0,
+            s.budget_consumed_pct.unwrap_or(0.0),
+            s.budget_remaining_pct.unwrap_or(0.0)
         );
+        if let Some(c) = &s.coverage {
+            if c.covered_pct >= 100.0 {
+                let _ = writeln!(out, "  data  the whole {} window", s.window);
+            } else {
+                let _ = writeln!(
+                    out,
+                    "  data  {} of the {} window ({:.2}%), from {}",
+                    c.covered, s.window, c.covered_pct, c.data_from
+                );
+            }
+        }
         let burns: Vec<String> = windows::STANDARD
             .iter()
             .map(|w| {
@@ -335,6 +713,9 @@ pub fn render_text(r: &StatusReport) -> String {
             );
         }
     }
+    for w in &r.gate.warnings {
+        let _ = writeln!(out, "\nwarning: {w}");
+    }
     if r.gate.passed {
         let _ = writeln!(out, "\ngate: passed");
     } else {
@@ -343,5 +724,42 @@ pub fn render_text(r: &StatusReport) -> String {
             let _ = writeln!(out, "  - {reason}");
         }
     }
+    for a in &r.attribution {
+        out.push('\n');
+        out.push_str(&crate::trace::render_text(a));
+    }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn min_coverage_parses_durations_shares_and_zero() {
+        assert_eq!(MinCoverage::parse("1h"), Ok(MinCoverage::Secs(3_600)));
+        assert_eq!(MinCoverage::parse("0"), Ok(MinCoverage::Secs(0)));
+        assert_eq!(MinCoverage::parse("10%"), Ok(MinCoverage::Percent(10.0)));
+        assert_eq!(MinCoverage::Percent(10.0).secs(30 * 86_400), 3 * 86_400);
+        for bad in ["", "1 hour", "101%", "nan%", "-1h", "%"] {
+            let e = MinCoverage::parse(bad).unwrap_err();
+            assert!(e.contains("--min-coverage"), "{bad}: {e}");
+        }
+        // The default: the fast page alert's long window.
+        assert_eq!(default_min_coverage(30 * 86_400), 3_600);
+        assert_eq!(default_min_coverage(7 * 86_400), 840);
+    }
+
+    #[test]
+    fn selectors_come_out_of_the_sli_query() {
+        assert_eq!(
+            selectors(r#"sum(rate(http_requests_total{job="a"}[10m])) + sum(rate(other[10m]))"#),
+            Some(vec![
+                r#"http_requests_total{job="a"}"#.to_string(),
+                "other".to_string()
+            ])
+        );
+        assert_eq!(selectors("sum(rate(x[10m] offset 1h))"), None);
+        assert_eq!(selectors("vector(1)"), None);
+    }
 }

@@ -278,3 +278,25 @@ fn git_commits_become_events() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn old_slo_key_spellings_work_and_warn() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("redline.toml");
+    let spec = common::fixture("sloth.yaml");
+    std::fs::write(&cfg, "[slo]\nwindow = \"28d\"\nfail_below = 5.0\n").unwrap();
+    let (code, _, err) = common::slo_with_config(Some(&cfg), &["validate", &spec]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains(&format!(
+            "redline slo: warning: {}:3:1: `[slo] fail_below` is deprecated; write `fail-below`",
+            cfg.display()
+        )),
+        "{err}"
+    );
+    // The new spelling: the same run, no warning.
+    std::fs::write(&cfg, "[slo]\nwindow = \"28d\"\nfail-below = 5.0\n").unwrap();
+    let (code, _, err) = common::slo_with_config(Some(&cfg), &["validate", &spec]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("deprecated"), "{err}");
+}

@@ -67,8 +67,11 @@ fn synthetic_report() -> SloReport {
             peak_burn: 80.0,
             budget_spent_pct: 7.4,
             suspects: vec![deploy.clone()],
+            trace: None,
         }],
         events: vec![deploy],
+        data_from: start,
+        note: None,
     }
 }
 

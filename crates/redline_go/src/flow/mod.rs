@@ -52,6 +52,7 @@ mod never_returns;
 
 pub use never_returns::NeverReturns;
 
+pub use crate::unparen;
 use crate::{Node, Package, node_text};
 
 /// Fixed-point iterations allowed for one loop before giving up.
@@ -941,17 +942,6 @@ fn is_range_or_bounded(body: Option<Node<'_>>) -> bool {
     };
     let mut c = s.walk();
     s.named_children(&mut c).any(|n| n.kind() == "range_clause")
-}
-
-/// `node` without enclosing parentheses.
-pub fn unparen(mut node: Node<'_>) -> Node<'_> {
-    while node.kind() == "parenthesized_expression" {
-        match node.named_child(0) {
-            Some(inner) => node = inner,
-            None => break,
-        }
-    }
-    node
 }
 
 /// The named, non-comment children of a node.

@@ -52,7 +52,9 @@ impl ManifestRule for GomaxprocsUnset {
     fn check(&self, cx: &ContainerContext<'_>, out: &mut ManifestFindings<'_>) {
         let container = cx.container;
         let module = &cx.settings.module;
-        let runtime_reads_cgroup = module.go_version.is_some_and(|v| v >= (1, 25));
+        let runtime_reads_cgroup = module
+            .go_version
+            .is_some_and(|v| v >= redline_go::GoVersion::new(1, 25));
         if !cx.has_cpu_limit() || runtime_reads_cgroup || module.imports_automaxprocs {
             return;
         }

@@ -15,11 +15,16 @@ struct Cli {
 
 /// Runs `redline slo ARGS...`; returns (exit code, stdout, stderr).
 pub fn slo(args: &[&str]) -> (u8, String, String) {
+    slo_with_config(None, args)
+}
+
+/// Runs `redline --config CONFIG slo ARGS...`.
+pub fn slo_with_config(config: Option<&Path>, args: &[&str]) -> (u8, String, String) {
     let cli = Cli::try_parse_from(std::iter::once("slo").chain(args.iter().copied()))
         .unwrap_or_else(|e| panic!("bad test arguments {args:?}: {e}"));
     let mut out = Vec::new();
     let mut err = Vec::new();
-    let code = redline_slo::cli::run_with(&cli.args, None, &mut out, &mut err);
+    let code = redline_slo::cli::run_with(&cli.args, config, &mut out, &mut err);
     (
         code,
         String::from_utf8_lossy(&out).into_owned(),

@@ -5,9 +5,8 @@
 //! to be checked as raw YAML (never a chart's templates, nor the files of
 //! an overlay that built).
 
-use crate::check::{DirResult, RunOptions};
+use crate::check::{DirResult, RunOptions, finish_file};
 use crate::config::Config;
-use crate::suppress;
 use rayon::prelude::*;
 use redline_diagnostics::{Diagnostic, LineIndex};
 use redline_go::DiscoveredFile;
@@ -45,7 +44,7 @@ pub fn render_discovered(
     }
     let ctx = redline_k8s::ManifestContext::from_config(
         config.path.as_deref(),
-        config.go_version.as_deref(),
+        config.go_version,
         scan_root,
     )?;
     let display = |p: &Path| crate::check::display_path(&normalize(p), cwd);
@@ -138,18 +137,11 @@ fn merge_renderings(mut rendered: Vec<Rendered>) -> Vec<Rendered> {
     rendered
 }
 
-/// Applies the configuration (select/ignore, severities) and the
-/// suppression comments of the files the findings point at.
+/// The findings of the files the rendered output points at, each file
+/// finished like any other ([`crate::check::finish_file`]).
 fn finish(r: Rendered, config: &Config) -> DirResult {
     let mut by_path: BTreeMap<String, Vec<Diagnostic>> = BTreeMap::new();
-    for mut d in r.diagnostics {
-        let meta = d.rule;
-        if !config.enabled(meta) {
-            continue;
-        }
-        if let Some(sev) = config.severity.get(meta.id) {
-            d.severity = *sev;
-        }
+    for d in r.diagnostics {
         by_path.entry(d.path.clone()).or_default().push(d);
     }
     let mut out = DirResult::default();
@@ -160,7 +152,7 @@ fn finish(r: Rendered, config: &Config) -> DirResult {
             .cloned()
             .unwrap_or_else(|| Vec::new().into());
         let lines = LineIndex::new(&source);
-        let diags = suppress::apply(&path, &source, &lines, diags, config);
+        let diags = finish_file(&path, &source, &lines, diags, config);
         if !diags.is_empty() {
             out.sources.insert(path, source);
         }

@@ -39,12 +39,14 @@ pub struct Cache {
     pub hits: AtomicUsize,
     pub misses: AtomicUsize,
     write_failed: AtomicBool,
+    /// The warning [`Cache::put`] left for the caller to show.
+    write_error: std::sync::Mutex<Option<String>>,
 }
 
 /// What is stored for one directory or file.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Entry {
-    /// [`ENTRY_VERSION`].
+    /// The entry layout this binary writes (`ENTRY_VERSION`).
     pub version: u32,
     /// The key the entry was stored under, as 32 hex digits.
     pub key: String,
@@ -192,6 +194,7 @@ impl Cache {
             hits: AtomicUsize::new(0),
             misses: AtomicUsize::new(0),
             write_failed: AtomicBool::new(false),
+            write_error: std::sync::Mutex::new(None),
         }
     }
 
@@ -250,11 +253,20 @@ impl Cache {
         if let Err(e) = self.write(key, &entry)
             && !self.write_failed.swap(true, Ordering::Relaxed)
         {
-            errln!(
+            let message = format!(
                 "redline: warning: cannot write the cache in {}: {e} (use --cache-dir DIR or --no-cache)",
                 self.dir.display()
             );
+            *self.write_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(message);
         }
+    }
+
+    /// The warning about the first entry that could not be written, once.
+    pub fn take_write_error(&self) -> Option<String> {
+        self.write_error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
     }
 
     fn write(&self, key: u128, entry: &Entry) -> std::io::Result<()> {

@@ -34,7 +34,7 @@ struct Finding {
 }
 
 /// Lexically normalised (`a/b/../c` → `a/c`), without touching the disk.
-pub(crate) fn normalise(p: &Path) -> PathBuf {
+pub fn normalise(p: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in p.components() {
         match c {

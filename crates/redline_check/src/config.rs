@@ -7,8 +7,8 @@
 //! here they are only allowed.
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
-use redline_diagnostics::{LineIndex, Severity};
-use redline_go::TestPaths;
+use redline_diagnostics::Severity;
+use redline_go::{GoVersion, TestPaths};
 use redline_rules::{ALL_RULES, RuleMeta, RuleSelector, Settings, find_rule};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
@@ -16,7 +16,7 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use toml::Spanned;
 
-pub const FILE_NAME: &str = "redline.toml";
+pub use redline_config::{FILE_NAME, discover};
 
 /// When a run fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,7 +105,8 @@ pub struct Config {
     /// `extend-test-paths`, `test-build-tags`).
     pub tests: TestPaths,
     pub fail_on: FailOn,
-    pub go_version: Option<String>,
+    /// `go-version`: replaces every go.mod's `go` directive (RL701).
+    pub go_version: Option<GoVersion>,
     pub severity: BTreeMap<&'static str, Severity>,
     pub settings: Settings,
     /// Inputs larger than this many bytes are not parsed (RL000 says so).
@@ -193,23 +194,6 @@ impl Config {
             .unwrap_or(path);
         self.exclude_set.is_match(rel) || self.exclude_set.is_match(path)
     }
-}
-
-/// Finds `redline.toml` in `start` or its ancestors, up to the repository
-/// root (the first directory holding `.git`).
-pub fn discover(start: &Path) -> Option<PathBuf> {
-    let mut dir = Some(start);
-    while let Some(d) = dir {
-        let candidate = d.join(FILE_NAME);
-        if candidate.is_file() {
-            return Some(candidate);
-        }
-        if d.join(".git").exists() {
-            return None;
-        }
-        dir = d.parent();
-    }
-    None
 }
 
 /// `path` made absolute against `cwd`, with `.` and `..` resolved
@@ -400,16 +384,15 @@ impl Configs {
         {
             return Ok(c.clone());
         }
-        let candidate = dir.join(FILE_NAME);
-        let config = if candidate.is_file() {
-            self.load_file(&candidate)?
-        } else if dir.join(".git").exists() {
-            self.default.clone()
-        } else {
-            match dir.parent() {
+        // The same search as [`discover`], one directory at a time, each
+        // directory's answer remembered.
+        let config = match redline_config::step(dir) {
+            redline_config::Step::Found(file) => self.load_file(&file)?,
+            redline_config::Step::RepositoryRoot => self.default.clone(),
+            redline_config::Step::Up => match dir.parent() {
                 Some(parent) => self.lookup(parent)?,
                 None => self.default.clone(),
-            }
+            },
         };
         self.by_dir
             .lock()
@@ -463,8 +446,7 @@ impl Configs {
 }
 
 fn at(path: &Path, text: &str, offset: usize, message: impl std::fmt::Display) -> String {
-    let (line, col) = LineIndex::new(text.as_bytes()).position(offset);
-    format!("{}:{line}:{col}: {message}", path.display())
+    redline_config::error_at(&path.display().to_string(), text, offset, message)
 }
 
 /// Loads a configuration file. Errors name the file, line and column.
@@ -492,10 +474,7 @@ fn exclude_globs(path: &Path, patterns: &[String]) -> Result<GlobSet, String> {
 }
 
 pub fn parse(path: &Path, text: &str) -> Result<Config, String> {
-    let raw: RawConfig = toml::from_str(text).map_err(|e| {
-        let offset = e.span().map(|s| s.start).unwrap_or(0);
-        at(path, text, offset, e.message().trim_end())
-    })?;
+    let raw: RawConfig = redline_config::parse(&path.display().to_string(), text)?;
     let mut config = Config {
         path: Some(path.to_path_buf()),
         ..Config::default()
@@ -535,14 +514,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, String> {
             .map_err(|e| at(path, text, f.span().start, format!("`fail-on`: {e}")))?;
     }
     if let Some(v) = raw.go_version {
-        let ok = v.get_ref().split_once('.').is_some_and(|(a, b)| {
-            a.parse::<u32>().is_ok()
-                && b.split('.')
-                    .next()
-                    .is_some_and(|m| m.parse::<u32>().is_ok())
-        });
-        if !ok {
-            return Err(at(
+        let version = GoVersion::parse(v.get_ref()).ok_or_else(|| {
+            at(
                 path,
                 text,
                 v.span().start,
@@ -550,9 +523,9 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, String> {
                     "`go-version`: `{}` is not a Go version like \"1.24\"",
                     v.get_ref()
                 ),
-            ));
-        }
-        config.go_version = Some(v.into_inner());
+            )
+        })?;
+        config.go_version = Some(version);
     }
     if let Some(mods) = raw.required_modules {
         config.settings.required_modules = mods;
@@ -687,6 +660,28 @@ mod tests {
         assert_eq!(c.severity_of(find_rule("RL402").unwrap()), Severity::Error);
         assert_eq!(c.fail_on, FailOn::Error);
         assert_eq!(c.settings.banned_imports.len(), 2);
+    }
+
+    #[test]
+    fn go_version_is_read_as_go_writes_it() {
+        let version = |v: &str| {
+            parse(Path::new("r.toml"), &format!("\ngo-version = \"{v}\"\n")).map(|c| c.go_version)
+        };
+        for v in ["1.24", "1.24.3", "1.25rc1", "go1.25"] {
+            let want = if v.contains("25") { (1, 25) } else { (1, 24) };
+            assert_eq!(
+                version(v).unwrap(),
+                Some(GoVersion::new(want.0, want.1)),
+                "{v}"
+            );
+        }
+        for bad in ["latest", "1", "1.x", ""] {
+            let err = version(bad).unwrap_err();
+            assert!(
+                err.starts_with("r.toml:2:14: `go-version`") && err.contains("like \"1.24\""),
+                "{err}"
+            );
+        }
     }
 
     #[test]

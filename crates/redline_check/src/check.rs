@@ -2,13 +2,14 @@
 //! model → rules → suppressions → sorted diagnostics. Parallelism lives
 //! here and nowhere else.
 
+use crate::Listener;
 use crate::cache::Cache;
 use crate::config::{Config, Configs, absolute};
 use crate::fix::ReadPaths;
-use crate::progress::Progress;
 use crate::suppress;
 use rayon::prelude::*;
 use redline_diagnostics::{Diagnostic, LineIndex, Summary, render::Sources, sort};
+pub use redline_go::is_manifest_path;
 use redline_go::{DiscoveryOptions, EntryFilter, GoFile, Package, first_error, is_generated};
 use redline_rules::modules::{RequiredModule, check_go_mod};
 use redline_rules::{ALL_RULES, Context, GO_RULES, RuleKind, RuleMeta, meta::ParseError};
@@ -18,6 +19,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 /// What one run found.
+#[derive(Debug, Default)]
 pub struct Outcome {
     pub diagnostics: Vec<Diagnostic>,
     pub summary: Summary,
@@ -27,6 +29,9 @@ pub struct Outcome {
     pub io_errors: Vec<String>,
     /// Where each displayed file was read: fixes write exactly there.
     pub paths: ReadPaths,
+    /// Lines for the user (e.g. that standard input names an excluded
+    /// file), in order.
+    pub notes: Vec<String>,
 }
 
 /// One input file: where it is, how it is shown, and its bytes.
@@ -170,12 +175,12 @@ fn not_go_source(display: &str, why: String, config: &Config) -> Diagnostic {
     }
 }
 
-/// What a run may use besides the files: the result cache and the
-/// progress bar.
+/// What a run may use besides the files: the result cache and a
+/// listener that counts the files (a progress bar).
 #[derive(Default, Clone, Copy)]
 pub struct RunOptions<'a> {
     pub cache: Option<&'a Cache>,
-    pub progress: Option<&'a Progress>,
+    pub progress: Option<&'a dyn Listener>,
     /// `--helm`/`--kustomize` (charts and overlays, see rendered.rs).
     pub tools: redline_k8s::settings::ToolFlags<'a>,
 }
@@ -300,6 +305,7 @@ pub fn run_with(
         sources: Sources::new(),
         io_errors: Vec::new(),
         paths: ReadPaths::default(),
+        notes: Vec::new(),
     };
     for r in results.into_iter().chain(other_results) {
         outcome.paths.extend(r.paths);
@@ -402,7 +408,7 @@ fn check_other_files(
                 let ctx = if on {
                     let ctx = redline_k8s::ManifestContext::from_config(
                         config.path.as_deref(),
-                        config.go_version.as_deref(),
+                        config.go_version,
                         scan_root,
                     )?;
                     // Manifest results depend on the context (env spec,
@@ -517,8 +523,10 @@ pub fn run_stdin(
     // ruff's --force-exclude: an excluded path stays excluded when an
     // editor or hook sends it on standard input.
     if let Some(by) = configs.stdin_excluded(path)? {
-        errln!("redline: {display} is excluded by {by}; not checked");
         return Ok(Outcome {
+            notes: vec![format!(
+                "redline: {display} is excluded by {by}; not checked"
+            )],
             diagnostics: Vec::new(),
             summary: Summary {
                 files_scanned: 0,
@@ -544,6 +552,7 @@ pub fn run_stdin(
             sources: Sources::new(),
             io_errors: Vec::new(),
             paths: ReadPaths::default(),
+            notes: Vec::new(),
         });
     }
     let source: Arc<[u8]> = source.into();
@@ -590,14 +599,14 @@ pub fn run_stdin(
         let mut manifest_ctx = None;
         let diags = if name == "go.mod" {
             go_mod_diagnostics(&display, &source, config)
-        } else if matches!(ext, "yaml" | "yml" | "json") {
+        } else if redline_go::is_manifest_path(path) {
             let scan_root = match path.parent() {
                 Some(d) if !d.as_os_str().is_empty() && d.is_dir() => d.to_path_buf(),
                 _ => PathBuf::from("."),
             };
             let ctx = redline_k8s::ManifestContext::from_config(
                 config.path.as_deref(),
-                config.go_version.as_deref(),
+                config.go_version,
                 &scan_root,
             )?;
             let diags = redline_rules::manifests::check_manifest(&display, &source, &ctx);
@@ -609,9 +618,7 @@ pub fn run_stdin(
                 path.display()
             ));
         };
-        let diags = apply_config(diags, config);
-        let lines = LineIndex::new(&source);
-        let diags = suppress::apply(&display, &source, &lines, diags, config);
+        let diags = finish_file(&display, &source, &LineIndex::new(&source), diags, config);
         let mut r = DirResult {
             files_scanned: 1,
             ..DirResult::default()
@@ -639,6 +646,7 @@ pub fn run_stdin(
             paths.insert(&display, path);
             paths
         },
+        notes: Vec::new(),
     })
 }
 
@@ -750,9 +758,7 @@ fn check_one(
         return result;
     }
     let diags = check(&display, &source);
-    let diags = apply_config(diags, config);
-    let lines = LineIndex::new(&source);
-    let diags = suppress::apply(&display, &source, &lines, diags, config);
+    let diags = finish_file(&display, &source, &LineIndex::new(&source), diags, config);
     if let Some((c, k)) = key {
         c.put(k, 1, &diags);
     }
@@ -803,6 +809,25 @@ fn check_go_dir(inputs: Vec<Input>, config: &Config, cache: Option<&Cache>) -> D
     let result = check_go_inputs(inputs, config);
     cache.put(key, result.files_scanned, &result.diagnostics);
     result
+}
+
+/// The one last step for the findings of every checked file — a Go file
+/// of a package, a manifest, a go.mod, a rendered chart's template, standard
+/// input: the configuration's select/ignore and severity overrides, then
+/// the file's suppression comments (and RL001 for the ones that are
+/// wrong or unused), in report order. (A file that was not checked — too
+/// large, binary, a syntax error — has only its RL000.)
+pub fn finish_file(
+    display: &str,
+    source: &[u8],
+    lines: &LineIndex,
+    diags: Vec<Diagnostic>,
+    config: &Config,
+) -> Vec<Diagnostic> {
+    let diags = apply_config(diags, config);
+    let mut diags = suppress::apply(display, source, lines, diags, config);
+    sort(&mut diags);
+    diags
 }
 
 /// Drops diagnostics of disabled rules and applies severity overrides.
@@ -934,8 +959,7 @@ pub fn check_go_inputs(inputs: Vec<Input>, config: &Config) -> DirResult {
                         d.severity = severity;
                     }
                 }
-                let diags =
-                    suppress::apply(&file.display, &file.source, &file.lines, diags, config);
+                let diags = finish_file(&file.display, &file.source, &file.lines, diags, config);
                 (diags, *file)
             })
             .collect();

@@ -6,6 +6,7 @@
 use crate::config::Config;
 use redline_diagnostics::{Diagnostic, LineIndex, Span};
 use redline_rules::{RuleMeta, find_rule, meta::InvalidSuppression};
+use std::path::Path;
 
 const MARKER: &[u8] = b"redline:ignore";
 
@@ -38,8 +39,7 @@ enum Syntax {
 }
 
 fn syntax_of(path: &str) -> Syntax {
-    let lower = path.to_ascii_lowercase();
-    if lower.ends_with(".yaml") || lower.ends_with(".yml") || lower.ends_with(".json") {
+    if redline_go::is_manifest_path(Path::new(path)) {
         Syntax::Yaml
     } else {
         Syntax::Go
