@@ -1,11 +1,14 @@
 //! Kubernetes manifests: loading with source positions (multi-document
 //! YAML, `List`, JSON), the workload → pod template → container model, CPU
-//! quantities, chart and overlay rendering, and the masking of secret
-//! values. The manifest rules themselves (RL701–RL705) live in the
-//! catalog (`redline_rules::manifests`), one file each.
+//! quantities, chart and overlay rendering, the masking of secret values,
+//! and the `[slo]` settings RL801 checks against (the SLO specs, read with
+//! `redline_slo`). The manifest rules themselves (RL701–RL705, RL801) live
+//! in the catalog (`redline_rules::manifests`, `redline_rules::slo`), one
+//! file each.
 //!
 //! [`check_containers`] loads one file and hands every container of every
-//! workload to the rules. Files that hold no Pod-bearing object produce
+//! workload to the rules ([`check_documents`] also every document, for the
+//! rules that read a workload as a whole). Files that hold no Pod-bearing object produce
 //! nothing; malformed YAML in a file that declares a Kubernetes `kind` is
 //! `RL000 parse-error`.
 
@@ -15,6 +18,7 @@ pub mod quantity;
 pub mod render;
 pub mod secrets;
 pub mod settings;
+pub mod slo_coverage;
 pub mod yaml;
 
 pub use module::ModuleFacts;
@@ -43,6 +47,9 @@ pub struct ManifestContext {
     pub required_env_containers: Vec<String>,
     /// RL701: the deployed module.
     pub module: ModuleFacts,
+    /// RL801: the services the SLO specs of `[slo] specs` cover (`None`:
+    /// RL801 is inactive).
+    pub slo: Option<slo_coverage::SloCoverage>,
 }
 
 /// `[manifests]` of redline.toml.
@@ -56,6 +63,7 @@ struct ManifestsTable {
 #[derive(Debug, Default, Deserialize)]
 struct ConfigFile {
     manifests: Option<ManifestsTable>,
+    slo: Option<slo_coverage::SloTable>,
 }
 
 impl ManifestContext {
@@ -74,6 +82,7 @@ impl ManifestContext {
                 .map_err(|e| format!("{display}: cannot read the configuration: {e}"))?;
             ctx.env_spec = EnvSpec::from_config_text(&display, &text)?;
             let file: ConfigFile = redline_runtime::config::parse(&display, &text)?;
+            ctx.slo = slo_coverage::coverage(file.slo, path, &text)?;
             if let Some(m) = file.manifests {
                 if let Some(r) = m.required_env {
                     if let Some(bad) = r.iter().find(|n| !is_env_name(n.get_ref())) {
@@ -114,6 +123,16 @@ pub type ManifestCheck = fn(&str, &[u8], &ManifestContext) -> Vec<Diagnostic>;
 /// What checks one container: appends its findings.
 pub type ContainerCheck<'c> = dyn FnMut(&ContainerSite<'_>, &mut Vec<Diagnostic>) + 'c;
 
+/// One YAML document of a manifest file, for the rules that read a
+/// workload as a whole (RL801), and the file's line index for positions.
+pub struct DocumentSite<'a> {
+    pub document: &'a yaml::YamlNode,
+    pub lines: &'a LineIndex,
+}
+
+/// What checks one document: appends its findings.
+pub type DocumentCheck<'c> = dyn FnMut(&DocumentSite<'_>, &mut Vec<Diagnostic>) + 'c;
+
 /// Loads one manifest file and calls `check` on every well-formed
 /// container of every workload in it. `display_path` is used in the
 /// diagnostics; the result is sorted.
@@ -125,6 +144,23 @@ pub type ContainerCheck<'c> = dyn FnMut(&ContainerSite<'_>, &mut Vec<Diagnostic>
 pub fn check_containers(
     display_path: &str,
     source: &[u8],
+    check: &mut ContainerCheck<'_>,
+) -> Vec<Diagnostic> {
+    check_documents(
+        display_path,
+        source,
+        &mut |_: &DocumentSite<'_>, _: &mut Vec<Diagnostic>| {},
+        check,
+    )
+}
+
+/// [`check_containers`], and `document` on every YAML document of the
+/// file first (also a document with parts Kubernetes rejects: a rule over
+/// a whole workload reads only what it needs).
+pub fn check_documents(
+    display_path: &str,
+    source: &[u8],
+    document: &mut DocumentCheck<'_>,
     check: &mut ContainerCheck<'_>,
 ) -> Vec<Diagnostic> {
     let index = LineIndex::new(source);
@@ -165,6 +201,7 @@ pub fn check_containers(
     let template = looks_like_template(&text);
     let mut out = Vec::new();
     for doc in &stream.documents {
+        check_workloads(doc, &index, document, &mut out);
         check_document(doc, display_path, &index, check, &mut out);
     }
     if template {
@@ -215,6 +252,20 @@ fn parse_error(path: &str, index: &LineIndex, offset: usize, message: String) ->
     );
     d.help("fix the YAML/JSON syntax at this position (parsing stopped here), then re-run");
     d
+}
+
+/// `document` on one document.
+fn check_workloads(
+    doc: &yaml::YamlNode,
+    lines: &LineIndex,
+    document: &mut DocumentCheck<'_>,
+    out: &mut Vec<Diagnostic>,
+) {
+    let site = DocumentSite {
+        document: doc,
+        lines,
+    };
+    document(&site, out);
 }
 
 /// RL000 for the parts of each workload Kubernetes rejects, and `check`

@@ -15,13 +15,14 @@ pub mod map_safety;
 pub mod meta;
 pub mod modules;
 pub mod runtime_config;
+pub mod slo;
 
 mod catalog_doc;
 mod registry;
 pub use catalog_doc::catalog_markdown;
 pub use registry::{
-    ALL_RULES, FAMILIES, Family, GO_MOD_RULES, GO_RULES, Listed, MANIFEST_RULES, RuleSelector,
-    find_rule, readme_table,
+    ALL_RULES, DOCUMENT_RULES, FAMILIES, Family, GO_MOD_RULES, GO_RULES, Listed, MANIFEST_RULES,
+    RuleSelector, find_rule, readme_table,
 };
 
 pub use redline_diagnostics::{RuleKind, RuleMeta, declare_rule};

@@ -2,11 +2,11 @@
 //! its rules ([`Family`]); the lists below are built from the families, in
 //! id order, so a new rule is registered in its family's list only.
 
-use crate::manifests::ManifestRule;
+use crate::manifests::{DocumentRule, ManifestRule};
 use crate::meta::{InvalidSuppression, ParseError};
 use crate::{
     GoModRule, GoRule, RuleMeta, controllers, http, logging, manifests, map_safety, modules,
-    runtime_config,
+    runtime_config, slo,
 };
 use std::ops::Deref;
 use std::sync::LazyLock;
@@ -17,6 +17,8 @@ pub struct Family {
     pub go: &'static [&'static dyn GoRule],
     pub go_mod: &'static [&'static dyn GoModRule],
     pub manifest: &'static [&'static dyn ManifestRule],
+    /// Manifest rules over a whole workload, run on every YAML document.
+    pub document: &'static [&'static dyn DocumentRule],
 }
 
 /// Every family of the catalog.
@@ -28,6 +30,7 @@ pub static FAMILIES: &[&Family] = &[
     &http::FAMILY,
     &modules::FAMILY,
     &manifests::FAMILY,
+    &slo::FAMILY,
 ];
 
 /// The rules the loaders and the driver report themselves.
@@ -69,11 +72,14 @@ static GO_MOD: Listed<&'static dyn GoModRule> =
     Listed(LazyLock::new(|| collect(|f| f.go_mod, |r| r.meta().id)));
 static MANIFEST: Listed<&'static dyn ManifestRule> =
     Listed(LazyLock::new(|| collect(|f| f.manifest, |r| r.meta().id)));
+static DOCUMENT: Listed<&'static dyn DocumentRule> =
+    Listed(LazyLock::new(|| collect(|f| f.document, |r| r.meta().id)));
 static ALL: Listed<&'static RuleMeta> = Listed(LazyLock::new(|| {
     let mut all: Vec<&'static RuleMeta> = DRIVER_RULES.to_vec();
     all.extend(GO.iter().map(|r| r.meta()));
     all.extend(GO_MOD.iter().map(|r| r.meta()));
     all.extend(MANIFEST.iter().map(|r| r.meta()));
+    all.extend(DOCUMENT.iter().map(|r| r.meta()));
     all.sort_by_key(|r| r.id);
     all
 }));
@@ -84,6 +90,8 @@ pub static GO_RULES: &Listed<&'static dyn GoRule> = &GO;
 pub static GO_MOD_RULES: &Listed<&'static dyn GoModRule> = &GO_MOD;
 /// Manifest rules, run on every container of every workload.
 pub static MANIFEST_RULES: &Listed<&'static dyn ManifestRule> = &MANIFEST;
+/// Manifest rules over a whole workload, run on every YAML document.
+pub static DOCUMENT_RULES: &Listed<&'static dyn DocumentRule> = &DOCUMENT;
 /// Every rule of the catalog, sorted by id.
 pub static ALL_RULES: &Listed<&'static RuleMeta> = &ALL;
 
@@ -185,19 +193,29 @@ mod tests {
         for r in MANIFEST_RULES {
             assert_eq!(r.meta().kind, RuleKind::Manifest, "{}", r.meta().id);
         }
+        for r in DOCUMENT_RULES {
+            assert_eq!(r.meta().kind, RuleKind::Manifest, "{}", r.meta().id);
+        }
         for r in DRIVER_RULES {
             assert_eq!(r.kind, RuleKind::Driver, "{}", r.id);
         }
         for f in FAMILIES {
             assert!(
-                !(f.go.is_empty() && f.go_mod.is_empty() && f.manifest.is_empty()),
+                !(f.go.is_empty()
+                    && f.go_mod.is_empty()
+                    && f.manifest.is_empty()
+                    && f.document.is_empty()),
                 "family {} lists no rule",
                 f.name
             );
         }
         assert_eq!(
             ALL_RULES.len(),
-            DRIVER_RULES.len() + GO_RULES.len() + GO_MOD_RULES.len() + MANIFEST_RULES.len()
+            DRIVER_RULES.len()
+                + GO_RULES.len()
+                + GO_MOD_RULES.len()
+                + MANIFEST_RULES.len()
+                + DOCUMENT_RULES.len()
         );
     }
 

@@ -86,7 +86,9 @@ fn every_fixture_matches_its_markers() {
         ));
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
-    for rule in ["RL000", "RL701", "RL702", "RL703", "RL704", "RL705"] {
+    for rule in [
+        "RL000", "RL701", "RL702", "RL703", "RL704", "RL705", "RL801",
+    ] {
         assert!(per_rule.contains_key(rule), "no fixture exercises {rule}");
     }
 }

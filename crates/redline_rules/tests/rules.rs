@@ -26,7 +26,8 @@ use harness::{Marker, compare, golden, golden_text, markers_of, relative, walk};
 use redline_diagnostics::{Diagnostic, RuleKind};
 use redline_go::{DiscoveryOptions, GoFile, Package, TestPaths};
 use redline_rules::{
-    Context, GO_MOD_RULES, GO_RULES, GoModContext, MANIFEST_RULES, Settings, find_rule,
+    Context, DOCUMENT_RULES, GO_MOD_RULES, GO_RULES, GoModContext, MANIFEST_RULES, Settings,
+    find_rule,
 };
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock};
@@ -151,10 +152,22 @@ fn go_findings(id: &str) -> (Vec<Diagnostic>, Vec<Marker>) {
 }
 
 fn manifest_findings(id: &str) -> (Vec<Diagnostic>, Vec<Marker>) {
-    let rule = MANIFEST_RULES
+    // A rule runs per container or per document: the other list is empty.
+    let rules: Vec<_> = MANIFEST_RULES
         .iter()
-        .find(|r| r.meta().id == id)
-        .expect("a manifest rule");
+        .copied()
+        .filter(|r| r.meta().id == id)
+        .collect();
+    let document_rules: Vec<_> = DOCUMENT_RULES
+        .iter()
+        .copied()
+        .filter(|r| r.meta().id == id)
+        .collect();
+    assert_eq!(
+        rules.len() + document_rules.len(),
+        1,
+        "{id}: one manifest rule"
+    );
     let root = fixtures("manifests");
     let mut out = Vec::new();
     let mut markers = Vec::new();
@@ -168,7 +181,8 @@ fn manifest_findings(id: &str) -> (Vec<Diagnostic>, Vec<Marker>) {
             &relative(&root, &path),
             text.as_bytes(),
             &settings,
-            &[*rule],
+            &rules,
+            &document_rules,
         ));
         markers.extend(markers_of(&root, &path));
     }
@@ -272,6 +286,7 @@ fn every_rule_has_a_generated_test() {
         .map(|r| r.meta().id)
         .chain(GO_MOD_RULES.iter().map(|r| r.meta().id))
         .chain(MANIFEST_RULES.iter().map(|r| r.meta().id))
+        .chain(DOCUMENT_RULES.iter().map(|r| r.meta().id))
         .collect();
     registered.sort();
     let mut generated: Vec<&str> = GENERATED.to_vec();

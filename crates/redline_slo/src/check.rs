@@ -2,7 +2,6 @@
 //! fire. (Queries are checked while loading, valid SLO or not.)
 
 use crate::spec::{Problem, Slo, SloName};
-use crate::windows;
 use std::collections::BTreeMap;
 
 /// Every problem with the loaded SLOs (the loaders' own problems are
@@ -35,7 +34,7 @@ pub fn check(slos: &[Slo], names: &[SloName]) -> Vec<Problem> {
         };
         rule_problems(slo, &mut err);
         let budget = slo.error_budget();
-        for a in windows::alert_windows(slo.window_secs) {
+        for a in slo.alert_windows() {
             let settings = if a.severity == "page" {
                 &slo.alerting.page
             } else {
@@ -53,7 +52,7 @@ pub fn check(slos: &[Slo], names: &[SloName]) -> Vec<Problem> {
                 err(
                     pos,
                     format!(
-                        "the {} alert ({} and {} windows at {}x burn) can never fire: {}x the error budget of {:.4}% is {:.1}%, above a 100% error ratio; raise the objective or disable the alert (`{}_alert: {{disable: true}}`)",
+                        "the {} alert ({} and {} windows at {}x burn) can never fire: {}x the error budget of {:.4}% is {:.1}%, above a 100% error ratio; raise the objective or disable the alert ({})",
                         a.severity,
                         a.long_str(),
                         a.short_str(),
@@ -61,7 +60,7 @@ pub fn check(slos: &[Slo], names: &[SloName]) -> Vec<Problem> {
                         a.factor,
                         budget * 100.0,
                         a.factor * budget * 100.0,
-                        a.severity
+                        slo.format.disable_alert_hint(a.severity)
                     ),
                 );
             }

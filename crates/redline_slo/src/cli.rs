@@ -392,17 +392,19 @@ fn load_specs(a: &SpecArgs, cfg: &SloConfig) -> Result<(Vec<Slo>, Vec<Problem>),
         Some(w) => spec::parse_window(w).map_err(Fatal)?,
         None => spec::DEFAULT_WINDOW_SECS,
     };
-    let mut slos = Vec::new();
-    let mut problems = Vec::new();
-    let mut names = Vec::new();
+    let mut files = Vec::new();
     for f in &a.files {
         let text = std::fs::read_to_string(f)
             .map_err(|e| Fatal(format!("cannot read {}: {e}", f.display())))?;
-        let loaded = spec::load(&f.display().to_string(), &text, window);
-        slos.extend(loaded.slos);
-        problems.extend(loaded.problems);
-        names.extend(loaded.names);
+        files.push((f.display().to_string(), text));
     }
+    // Read together: OpenSLO references and AlertWindows cross files.
+    let spec::Loaded {
+        slos,
+        mut problems,
+        names,
+        ..
+    } = spec::load_all(&files, window);
     problems.extend(check::check(&slos, &names));
     problems.sort();
     problems.dedup();

@@ -21,6 +21,11 @@ pub struct SloConfig {
     /// Default `--fail-below`, in percent of the budget.
     #[serde(alias = "fail_below")]
     pub fail_below: Option<f64>,
+    /// Globs of the SLO spec files, relative to this redline.toml (RL801 of
+    /// `redline check` reads them; setting it turns RL801 on).
+    pub specs: Option<Vec<String>>,
+    /// RL801 applies only to these services.
+    pub services: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]

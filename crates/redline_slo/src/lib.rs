@@ -1,13 +1,17 @@
-//! `redline slo`: SLO specs (Sloth `prometheus/v1`, OpenSLO v1), their
+//! `redline slo`: SLO specs (Sloth `prometheus/v1`, Sloth's Kubernetes
+//! resources and `AlertWindows`, OpenSLO v1), their
 //! validation, Prometheus rule generation, error budgets from a
 //! Prometheus-compatible HTTP API, the deploy gate and the HTML report.
 
+pub mod alertwindows;
 pub mod check;
 pub mod cli;
 pub mod config;
 pub mod duration;
 pub mod events;
+pub mod openslo;
 pub mod operator;
+pub mod plugins;
 pub mod prom;
 pub mod report;
 pub mod rules;

@@ -8,7 +8,6 @@ use crate::events::Event;
 use crate::prom::{Client, PromError};
 use crate::spec::{Sli, Slo};
 use crate::status::{self, rfc3339};
-use crate::windows;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -59,7 +58,7 @@ pub struct SloReport {
 pub fn build(client: &Client, slo: &Slo, at: i64, events: &[Event]) -> Result<SloReport, String> {
     let ctx = |e: PromError| format!("{}/{} ({}): {e}", slo.service, slo.name, slo.path);
     let budget = slo.error_budget();
-    let alerts = windows::alert_windows(slo.window_secs);
+    let alerts = slo.alert_windows();
     let longest = alerts.iter().map(|a| a.long).max().unwrap_or(0) as i64;
     let end = at - at.rem_euclid(STEP);
     let start = end - slo.window_secs as i64;

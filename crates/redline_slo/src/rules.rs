@@ -121,7 +121,7 @@ fn groups_for(slo: &Slo) -> Vec<(String, Vec<Rule>)> {
         recordings.push(record(ERRORS_METRIC.into(), error.at(BASE_WINDOW), &[]));
         recordings.push(record(TOTAL_METRIC.into(), total.at(BASE_WINDOW), &[]));
     }
-    for w in windows::recorded(slo.window_secs) {
+    for w in windows::recorded_with(&slo.alerts, slo.window_secs) {
         let ws = duration::format_prometheus(w);
         recordings.push(record(
             ratio_metric(w),
@@ -199,7 +199,8 @@ fn groups_for(slo: &Slo) -> Vec<(String, Vec<Rule>)> {
         if settings.disable {
             continue;
         }
-        let conds: Vec<String> = windows::alert_windows(slo.window_secs)
+        let conds: Vec<String> = slo
+            .alert_windows()
             .iter()
             .filter(|a| a.severity == severity)
             .map(|a| {

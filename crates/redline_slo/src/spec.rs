@@ -1,9 +1,22 @@
-//! The SLO model and its loaders: Sloth `prometheus/v1` files (and Sloth's
-//! `PrometheusServiceLevel` Kubernetes resource), and OpenSLO v1 `SLO`
-//! documents with a Prometheus ratio metric. Loading never stops at the
-//! first problem: every problem is collected with its position.
+//! The SLO model and its loaders. Every input Sloth reads maps to the one
+//! model that `generate`, `status` and `report` use:
+//!
+//! - Sloth `version: prometheus/v1` specs (snake_case keys);
+//! - Sloth's Kubernetes `PrometheusServiceLevel` (`sloth.slok.dev/v1`,
+//!   camelCase keys), several per file and inside `kind: List` or
+//!   `PrometheusServiceLevelList`;
+//! - Sloth `AlertWindows` (`sloth.slok.dev/v1`): custom alert windows and
+//!   burn-rate factors for SLOs of its `sloPeriod` ([`crate::alertwindows`]);
+//! - Sloth SLI plugins whose queries redline can write out
+//!   ([`crate::plugins`]);
+//! - OpenSLO v1 `Service`, `SLO`, `SLI`, `AlertPolicy`, `AlertCondition`
+//!   ([`crate::openslo`]), and OpenSLO `v1alpha` SLOs as Sloth reads them.
+//!
+//! Loading never stops at the first problem: every problem is collected
+//! with its position.
 
 use crate::duration;
+use crate::windows::AlertWindow;
 use crate::yaml::{self, Node, Pos};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -28,8 +41,28 @@ impl fmt::Display for Problem {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// Sloth `version: prometheus/v1`.
     Sloth,
+    /// Sloth's `PrometheusServiceLevel` (`sloth.slok.dev/v1`).
+    SlothKubernetes,
+    /// OpenSLO `openslo/v1` (and `openslo/v1alpha`).
     OpenSlo,
+}
+
+impl Format {
+    /// How to turn off the `severity` (`page` or `ticket`) alert, in this
+    /// format's own spelling.
+    pub fn disable_alert_hint(self, severity: &str) -> String {
+        match (self, severity) {
+            (Format::Sloth, "page") => "`page_alert: {disable: true}`".into(),
+            (Format::Sloth, _) => "`ticket_alert: {disable: true}`".into(),
+            (Format::SlothKubernetes, "page") => "`pageAlert: {disable: true}`".into(),
+            (Format::SlothKubernetes, _) => "`ticketAlert: {disable: true}`".into(),
+            (Format::OpenSlo, s) => {
+                format!("give the SLO `alertPolicies` whose conditions have no `severity: {s}`")
+            }
+        }
+    }
 }
 
 /// A PromQL query as written, with `{{.window}}` where the range goes.
@@ -114,9 +147,18 @@ pub struct Slo {
     pub sli: Sli,
     pub labels: BTreeMap<String, String>,
     pub alerting: Alerting,
+    /// The multi-window burn-rate alert conditions: the SRE Workbook's for
+    /// the window, a Sloth `AlertWindows` spec's for its `sloPeriod`, or an
+    /// OpenSLO alert policy's burn-rate conditions.
+    pub alerts: Vec<AlertWindow>,
 }
 
 impl Slo {
+    /// The alert conditions (see [`Slo::alerts`]).
+    pub fn alert_windows(&self) -> Vec<AlertWindow> {
+        self.alerts.clone()
+    }
+
     /// `service-name`, the id used in rule labels (as Sloth does).
     pub fn id(&self) -> String {
         format!("{}-{}", self.service, self.name)
@@ -138,106 +180,142 @@ pub const DEFAULT_WINDOW_SECS: u64 = 30 * 86_400;
 /// Loads every SLO from one file's text. `default_window` applies to
 /// Sloth files, which do not say their window.
 pub fn load(path: &str, src: &str, default_window: u64) -> Loaded {
+    load_all(&[(path.to_string(), src.to_string())], default_window)
+}
+
+/// The documents of one file, `kind: List` items flattened.
+struct FileDocs {
+    path: String,
+    docs: Vec<Node>,
+}
+
+/// What documents of one run may refer to across files: OpenSLO `SLI`,
+/// `AlertPolicy` and `AlertCondition` documents by name, and Sloth
+/// `AlertWindows` by SLO period.
+#[derive(Default)]
+pub(crate) struct Registry {
+    pub slis: BTreeMap<String, (String, Node)>,
+    pub policies: BTreeMap<String, (String, Node)>,
+    pub conditions: BTreeMap<String, (String, Node)>,
+    pub windows: BTreeMap<u64, crate::alertwindows::Set>,
+}
+
+impl Registry {
+    /// The alert conditions of an SLO with this window: an `AlertWindows`
+    /// spec's for that period, else the SRE Workbook's.
+    pub fn alerts_for(&self, window_secs: u64) -> Vec<AlertWindow> {
+        match self.windows.get(&window_secs) {
+            Some(set) => set.alerts.to_vec(),
+            None => crate::windows::alert_windows(window_secs).to_vec(),
+        }
+    }
+}
+
+fn api_kind(doc: &Node) -> (Option<&str>, &str) {
+    (
+        doc.get("apiVersion").and_then(Node::as_str),
+        doc.get("kind").and_then(Node::as_str).unwrap_or(""),
+    )
+}
+
+fn openslo_name(doc: &Node) -> Option<&str> {
+    doc.get("metadata")
+        .and_then(|m| m.get("name"))
+        .and_then(Node::as_str)
+}
+
+/// Loads every SLO of several files read together: an OpenSLO
+/// `indicatorRef`, `alertPolicyRef` or `conditionRef` may name a document
+/// of another file, and an `AlertWindows` spec applies to every SLO of its
+/// period, as Sloth applies the windows of `--slo-period-windows-path`.
+pub fn load_all(files: &[(String, String)], default_window: u64) -> Loaded {
     let mut cx = Cx {
-        path: path.to_string(),
+        path: String::new(),
         problems: Vec::new(),
         names: Vec::new(),
+        services: Vec::new(),
     };
-    let docs = match yaml::parse(src) {
-        Ok(d) => d,
-        Err(e) => {
-            cx.err(e.pos(), format!("invalid YAML: {}", e.message));
-            return Loaded {
-                slos: Vec::new(),
-                problems: cx.problems,
-                names: cx.names,
-            };
-        }
-    };
-    let mut slos = Vec::new();
-    // OpenSLO SLI documents may be referenced by name from SLOs.
-    let mut openslo_slis: BTreeMap<String, Node> = BTreeMap::new();
-    for doc in &docs {
-        if doc.get("apiVersion").and_then(Node::as_str) == Some("openslo/v1")
-            && doc.get("kind").and_then(Node::as_str) == Some("SLI")
-            && let Some(name) = doc
-                .get("metadata")
-                .and_then(|m| m.get("name"))
-                .and_then(Node::as_str)
-        {
-            openslo_slis.insert(name.to_string(), doc.clone());
-        }
-    }
-    let non_empty: Vec<&Node> = docs.iter().filter(|d| !d.is_null()).collect();
-    if non_empty.is_empty() {
-        cx.err(
-            Pos { line: 1, column: 1 },
-            "empty file: expected a Sloth `version: prometheus/v1` spec or OpenSLO `SLO` documents"
-                .into(),
-        );
-    }
-    for doc in non_empty {
-        if doc.as_map().is_none() {
-            cx.err(
-                doc.pos,
-                format!(
-                    "expected a mapping at the top of the document, found a {}",
-                    doc.kind()
-                ),
-            );
-            continue;
-        }
-        let api = doc.get("apiVersion").and_then(Node::as_str);
-        if let Some(v) = doc.get("version") {
-            if v.as_str() != Some("prometheus/v1") {
-                cx.err(
-                    v.pos,
-                    format!(
-                        "unsupported Sloth spec version `{}`: redline reads `prometheus/v1`",
-                        v.as_str().unwrap_or("?")
-                    ),
-                );
+    let mut parsed = Vec::new();
+    for (path, src) in files {
+        cx.path = path.clone();
+        let docs = match yaml::parse(src) {
+            Ok(d) => d,
+            Err(e) => {
+                cx.err(e.pos(), format!("invalid YAML: {}", e.message));
                 continue;
             }
-            cx.sloth(doc, default_window, &mut slos);
-        } else if let Some(api) = api {
-            let kind = doc.get("kind").and_then(Node::as_str).unwrap_or("");
-            match (api, kind) {
-                ("sloth.slok.dev/v1", "PrometheusServiceLevel") => match doc.get("spec") {
-                    Some(spec) => cx.sloth(spec, default_window, &mut slos),
-                    None => cx.err(doc.pos, "PrometheusServiceLevel without `spec`".into()),
-                },
-                ("openslo/v1", "SLO") => cx.openslo(doc, &openslo_slis, &mut slos),
-                ("openslo/v1", _) => {} // Service, SLI, AlertPolicy...: nothing to check here
-                (other, _) => {
-                    let p = doc.get("apiVersion").map(|n| n.pos).unwrap_or(doc.pos);
-                    cx.err(
-                        p,
-                        format!("unsupported apiVersion `{other}`: redline reads Sloth `prometheus/v1`, `sloth.slok.dev/v1` and `openslo/v1`"),
-                    );
-                }
-            }
-        } else {
+        };
+        let mut flat = Vec::new();
+        for doc in docs {
+            cx.flatten(doc, &mut flat);
+        }
+        if flat.is_empty() {
             cx.err(
-                doc.pos,
-                "not an SLO spec: expected Sloth's `version: prometheus/v1` or OpenSLO's `apiVersion: openslo/v1`".into(),
+                Pos { line: 1, column: 1 },
+                "empty file: expected a Sloth `version: prometheus/v1` spec, Sloth `sloth.slok.dev/v1` resources or OpenSLO documents"
+                    .into(),
             );
+        }
+        parsed.push(FileDocs {
+            path: path.clone(),
+            docs: flat,
+        });
+    }
+    // First pass: what documents refer to.
+    let mut reg = Registry::default();
+    for file in &parsed {
+        cx.path = file.path.clone();
+        for doc in &file.docs {
+            match api_kind(doc) {
+                (Some("openslo/v1"), kind @ ("SLI" | "AlertPolicy" | "AlertCondition")) => {
+                    let Some(name) = openslo_name(doc) else {
+                        continue; // reported when the document is read
+                    };
+                    let map = match kind {
+                        "SLI" => &mut reg.slis,
+                        "AlertPolicy" => &mut reg.policies,
+                        _ => &mut reg.conditions,
+                    };
+                    if let Some((p, first)) = map.get(name) {
+                        let msg = format!(
+                            "a second OpenSLO {kind} named `{name}` (the first is at {p}:{}:{}); references by name would be ambiguous",
+                            first.pos.line, first.pos.column
+                        );
+                        cx.err(doc.pos, msg);
+                    } else {
+                        map.insert(name.to_string(), (file.path.clone(), doc.clone()));
+                    }
+                }
+                (Some("sloth.slok.dev/v1"), "AlertWindows") => cx.alert_windows(doc, &mut reg),
+                _ => {}
+            }
+        }
+    }
+    // Second pass: the SLOs.
+    let mut slos = Vec::new();
+    for file in &parsed {
+        cx.path = file.path.clone();
+        for doc in &file.docs {
+            cx.document(doc, default_window, &reg, &mut slos);
         }
     }
     Loaded {
         slos,
         problems: cx.problems,
         names: cx.names,
+        services: cx.services,
     }
 }
 
-/// What one file holds: its valid SLOs, its problems, and the (service,
-/// name) of every SLO, valid or not, for the duplicate check.
+/// What one load holds: its valid SLOs, its problems, the (service, name)
+/// of every SLO, valid or not, for the duplicate check, and every service
+/// an SLO document names (valid or not), for RL801.
 #[derive(Debug, Clone, Default)]
 pub struct Loaded {
     pub slos: Vec<Slo>,
     pub problems: Vec<Problem>,
     pub names: Vec<SloName>,
+    pub services: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -248,10 +326,11 @@ pub struct SloName {
     pub pos: Pos,
 }
 
-struct Cx {
-    path: String,
-    problems: Vec<Problem>,
-    names: Vec<SloName>,
+pub(crate) struct Cx {
+    pub path: String,
+    pub problems: Vec<Problem>,
+    pub names: Vec<SloName>,
+    pub services: Vec<String>,
 }
 
 fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
@@ -277,8 +356,51 @@ fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// The keys Sloth spells differently in its two formats: (`prometheus/v1`,
+/// `PrometheusServiceLevel`).
+const SPELLINGS: [(&str, &str); 6] = [
+    ("error_query", "errorQuery"),
+    ("total_query", "totalQuery"),
+    ("error_ratio_query", "errorRatioQuery"),
+    ("page_alert", "pageAlert"),
+    ("ticket_alert", "ticketAlert"),
+    ("slo_plugins", "sloPlugins"),
+];
+
+/// The key names of one Sloth format.
+#[derive(Clone, Copy)]
+struct Style {
+    format: Format,
+    error_query: &'static str,
+    total_query: &'static str,
+    error_ratio_query: &'static str,
+    page_alert: &'static str,
+    ticket_alert: &'static str,
+    slo_plugins: &'static str,
+}
+
+const SNAKE: Style = Style {
+    format: Format::Sloth,
+    error_query: "error_query",
+    total_query: "total_query",
+    error_ratio_query: "error_ratio_query",
+    page_alert: "page_alert",
+    ticket_alert: "ticket_alert",
+    slo_plugins: "slo_plugins",
+};
+
+const CAMEL: Style = Style {
+    format: Format::SlothKubernetes,
+    error_query: "errorQuery",
+    total_query: "totalQuery",
+    error_ratio_query: "errorRatioQuery",
+    page_alert: "pageAlert",
+    ticket_alert: "ticketAlert",
+    slo_plugins: "sloPlugins",
+};
+
 impl Cx {
-    fn err(&mut self, pos: Pos, message: String) {
+    pub(crate) fn err(&mut self, pos: Pos, message: String) {
         self.problems.push(Problem {
             path: self.path.clone(),
             pos,
@@ -288,7 +410,7 @@ impl Cx {
 
     /// Reports keys of a mapping that are not in `allowed`; returns the map
     /// or reports that the node is not a mapping.
-    fn map<'n>(
+    pub(crate) fn map<'n>(
         &mut self,
         node: &'n Node,
         what: &str,
@@ -305,7 +427,22 @@ impl Cx {
         };
         for (k, _) in entries {
             let key = k.as_str().unwrap_or("");
-            if !allowed.contains(&key) {
+            if !allowed.contains(&key) && !k.is_merge_key() {
+                // The other Sloth format's spelling of a key this one has:
+                // name the format that spells it so.
+                let respelled = SPELLINGS.iter().find_map(|(snake, camel)| {
+                    if key == *snake && allowed.contains(camel) {
+                        Some(format!(" (`{key}` is how a `prometheus/v1` spec spells it; a `PrometheusServiceLevel` of `sloth.slok.dev/v1` spells it `{camel}`)"))
+                    } else if key == *camel && allowed.contains(snake) {
+                        Some(format!(" (`{key}` is how a `PrometheusServiceLevel` of `sloth.slok.dev/v1` spells it; a `prometheus/v1` spec spells it `{snake}`)"))
+                    } else {
+                        None
+                    }
+                });
+                if let Some(hint) = respelled {
+                    self.err(k.pos, format!("unknown key `{key}` in {what}{hint}"));
+                    continue;
+                }
                 let hint = match closest(key, allowed) {
                     Some(c) => format!(" (did you mean `{c}`?)"),
                     None => format!(" (expected one of: {})", allowed.join(", ")),
@@ -316,7 +453,7 @@ impl Cx {
         Some(entries)
     }
 
-    fn string(&mut self, node: Option<&Node>, what: &str) -> Option<String> {
+    pub(crate) fn string(&mut self, node: Option<&Node>, what: &str) -> Option<String> {
         let node = node?;
         match node.as_str() {
             Some(s) if !node.is_null() => Some(s.to_string()),
@@ -331,7 +468,12 @@ impl Cx {
         }
     }
 
-    fn required_string(&mut self, parent: &Node, key: &str, what: &str) -> Option<(String, Pos)> {
+    pub(crate) fn required_string(
+        &mut self,
+        parent: &Node,
+        key: &str,
+        what: &str,
+    ) -> Option<(String, Pos)> {
         match parent.get(key) {
             Some(n) => {
                 let s = self.string(Some(n), what)?;
@@ -348,7 +490,7 @@ impl Cx {
         }
     }
 
-    fn labels(&mut self, node: Option<&Node>, what: &str) -> BTreeMap<String, String> {
+    pub(crate) fn labels(&mut self, node: Option<&Node>, what: &str) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
         let Some(node) = node else { return out };
         let Some(entries) = node.as_map() else {
@@ -381,11 +523,11 @@ impl Cx {
         out
     }
 
-    fn bool(&mut self, node: Option<&Node>, what: &str) -> bool {
-        match node.map(|n| (n, n.as_str())) {
+    pub(crate) fn bool(&mut self, node: Option<&Node>, what: &str) -> bool {
+        match node.map(|n| (n, n.scalar())) {
             None => false,
-            Some((_, Some("true"))) => true,
-            Some((_, Some("false"))) => false,
+            Some((_, Some(redline_yaml::Scalar::Bool(b)))) => b,
+            Some((_, Some(redline_yaml::Scalar::Null))) => false,
             Some((n, _)) => {
                 self.err(n.pos, format!("`{what}` must be true or false"));
                 false
@@ -393,7 +535,7 @@ impl Cx {
         }
     }
 
-    fn name(&mut self, service: Option<&str>, name: &str, pos: Pos) {
+    pub(crate) fn name(&mut self, service: Option<&str>, name: &str, pos: Pos) {
         if let Some(service) = service {
             self.names.push(SloName {
                 service: service.to_string(),
@@ -404,7 +546,12 @@ impl Cx {
         }
     }
 
-    fn raw_query(&mut self, node: Option<&Node>, parent: &Node, what: &str) -> Option<Query> {
+    pub(crate) fn raw_query(
+        &mut self,
+        node: Option<&Node>,
+        parent: &Node,
+        what: &str,
+    ) -> Option<Query> {
         let Some(node) = node else {
             self.err(parent.pos, format!("missing `{what}`"));
             return None;
@@ -417,13 +564,18 @@ impl Cx {
     }
 
     /// A query, checked: it has the window placeholder and parses as PromQL.
-    fn query(&mut self, node: Option<&Node>, parent: &Node, what: &str) -> Option<Query> {
+    pub(crate) fn query(
+        &mut self,
+        node: Option<&Node>,
+        parent: &Node,
+        what: &str,
+    ) -> Option<Query> {
         let q = self.raw_query(node, parent, what)?;
         self.check_query(&q, what);
         Some(q)
     }
 
-    fn check_query(&mut self, q: &Query, what: &str) {
+    pub(crate) fn check_query(&mut self, q: &Query, what: &str) {
         if !has_window_placeholder(&q.text) {
             self.err(
                 q.pos,
@@ -435,23 +587,158 @@ impl Cx {
         }
     }
 
-    fn sloth(&mut self, doc: &Node, default_window: u64, out: &mut Vec<Slo>) {
-        let Some(_) = self.map(
-            doc,
-            "the spec",
-            &[
-                "version",
-                "service",
-                "labels",
-                "slos",
-                "apiVersion",
-                "kind",
-                "metadata",
-                "spec",
-            ],
-        ) else {
+    pub(crate) fn percent(&mut self, n: &Node) -> Option<f64> {
+        let v = n.as_str().and_then(|s| s.trim().parse::<f64>().ok());
+        match v {
+            Some(v) if v > 0.0 && v < 100.0 && v.is_finite() => Some(v),
+            Some(v) => {
+                self.err(n.pos, format!("objective {v} is out of range: it is a percentage strictly between 0 and 100 (e.g. 99.9)"));
+                None
+            }
+            None => {
+                self.err(
+                    n.pos,
+                    "objective must be a number (a percentage such as 99.9)".into(),
+                );
+                None
+            }
+        }
+    }
+
+    /// Puts `doc` in `out`, or the items of a `kind: List` (Kubernetes'
+    /// `v1` List, or Sloth's `PrometheusServiceLevelList`).
+    fn flatten(&mut self, doc: Node, out: &mut Vec<Node>) {
+        if doc.is_null() {
             return;
+        }
+        let is_list = matches!(
+            api_kind(&doc),
+            (Some("v1"), "List") | (Some("sloth.slok.dev/v1"), "PrometheusServiceLevelList")
+        );
+        if !is_list {
+            out.push(doc);
+            return;
+        }
+        match doc.get("items") {
+            None => {}
+            Some(items) if items.is_null() => {}
+            Some(items) => match items.as_seq() {
+                Some(seq) => {
+                    for item in seq {
+                        self.flatten(item.clone(), out);
+                    }
+                }
+                None => self.err(
+                    items.pos,
+                    format!("`items` of a List must be a list, found a {}", items.kind()),
+                ),
+            },
+        }
+    }
+
+    /// One document of a spec file.
+    fn document(&mut self, doc: &Node, default_window: u64, reg: &Registry, out: &mut Vec<Slo>) {
+        if doc.as_map().is_none() {
+            self.err(
+                doc.pos,
+                format!(
+                    "expected a mapping at the top of the document, found a {}",
+                    doc.kind()
+                ),
+            );
+            return;
+        }
+        let (api, kind) = api_kind(doc);
+        let kind_pos = doc.get("kind").map_or(doc.pos, |n| n.pos);
+        match (api, kind) {
+            (None, _) => match doc.get("version") {
+                Some(v) if v.as_str() == Some("prometheus/v1") => {
+                    self.sloth(doc, SNAKE, default_window, reg, out)
+                }
+                Some(v) => self.err(
+                    v.pos,
+                    format!(
+                        "unsupported Sloth spec version `{}`: Sloth and redline read `version: prometheus/v1`",
+                        v.as_str().unwrap_or("?")
+                    ),
+                ),
+                None => self.err(
+                    doc.pos,
+                    "not an SLO spec: expected Sloth's `version: prometheus/v1`, an `apiVersion: sloth.slok.dev/v1` resource or an `apiVersion: openslo/v1` document".into(),
+                ),
+            },
+            (Some("sloth.slok.dev/v1"), "PrometheusServiceLevel") => {
+                self.map(
+                    doc,
+                    "the PrometheusServiceLevel",
+                    &["apiVersion", "kind", "metadata", "spec", "status"],
+                );
+                match doc.get("spec") {
+                    Some(spec) => self.sloth(spec, CAMEL, default_window, reg, out),
+                    None => self.err(doc.pos, "PrometheusServiceLevel without `spec`".into()),
+                }
+            }
+            // Read in the first pass.
+            (Some("sloth.slok.dev/v1"), "AlertWindows") => {}
+            (Some("sloth.slok.dev/v1"), other) => self.err(
+                kind_pos,
+                format!("kind `{other}` of `sloth.slok.dev/v1` is not an SLO spec: redline reads `PrometheusServiceLevel` (also inside `PrometheusServiceLevelList` or a `v1` `List`) and `AlertWindows`"),
+            ),
+            (Some("openslo/v1"), "SLO") => self.openslo(doc, reg, out),
+            (Some("openslo/v1"), "Service") => self.openslo_service(doc),
+            (Some("openslo/v1"), "SLI" | "AlertPolicy" | "AlertCondition") => {
+                if openslo_name(doc).is_none() {
+                    self.err(
+                        doc.pos,
+                        format!("OpenSLO {kind} without `metadata.name`: an SLO refers to it by that name"),
+                    );
+                }
+            }
+            // Where alerts go and where metrics come from: nothing redline uses.
+            (Some("openslo/v1"), "AlertNotificationTarget" | "DataSource") => {}
+            (Some("openslo/v1"), other) => self.err(
+                kind_pos,
+                format!("`{other}` is not an OpenSLO v1 kind: OpenSLO v1 has Service, SLO, SLI, AlertPolicy, AlertCondition, AlertNotificationTarget and DataSource"),
+            ),
+            (Some("openslo/v1alpha"), "SLO") => self.openslo_v1alpha(doc, default_window, reg, out),
+            (Some("openslo/v1alpha"), "Service") => {}
+            (Some("openslo/v1alpha"), other) => self.err(
+                kind_pos,
+                format!("OpenSLO `v1alpha` kind `{other}` is not read: redline reads `v1alpha` `SLO` documents (as Sloth does) and every OpenSLO `v1` kind"),
+            ),
+            (Some(other), _) => {
+                let p = doc.get("apiVersion").map_or(doc.pos, |n| n.pos);
+                self.err(
+                    p,
+                    format!("unsupported apiVersion `{other}`: redline reads Sloth's `version: prometheus/v1` specs, Sloth's `sloth.slok.dev/v1` kinds (`PrometheusServiceLevel`, `AlertWindows`), OpenSLO `openslo/v1` and OpenSLO `openslo/v1alpha` SLOs"),
+                );
+            }
+        }
+    }
+
+    /// A Sloth spec: the top of a `prometheus/v1` file, or the `spec` of a
+    /// `PrometheusServiceLevel`.
+    fn sloth(
+        &mut self,
+        doc: &Node,
+        style: Style,
+        default_window: u64,
+        reg: &Registry,
+        out: &mut Vec<Slo>,
+    ) {
+        let (what, allowed): (&str, &[&str]) = match style.format {
+            Format::SlothKubernetes => (
+                "the PrometheusServiceLevel spec",
+                &["service", "labels", "sloPlugins", "slos"],
+            ),
+            _ => (
+                "the spec",
+                &["version", "service", "labels", "slo_plugins", "slos"],
+            ),
         };
+        if self.map(doc, what, allowed).is_none() {
+            return;
+        }
         let service = self.required_string(doc, "service", "service").map(|s| s.0);
         if let Some(s) = &service {
             check_name(
@@ -460,8 +747,10 @@ impl Cx {
                 doc.get("service").map(|n| n.pos).unwrap_or(doc.pos),
                 "service",
             );
+            self.services.push(s.clone());
         }
         let common_labels = self.labels(doc.get("labels"), "labels");
+        self.slo_plugins(doc.get(style.slo_plugins), style.slo_plugins);
         let Some(slos) = doc.get("slos") else {
             self.err(doc.pos, "missing `slos`: a list of SLOs".into());
             return;
@@ -474,7 +763,10 @@ impl Cx {
             return;
         };
         if items.is_empty() {
-            self.err(slos.pos, "`slos` is empty".into());
+            self.err(
+                slos.pos,
+                "`slos` is empty: Sloth requires at least one SLO".into(),
+            );
         }
         for item in items {
             if self
@@ -488,6 +780,7 @@ impl Cx {
                         "labels",
                         "sli",
                         "alerting",
+                        "plugins",
                     ],
                 )
                 .is_none()
@@ -512,20 +805,27 @@ impl Cx {
             let description = self.string(item.get("description"), "description");
             let mut labels = common_labels.clone();
             labels.extend(self.labels(item.get("labels"), "labels"));
+            self.slo_plugins(item.get("plugins"), "plugins");
             let sli = match item.get("sli") {
                 None => {
-                    self.err(item.pos, "missing `sli` (`events` with error_query and total_query, or `raw` with error_ratio_query)".into());
+                    self.err(
+                        item.pos,
+                        format!(
+                            "missing `sli` (`events` with `{}` and `{}`, `raw` with `{}`, or `plugin`)",
+                            style.error_query, style.total_query, style.error_ratio_query
+                        ),
+                    );
                     None
                 }
-                Some(sli) => self.sloth_sli(sli),
+                Some(sli) => self.sloth_sli(sli, style, &common_labels),
             };
-            let alerting = self.sloth_alerting(item.get("alerting"));
+            let alerting = self.sloth_alerting(item.get("alerting"), style);
             if let (Some(service), Some((name, name_pos)), Some(objective), Some(sli)) =
                 (&service, name, objective, sli)
             {
                 out.push(Slo {
                     path: self.path.clone(),
-                    format: Format::Sloth,
+                    format: style.format,
                     pos: item.pos,
                     service: service.clone(),
                     name,
@@ -538,30 +838,58 @@ impl Cx {
                     sli,
                     labels,
                     alerting,
+                    alerts: reg.alerts_for(default_window),
                 });
             }
         }
     }
 
-    fn percent(&mut self, n: &Node) -> Option<f64> {
-        let v = n.as_str().and_then(|s| s.trim().parse::<f64>().ok());
-        match v {
-            Some(v) if v > 0.0 && v < 100.0 && v.is_finite() => Some(v),
-            Some(v) => {
-                self.err(n.pos, format!("objective {v} is out of range: it is a percentage strictly between 0 and 100 (e.g. 99.9)"));
-                None
-            }
-            None => {
+    /// Sloth SLO plugins (`slo_plugins`/`sloPlugins` of a spec, `plugins`
+    /// of an SLO): a chain of plugins that make or change the rules Sloth
+    /// generates. redline generates its own rules, so it accepts the
+    /// plugins that change nothing in them and refuses the others.
+    fn slo_plugins(&mut self, node: Option<&Node>, what: &str) {
+        let Some(node) = node else { return };
+        if self
+            .map(node, what, &["overridePrevious", "chain"])
+            .is_none()
+        {
+            return;
+        }
+        let Some(chain) = node.get("chain") else {
+            return;
+        };
+        let Some(items) = chain.as_seq() else {
+            if !chain.is_null() {
                 self.err(
-                    n.pos,
-                    "objective must be a number (a percentage such as 99.9)".into(),
+                    chain.pos,
+                    format!("`{what}.chain` must be a list of plugins"),
                 );
-                None
+            }
+            return;
+        };
+        for p in items {
+            if self
+                .map(p, "an SLO plugin", &["id", "config", "priority"])
+                .is_none()
+            {
+                continue;
+            }
+            let Some((id, pos)) = self.required_string(p, "id", "id") else {
+                continue;
+            };
+            if let Some(why) = crate::plugins::slo_plugin_refusal(&id) {
+                self.err(pos, why);
             }
         }
     }
 
-    fn sloth_sli(&mut self, sli: &Node) -> Option<Sli> {
+    fn sloth_sli(
+        &mut self,
+        sli: &Node,
+        style: Style,
+        group_labels: &BTreeMap<String, String>,
+    ) -> Option<Sli> {
         self.map(sli, "sli", &["events", "raw", "plugin"])?;
         let present: Vec<&str> = ["events", "raw", "plugin"]
             .into_iter()
@@ -570,26 +898,45 @@ impl Cx {
         if present.len() != 1 {
             self.err(
                 sli.pos,
-                "`sli` needs exactly one of `events` or `raw`".into(),
+                "`sli` needs exactly one of `events`, `raw` or `plugin`".into(),
             );
             return None;
         }
         if let Some(p) = sli.get("plugin") {
-            self.err(p.pos, "SLI plugins are not supported by redline: write the SLI as `events` or `raw` queries".into());
-            return None;
+            self.map(p, "sli.plugin", &["id", "options"])?;
+            let (id, id_pos) = self.required_string(p, "id", "sli.plugin.id")?;
+            let options = self.labels(p.get("options"), "sli.plugin.options");
+            return match crate::plugins::expand(&id, &options, group_labels) {
+                Ok(text) => {
+                    let q = Query {
+                        text: text.trim().to_string(),
+                        pos: id_pos,
+                    };
+                    self.check_query(&q, &format!("the query of SLI plugin `{id}`"));
+                    Some(Sli::Raw { error_ratio: q })
+                }
+                Err(why) => {
+                    self.err(id_pos, why);
+                    None
+                }
+            };
         }
         if let Some(ev) = sli.get("events") {
-            self.map(ev, "sli.events", &["error_query", "total_query"])?;
-            let error = self.query(ev.get("error_query"), ev, "error_query");
-            let total = self.query(ev.get("total_query"), ev, "total_query");
+            self.map(ev, "sli.events", &[style.error_query, style.total_query])?;
+            let error = self.query(ev.get(style.error_query), ev, style.error_query);
+            let total = self.query(ev.get(style.total_query), ev, style.total_query);
             return Some(Sli::Events {
                 error: error?,
                 total: total?,
             });
         }
         let raw = sli.get("raw")?;
-        self.map(raw, "sli.raw", &["error_ratio_query"])?;
-        let q = self.query(raw.get("error_ratio_query"), raw, "error_ratio_query")?;
+        self.map(raw, "sli.raw", &[style.error_ratio_query])?;
+        let q = self.query(
+            raw.get(style.error_ratio_query),
+            raw,
+            style.error_ratio_query,
+        )?;
         Some(Sli::Raw { error_ratio: q })
     }
 
@@ -611,7 +958,7 @@ impl Cx {
         }
     }
 
-    fn sloth_alerting(&mut self, node: Option<&Node>) -> Alerting {
+    fn sloth_alerting(&mut self, node: Option<&Node>, style: Style) -> Alerting {
         let Some(node) = node else {
             return Alerting::default();
         };
@@ -623,8 +970,8 @@ impl Cx {
                     "name",
                     "labels",
                     "annotations",
-                    "page_alert",
-                    "ticket_alert",
+                    style.page_alert,
+                    style.ticket_alert,
                 ],
             )
             .is_none()
@@ -637,8 +984,8 @@ impl Cx {
         {
             self.err(p.pos, format!("alert name `{n}` is not a valid Prometheus alert name (letters, digits, `_` and `:`)"));
         }
-        let mut page = self.alert_settings(node.get("page_alert"), "page_alert");
-        let mut ticket = self.alert_settings(node.get("ticket_alert"), "ticket_alert");
+        let mut page = self.alert_settings(node.get(style.page_alert), style.page_alert);
+        let mut ticket = self.alert_settings(node.get(style.ticket_alert), style.ticket_alert);
         if page.pos == Pos::default() {
             page.pos = node.pos;
         }
@@ -654,173 +1001,7 @@ impl Cx {
         }
     }
 
-    fn openslo(&mut self, doc: &Node, slis: &BTreeMap<String, Node>, out: &mut Vec<Slo>) {
-        if self
-            .map(
-                doc,
-                "the SLO document",
-                &["apiVersion", "kind", "metadata", "spec"],
-            )
-            .is_none()
-        {
-            return;
-        }
-        let Some(meta) = doc.get("metadata") else {
-            self.err(doc.pos, "missing `metadata`".into());
-            return;
-        };
-        self.map(
-            meta,
-            "metadata",
-            &["name", "displayName", "labels", "annotations", "namespace"],
-        );
-        let name = self.required_string(meta, "name", "metadata.name");
-        if let Some((n, p)) = &name {
-            check_name(self, n, *p, "SLO name");
-        }
-        let mut labels = BTreeMap::new();
-        if let Some(l) = meta.get("labels").and_then(Node::as_map) {
-            // OpenSLO labels may be lists of values; keep the string ones.
-            for (k, v) in l {
-                if let (Some(k), Some(v)) = (k.as_str(), v.as_str()) {
-                    labels.insert(k.to_string(), v.to_string());
-                }
-            }
-        }
-        let Some(spec) = doc.get("spec") else {
-            self.err(doc.pos, "missing `spec`".into());
-            return;
-        };
-        self.map(
-            spec,
-            "spec",
-            &[
-                "description",
-                "service",
-                "indicator",
-                "indicatorRef",
-                "timeWindow",
-                "budgetingMethod",
-                "objectives",
-                "alertPolicies",
-            ],
-        );
-        let service = self.required_string(spec, "service", "spec.service");
-        if let Some((s, p)) = &service {
-            check_name(self, s, *p, "service");
-        }
-        if let Some((n, p)) = &name {
-            self.name(service.as_ref().map(|s| s.0.as_str()), n, *p);
-        }
-        let description = self.string(spec.get("description"), "description");
-        if let Some(b) = spec.get("budgetingMethod")
-            && b.as_str() != Some("Occurrences")
-        {
-            self.err(
-                b.pos,
-                format!(
-                    "budgetingMethod `{}` is not supported: redline computes `Occurrences` budgets",
-                    b.as_str().unwrap_or("?")
-                ),
-            );
-        }
-        // Window.
-        let mut window = None;
-        let mut window_pos = spec.pos;
-        match spec.get("timeWindow").map(|t| (t, t.as_seq())) {
-            None => window = Some(DEFAULT_WINDOW_SECS),
-            Some((_, Some([w]))) => {
-                self.map(w, "timeWindow", &["duration", "isRolling", "calendar"]);
-                if let Some(c) = w.get("calendar") {
-                    self.err(c.pos, "calendar-aligned windows are not supported: use a rolling window (`isRolling: true`)".into());
-                }
-                if let Some(r) = w.get("isRolling")
-                    && r.as_str() == Some("false")
-                {
-                    self.err(
-                        r.pos,
-                        "calendar-aligned windows are not supported: use `isRolling: true`".into(),
-                    );
-                }
-                match w.get("duration") {
-                    Some(d) => {
-                        window_pos = d.pos;
-                        window = self.window(d);
-                    }
-                    None => self.err(w.pos, "missing `duration` in timeWindow".into()),
-                }
-            }
-            Some((t, _)) => self.err(
-                t.pos,
-                "`timeWindow` must be a list with exactly one window".into(),
-            ),
-        }
-        // Objective.
-        let mut objective = None;
-        let mut objective_pos = spec.pos;
-        match spec.get("objectives").map(|o| (o, o.as_seq())) {
-            None => self.err(spec.pos, "missing `objectives`".into()),
-            Some((_, Some([o]))) => {
-                self.map(o, "an objective", &["displayName", "target", "targetPercent", "op", "value", "timeSliceTarget", "timeSliceWindow", "indicator", "indicatorRef", "compositeWeight"]);
-                if let Some(t) = o.get("target") {
-                    objective_pos = t.pos;
-                    match t.as_str().and_then(|s| s.parse::<f64>().ok()) {
-                        Some(v) if v > 0.0 && v < 1.0 => objective = Some((v * 100.0 * 1e9).round() / 1e9),
-                        _ => self.err(t.pos, "`target` must be a ratio strictly between 0 and 1 (e.g. 0.999)".into()),
-                    }
-                } else if let Some(t) = o.get("targetPercent") {
-                    objective_pos = t.pos;
-                    objective = self.percent(t);
-                } else {
-                    self.err(o.pos, "missing `target` (e.g. 0.999) in the objective".into());
-                }
-            }
-            Some((o, _)) => self.err(o.pos, "redline supports exactly one objective per SLO: split the others into their own SLOs".into()),
-        }
-        // Indicator.
-        let indicator = match (spec.get("indicator"), spec.get("indicatorRef")) {
-            (Some(i), _) => Some(i.clone()),
-            (None, Some(r)) => match r.as_str().and_then(|n| slis.get(n)) {
-                Some(doc) => Some(doc.clone()),
-                None => {
-                    self.err(r.pos, format!("indicatorRef `{}` does not name an OpenSLO `SLI` document in this file", r.as_str().unwrap_or("?")));
-                    None
-                }
-            },
-            (None, None) => {
-                self.err(spec.pos, "missing `indicator` or `indicatorRef`".into());
-                None
-            }
-        };
-        let sli = indicator.and_then(|i| self.openslo_indicator(&i));
-        if let (
-            Some((name, name_pos)),
-            Some((service, _)),
-            Some(window),
-            Some(objective),
-            Some(sli),
-        ) = (name, service, window, objective, sli)
-        {
-            out.push(Slo {
-                path: self.path.clone(),
-                format: Format::OpenSlo,
-                pos: doc.pos,
-                service,
-                name,
-                name_pos,
-                description,
-                objective,
-                objective_pos,
-                window_secs: window,
-                window_pos,
-                sli,
-                labels,
-                alerting: Alerting::default(),
-            });
-        }
-    }
-
-    fn window(&mut self, d: &Node) -> Option<u64> {
+    pub(crate) fn window(&mut self, d: &Node) -> Option<u64> {
         let text = d.as_str().unwrap_or("");
         match duration::parse(text) {
             Some(s) if (86_400..=366 * 86_400).contains(&s) && s % 60 == 0 => Some(s),
@@ -837,112 +1018,9 @@ impl Cx {
             }
         }
     }
-
-    fn openslo_indicator(&mut self, ind: &Node) -> Option<Sli> {
-        let spec = match ind.get("spec") {
-            Some(s) => s,
-            None => {
-                self.err(ind.pos, "the indicator has no `spec`".into());
-                return None;
-            }
-        };
-        let Some(ratio) = spec.get("ratioMetric") else {
-            let p = spec
-                .get("thresholdMetric")
-                .map(|n| n.pos)
-                .unwrap_or(spec.pos);
-            self.err(p, "only `ratioMetric` indicators are supported".into());
-            return None;
-        };
-        self.map(
-            ratio,
-            "ratioMetric",
-            &["counter", "good", "bad", "total", "rawType", "raw"],
-        );
-        let total = self.openslo_query(ratio.get("total"), ratio, "total");
-        let good = ratio.get("good");
-        let bad = ratio.get("bad");
-        if let Some(raw) = ratio.get("raw") {
-            let q = self.openslo_query(Some(raw), ratio, "raw")?;
-            if ratio.get("rawType").and_then(Node::as_str) == Some("success") {
-                return Some(Sli::Raw {
-                    error_ratio: Query {
-                        text: format!("1 - ({})", q.text),
-                        pos: q.pos,
-                    },
-                });
-            }
-            return Some(Sli::Raw { error_ratio: q });
-        }
-        let total = total?;
-        match (good, bad) {
-            (_, Some(b)) => {
-                let bad = self.openslo_query(Some(b), ratio, "bad")?;
-                Some(Sli::Events { error: bad, total })
-            }
-            (Some(g), None) => {
-                let good = self.openslo_query(Some(g), ratio, "good")?;
-                Some(Sli::Events {
-                    error: Query {
-                        text: format!("({}) - ({})", total.text, good.text),
-                        pos: good.pos,
-                    },
-                    total,
-                })
-            }
-            (None, None) => {
-                self.err(
-                    ratio.pos,
-                    "ratioMetric needs `good` or `bad` next to `total`".into(),
-                );
-                None
-            }
-        }
-    }
-
-    /// `{metricSource: {type: Prometheus, spec: {query: ...}}}`. A bare
-    /// counter selector becomes `sum(rate(SELECTOR[{{.window}}]))`.
-    fn openslo_query(&mut self, node: Option<&Node>, parent: &Node, what: &str) -> Option<Query> {
-        let Some(node) = node else {
-            self.err(parent.pos, format!("missing `{what}`"));
-            return None;
-        };
-        let Some(src) = node.get("metricSource") else {
-            self.err(node.pos, format!("`{what}` needs a `metricSource`"));
-            return None;
-        };
-        if let Some(t) = src.get("type")
-            && t.as_str() != Some("Prometheus")
-        {
-            self.err(
-                t.pos,
-                format!(
-                    "metricSource type `{}` is not supported: redline reads `Prometheus`",
-                    t.as_str().unwrap_or("?")
-                ),
-            );
-            return None;
-        }
-        let Some(spec) = src.get("spec") else {
-            self.err(src.pos, "metricSource needs a `spec` with a `query`".into());
-            return None;
-        };
-        let q = self.raw_query(spec.get("query"), spec, "query")?;
-        if !has_window_placeholder(&q.text)
-            && let Ok(promql_parser::parser::Expr::VectorSelector(_)) =
-                crate::check::parse_promql(&q.text)
-        {
-            return Some(Query {
-                text: format!("sum(rate({}[{{{{.window}}}}]))", q.text),
-                pos: q.pos,
-            });
-        }
-        self.check_query(&q, "query");
-        Some(q)
-    }
 }
 
-fn check_name(cx: &mut Cx, name: &str, pos: Pos, what: &str) {
+pub(crate) fn check_name(cx: &mut Cx, name: &str, pos: Pos, what: &str) {
     if name
         .chars()
         .any(|c| c.is_whitespace() || c == '"' || c == '\\' || c.is_control())
@@ -1018,7 +1096,7 @@ mod tests {
     #[test]
     fn sloth_kubernetes_resource_is_read() {
         let slo = one(
-            "apiVersion: sloth.slok.dev/v1\nkind: PrometheusServiceLevel\nmetadata: {name: x}\nspec:\n  service: web\n  slos:\n    - name: avail\n      objective: 99\n      sli: {raw: {error_ratio_query: 'sum(rate(e[{{.window}}])) / sum(rate(t[{{.window}}]))'}}\n",
+            "apiVersion: sloth.slok.dev/v1\nkind: PrometheusServiceLevel\nmetadata: {name: x}\nspec:\n  service: web\n  slos:\n    - name: avail\n      objective: 99\n      sli: {raw: {errorRatioQuery: 'sum(rate(e[{{.window}}])) / sum(rate(t[{{.window}}]))'}}\n",
         );
         assert_eq!(slo.id(), "web-avail");
         assert!(matches!(slo.sli, Sli::Raw { .. }));

@@ -501,7 +501,7 @@ pub fn slo_status(
         burn_rates.insert(duration::format(w), get(w)?.map(|r| round(r / budget, 6)));
     }
     let mut alerts = Vec::new();
-    for a in windows::alert_windows(slo.window_secs) {
+    for a in slo.alert_windows() {
         let disabled = match a.severity {
             "page" => slo.alerting.page.disable,
             _ => slo.alerting.ticket.disable,

@@ -60,8 +60,13 @@ pub fn alert_windows(window_secs: u64) -> [AlertWindow; 4] {
 /// Every short window that gets recorded: the standard ones and the alert
 /// windows, sorted, without duplicates, all shorter than the SLO window.
 pub fn recorded(window_secs: u64) -> Vec<u64> {
+    recorded_with(&alert_windows(window_secs), window_secs)
+}
+
+/// Every short window that gets recorded for an SLO with these alerts.
+pub fn recorded_with(alerts: &[AlertWindow], window_secs: u64) -> Vec<u64> {
     let mut all: Vec<u64> = STANDARD.to_vec();
-    for a in alert_windows(window_secs) {
+    for a in alerts {
         all.push(a.long);
         all.push(a.short);
     }

@@ -20,4 +20,5 @@ pub static FAMILY: crate::Family = crate::Family {
     ],
     go_mod: &[],
     manifest: &[],
+    document: &[],
 };

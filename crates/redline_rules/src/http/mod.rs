@@ -20,4 +20,5 @@ pub static FAMILY: Family = Family {
     ],
     go_mod: &[],
     manifest: &[],
+    document: &[],
 };

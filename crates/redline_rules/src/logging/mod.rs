@@ -11,4 +11,5 @@ pub static FAMILY: crate::Family = crate::Family {
     go: &[&StdLog, &ErrorAsString],
     go_mod: &[],
     manifest: &[],
+    document: &[],
 };

@@ -1,6 +1,8 @@
 //! Kubernetes manifest rules, per workload and container. The loader and
 //! the workload → pod template → container model live in `redline_k8s`;
-//! each rule here reads one container of that model.
+//! each rule here reads one container of that model ([`ManifestRule`]).
+//! A rule that reads a workload as a whole (RL801) is a [`DocumentRule`]:
+//! it sees each YAML document of a file.
 
 pub mod env_literal_invalid;
 pub mod gomaxprocs_exceeds_limit;
@@ -15,11 +17,11 @@ pub use required_env_missing::RequiredEnvMissing;
 pub use secret_literal::SecretLiteral;
 
 use crate::{Family, RuleMeta};
-use redline_diagnostics::{Diagnostic, Emitter};
+use redline_diagnostics::{Diagnostic, Emitter, LineIndex};
 use redline_k8s::model::{Container, EnvVar, Workload};
 use redline_k8s::quantity::parse_cpu_millis;
 use redline_k8s::yaml::YamlNode;
-use redline_k8s::{ContainerSite, ManifestContext};
+use redline_k8s::{ContainerSite, DocumentSite, ManifestContext};
 
 /// The family's rules.
 pub static FAMILY: Family = Family {
@@ -33,6 +35,7 @@ pub static FAMILY: Family = Family {
         &SecretLiteral,
         &EnvLiteralInvalid,
     ],
+    document: &[],
 };
 
 /// What a manifest rule sees: one container, its workload, and the
@@ -63,17 +66,18 @@ impl ContainerContext<'_> {
 }
 
 /// Where a manifest rule reports: the findings of that one rule on one
-/// container, at a YAML node.
+/// container (or document), at a YAML node.
 pub struct ManifestFindings<'a> {
     emitter: Emitter<'a>,
-    site: &'a ContainerSite<'a>,
+    lines: &'a LineIndex,
 }
 
 impl ManifestFindings<'_> {
     /// Reports a finding at `at` (a `name:` key: the container's for
-    /// container-level findings, the env var's for the others).
+    /// container-level findings, the env var's for the others, the
+    /// workload's `metadata.name` for workload-level ones).
     pub fn report(&mut self, at: &YamlNode, message: impl Into<String>) -> &mut Diagnostic {
-        let span = self.site.lines.span(at.start, at.end);
+        let span = self.lines.span(at.start, at.end);
         self.emitter.report(span, message)
     }
 }
@@ -85,6 +89,19 @@ pub trait ManifestRule: Sync + Send {
     fn check(&self, cx: &ContainerContext<'_>, out: &mut ManifestFindings<'_>);
 }
 
+/// A rule over Kubernetes manifests that reads a workload as a whole (its
+/// kind, names and labels), run on every YAML document of a file; it finds
+/// the workloads it checks itself (inside a `List` too).
+pub trait DocumentRule: Sync + Send {
+    fn meta(&self) -> &'static RuleMeta;
+    fn check(
+        &self,
+        document: &YamlNode,
+        settings: &ManifestContext,
+        out: &mut ManifestFindings<'_>,
+    );
+}
+
 /// Checks one manifest file with every manifest rule. `display_path` is
 /// used in the diagnostics; the result is sorted. A file that does not
 /// parse, or a workload part Kubernetes rejects, is RL000 (see
@@ -94,7 +111,13 @@ pub fn check_manifest(
     source: &[u8],
     settings: &ManifestContext,
 ) -> Vec<Diagnostic> {
-    check_manifest_with(display_path, source, settings, &crate::MANIFEST_RULES[..])
+    check_manifest_with(
+        display_path,
+        source,
+        settings,
+        &crate::MANIFEST_RULES[..],
+        &crate::DOCUMENT_RULES[..],
+    )
 }
 
 /// [`check_manifest`] with the given rules only (RL000 is always reported).
@@ -103,10 +126,20 @@ pub fn check_manifest_with(
     source: &[u8],
     settings: &ManifestContext,
     rules: &[&'static dyn ManifestRule],
+    document_rules: &[&'static dyn DocumentRule],
 ) -> Vec<Diagnostic> {
-    redline_k8s::check_containers(
+    redline_k8s::check_documents(
         display_path,
         source,
+        &mut |site: &DocumentSite<'_>, out: &mut Vec<Diagnostic>| {
+            for rule in document_rules {
+                let mut findings = ManifestFindings {
+                    emitter: Emitter::new(rule.meta(), display_path, &mut *out),
+                    lines: site.lines,
+                };
+                rule.check(site.document, settings, &mut findings);
+            }
+        },
         &mut |site: &ContainerSite<'_>, out: &mut Vec<Diagnostic>| {
             let cx = ContainerContext {
                 workload: site.workload,
@@ -117,7 +150,7 @@ pub fn check_manifest_with(
             for rule in rules {
                 let mut findings = ManifestFindings {
                     emitter: Emitter::new(rule.meta(), display_path, &mut *out),
-                    site,
+                    lines: site.lines,
                 };
                 rule.check(&cx, &mut findings);
             }

@@ -11,4 +11,5 @@ pub static FAMILY: crate::Family = crate::Family {
     go: &[&NewMap, &NilMapWrite],
     go_mod: &[],
     manifest: &[],
+    document: &[],
 };

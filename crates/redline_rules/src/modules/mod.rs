@@ -9,6 +9,7 @@ pub static FAMILY: crate::Family = crate::Family {
     go: &[],
     go_mod: &[&RequiredModule],
     manifest: &[],
+    document: &[],
 };
 
 use crate::{GO_MOD_RULES, GoModContext, Settings};

@@ -9,4 +9,5 @@ pub static FAMILY: crate::Family = crate::Family {
     go: &[&OsSetenv],
     go_mod: &[],
     manifest: &[],
+    document: &[],
 };

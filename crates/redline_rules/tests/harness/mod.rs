@@ -286,9 +286,7 @@ pub fn manifest_context(path: &Path, text: &str) -> ManifestContext {
         };
         for word in rest.split_whitespace() {
             match word.split_once('=') {
-                Some(("go", v)) => {
-                    ctx.module.go_version = redline_go::GoVersion::parse(v)
-                }
+                Some(("go", v)) => ctx.module.go_version = redline_go::GoVersion::parse(v),
                 Some(("required-env", v)) => {
                     ctx.required_env = v
                         .split(',')
