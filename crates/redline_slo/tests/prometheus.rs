@@ -257,7 +257,14 @@ fn against_a_real_prometheus() {
     let tsdb = dir.join("tsdb");
     let t0 = Instant::now();
     run(Command::new(&promtool)
-        .args(["tsdb", "create-blocks-from", "openmetrics", "-q"])
+        // Blocks of up to 10 days: 60 times faster to write than 2h blocks.
+        .args([
+            "tsdb",
+            "create-blocks-from",
+            "openmetrics",
+            "-q",
+            "--max-block-duration=240h",
+        ])
         .arg(&om)
         .arg(&tsdb));
     eprintln!("backfilled {DAYS} days in {:?}", t0.elapsed());

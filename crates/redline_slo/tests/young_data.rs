@@ -88,7 +88,14 @@ fn start(dir: &Path, om: &str) -> (Prometheus, String) {
     std::fs::write(&file, om).unwrap();
     let tsdb = dir.join("tsdb");
     let out = Command::new(&promtool)
-        .args(["tsdb", "create-blocks-from", "openmetrics", "-q"])
+        // Blocks of up to 10 days: 60 times faster to write than 2h blocks.
+        .args([
+            "tsdb",
+            "create-blocks-from",
+            "openmetrics",
+            "-q",
+            "--max-block-duration=240h",
+        ])
         .arg(&file)
         .arg(&tsdb)
         .output()
