@@ -12,6 +12,7 @@ pub mod model;
 pub mod module;
 pub mod quantity;
 pub mod render;
+pub mod render_cache;
 pub mod rules;
 pub mod settings;
 pub mod yaml;
