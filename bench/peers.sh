@@ -116,8 +116,9 @@ timed() { # out err cmd...
 # Counts findings in a tool's JSON output.
 count() { # tool file
     case $1 in
+    # golangci-lint v2 writes its text summary ("3 issues: …") after the JSON document
     golangci-lint) python3 -c 'import json,sys
-try: print(len((json.load(open(sys.argv[1])) or {}).get("Issues") or []))
+try: print(len((json.JSONDecoder().raw_decode(open(sys.argv[1]).read())[0] or {}).get("Issues") or []))
 except Exception: print(0)' "$2" ;;
     staticcheck) grep -c '^{' "$2" ;;
     redline) python3 -c 'import json,sys
