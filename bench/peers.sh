@@ -38,6 +38,7 @@
 #                        wall time depends on what else runs)
 #   SKIP_PREPARE=1       skip step 2 (modules already downloaded and compiled)
 #   STEP_TIMEOUT         seconds per timed command (default 3600)
+#   TOOLS                the Go peers to run (default "golangci-lint staticcheck")
 set -uo pipefail
 
 if [[ $# -lt 2 || ! -d "$1" ]]; then
@@ -215,8 +216,7 @@ for name in "${NAMES[@]}"; do
     log "== $name ($(modules "$tree" | wc -l) modules, $(find "$tree" -name '*.go' -not -path '*/vendor/*' -not -path '*/testdata/*' | wc -l) .go files)"
     [[ -n "${SKIP_PREPARE:-}" ]] || prepare "$tree"
     redline_runs "$tree" "$name"
-    go_tool golangci-lint "$tree"
-    go_tool staticcheck "$tree"
+    for tool in ${TOOLS:-golangci-lint staticcheck}; do go_tool "$tool" "$tree"; done
 done
 if [[ ${#NAMES[@]} -gt 1 ]]; then
     all="$TREES/all"
