@@ -40,7 +40,7 @@ pub struct Cache {
     pub misses: AtomicUsize,
     write_failed: AtomicBool,
     /// The warning [`Cache::put`] left for the caller to show.
-    write_error: std::sync::Mutex<Option<String>>,
+    write_error: std::sync::Arc<std::sync::Mutex<Option<String>>>,
 }
 
 /// What is stored for one directory or file.
@@ -194,7 +194,7 @@ impl Cache {
             hits: AtomicUsize::new(0),
             misses: AtomicUsize::new(0),
             write_failed: AtomicBool::new(false),
-            write_error: std::sync::Mutex::new(None),
+            write_error: std::sync::Arc::new(std::sync::Mutex::new(None)),
         }
     }
 
@@ -292,6 +292,71 @@ impl Cache {
     }
 }
 
+/// Rendered charts and overlays (`redline_k8s::render_cache`), kept in
+/// the same cache directory. Their keys hash the tool and every input file
+/// (not redline's binary or configuration: what helm and kustomize write
+/// does not depend on them), so the working tree and a checkout of the base
+/// revision share entries. An entry is the payload behind the magic number
+/// and checksum, its first 16 bytes the key it was stored under.
+#[derive(Clone)]
+pub struct RenderedStore {
+    dir: PathBuf,
+    write_failed: std::sync::Arc<AtomicBool>,
+    /// The cache's warning slot ([`Cache::take_write_error`]).
+    write_error: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+}
+
+impl Cache {
+    /// The render cache in this cache's directory.
+    pub fn rendered_store(&self) -> RenderedStore {
+        RenderedStore {
+            dir: self.dir.join("rendered"),
+            write_failed: std::sync::Arc::new(AtomicBool::new(false)),
+            write_error: self.write_error.clone(),
+        }
+    }
+}
+
+impl RenderedStore {
+    fn path(&self, key: u128) -> PathBuf {
+        let hex = key_hex(key);
+        self.dir.join(&hex[..2]).join(hex)
+    }
+}
+
+impl redline_k8s::render_cache::RenderStore for RenderedStore {
+    fn get(&self, key: u128) -> Option<Vec<u8>> {
+        let bytes = std::fs::read(self.path(key)).ok()?;
+        let payload = decode(&bytes)?;
+        let (stored_key, value) = payload.split_at_checked(16)?;
+        (stored_key == key.to_le_bytes()).then(|| value.to_vec())
+    }
+
+    fn put(&self, key: u128, value: &[u8]) {
+        let write = || -> std::io::Result<()> {
+            let path = self.path(key);
+            let parent = path.parent().unwrap_or(&self.dir);
+            std::fs::create_dir_all(parent)?;
+            let mut payload = key.to_le_bytes().to_vec();
+            payload.extend_from_slice(value);
+            let mut tmp = tempfile::NamedTempFile::new_in(parent)?;
+            tmp.write_all(&encode(&payload))?;
+            tmp.persist(&path).map_err(|e| e.error)?;
+            Ok(())
+        };
+        if let Err(e) = write()
+            && !self.write_failed.swap(true, Ordering::Relaxed)
+        {
+            let message = format!(
+                "redline: warning: cannot write the render cache in {}: {e} (use --cache-dir DIR or --no-cache)",
+                self.dir.display()
+            );
+            let mut slot = self.write_error.lock().unwrap_or_else(|e| e.into_inner());
+            slot.get_or_insert(message);
+        }
+    }
+}
+
 fn key_hex(key: u128) -> String {
     format!("{key:032x}")
 }
@@ -317,6 +382,27 @@ fn decode(bytes: &[u8]) -> Option<&[u8]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rendered_entries_round_trip_and_are_checked() {
+        use redline_k8s::render_cache::RenderStore;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cache = Cache::open(dir.path().to_path_buf(), &Config::default());
+        let store = cache.rendered_store();
+        assert_eq!(store.get(5), None);
+        store.put(5, b"kind: Deployment\n");
+        assert_eq!(store.get(5).as_deref(), Some(&b"kind: Deployment\n"[..]));
+        // Another key's entry copied into place is not trusted.
+        std::fs::create_dir_all(store.path(6).parent().expect("dir")).expect("mkdir");
+        std::fs::copy(store.path(5), store.path(6)).expect("copy");
+        assert_eq!(store.get(6), None);
+        // Neither is a corrupt one.
+        let mut bytes = std::fs::read(store.path(5)).expect("entry");
+        let n = bytes.len();
+        bytes[n - 2] ^= 1;
+        std::fs::write(store.path(5), &bytes).expect("write");
+        assert_eq!(store.get(5), None);
+    }
 
     #[test]
     fn corrupt_entries_are_rejected() {

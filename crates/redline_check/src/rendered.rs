@@ -37,7 +37,13 @@ pub fn render_discovered(
         .filter(|f| !f.explicit)
         .map(|f| f.path.clone())
         .collect();
-    let settings = RenderSettings::load(config.path.as_deref(), options.tools)?;
+    let mut settings = RenderSettings::load(config.path.as_deref(), options.tools)?;
+    if let Some(cache) = options.cache {
+        settings.cache = Some(redline_k8s::render_cache::RenderCache::new(
+            std::sync::Arc::new(cache.rendered_store()),
+            scan_root,
+        ));
+    }
     let plan = render::plan(&walked, &settings)?;
     if plan.charts.is_empty() && plan.overlays.is_empty() && plan.chart_files.is_empty() {
         return Ok((files, Vec::new()));

@@ -16,6 +16,7 @@ pub mod model;
 pub mod module;
 pub mod quantity;
 pub mod render;
+pub mod render_cache;
 pub mod secrets;
 pub mod settings;
 pub mod slo_coverage;

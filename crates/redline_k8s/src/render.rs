@@ -9,6 +9,7 @@
 //! they own (never also checked as raw YAML). [`render_chart`] and
 //! [`build_overlay`] then run the tool and check the output.
 
+use crate::render_cache::RenderCache;
 use crate::settings::{ChartSettings, RenderSettings};
 use crate::{ManifestCheck, ManifestContext, yaml};
 use redline_diagnostics::{Diagnostic, LineIndex, Severity};
@@ -74,7 +75,8 @@ pub struct Rendered {
     pub workloads: usize,
 }
 
-const KUSTOMIZATION_NAMES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+pub(crate) const KUSTOMIZATION_NAMES: [&str; 3] =
+    ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
 /// Finds charts and overlays among `files` (the discovered manifest
 /// files; explicit files named on the command line are left out by the
@@ -374,6 +376,35 @@ fn run_tool(tool: &Tool, args: &[String], timeout: Duration) -> Result<ToolOutpu
     })
 }
 
+/// The tool's output from the render cache when an entry is there under
+/// `key`, else a run of the tool (stored when it succeeded). `store` and
+/// `load` map the output to and from its stored form.
+fn run_cached(
+    settings: &RenderSettings,
+    key: Option<u128>,
+    store: impl FnOnce(Vec<u8>) -> Vec<u8>,
+    load: impl FnOnce(Vec<u8>) -> Vec<u8>,
+    run: impl FnOnce() -> Result<ToolOutput, String>,
+) -> Result<ToolOutput, String> {
+    let cache = settings.cache.as_ref().zip(key);
+    if let Some((c, k)) = cache
+        && let Some(stored) = c.get(k)
+    {
+        return Ok(ToolOutput {
+            success: true,
+            stdout: load(stored),
+            stderr: String::new(),
+        });
+    }
+    let output = run()?;
+    if output.success
+        && let Some((c, k)) = cache
+    {
+        c.put(k, &store(output.stdout.clone()));
+    }
+    Ok(output)
+}
+
 /// An RL000 for a whole chart or overlay, at line 1 of `file`.
 fn notice(
     file: &Path,
@@ -518,7 +549,23 @@ pub fn render_chart(
             .map(|n| format!(", namespace `{n}`"))
             .unwrap_or_default()
     );
-    let output = match run_tool(helm, &args, settings.timeout) {
+    let key = settings.cache.as_ref().and_then(|c| {
+        c.chart_key(
+            helm,
+            &job.dir,
+            &job.release,
+            job.namespace.as_deref(),
+            settings.kube_version.as_deref(),
+            &values,
+        )
+    });
+    let output = match run_cached(
+        settings,
+        key,
+        |stdout| stdout,
+        |stdout| stdout,
+        || run_tool(helm, &args, settings.timeout),
+    ) {
         Ok(o) if o.success => o,
         Ok(o) => {
             push_notice(
@@ -796,7 +843,7 @@ pub fn build_overlay(
         return out;
     };
     let what = format!("overlay `{overlay_shown}`");
-    let built = match build_with_origins(tool, &job.dir, settings.timeout) {
+    let built = match build_with_origins(tool, &job.dir, settings) {
         Ok(b) => b,
         Err(message) => {
             push_notice(
@@ -1004,7 +1051,7 @@ fn relative(from: &Path, to: &Path) -> PathBuf {
 fn build_with_origins(
     tool: &Tool,
     overlay: &Path,
-    timeout: Duration,
+    settings: &RenderSettings,
 ) -> Result<(String, PathBuf), String> {
     let real = overlay
         .canonicalize()
@@ -1033,7 +1080,29 @@ fn build_with_origins(
                 args.push("build".to_string());
             }
             args.push(wrapper.to_string_lossy().into_owned());
-            run_tool(tool, &args, timeout)
+            // Cached output names the files below the scanned root
+            // relative to it, not to this wrapper.
+            let key = settings
+                .cache
+                .as_ref()
+                .and_then(|c| c.overlay_key(tool, overlay));
+            let prefix = settings
+                .cache
+                .as_ref()
+                .map(|c| format!("{}/", relative(&wrapper, c.root()).to_string_lossy()))
+                .unwrap_or_default();
+            run_cached(
+                settings,
+                key,
+                |stdout| {
+                    RenderCache::to_stored(&String::from_utf8_lossy(&stdout), &prefix).into_bytes()
+                },
+                |stored| {
+                    RenderCache::from_stored(&String::from_utf8_lossy(&stored), &prefix)
+                        .into_bytes()
+                },
+                || run_tool(tool, &args, settings.timeout),
+            )
         });
     let _ = std::fs::remove_dir_all(&wrapper);
     let output = result?;

@@ -46,6 +46,8 @@ pub struct RenderSettings {
     pub base_dir: Option<PathBuf>,
     /// `--kube-version` for `helm template`.
     pub kube_version: Option<String>,
+    /// Where rendered output is cached (`None`: render every time).
+    pub cache: Option<crate::render_cache::RenderCache>,
 }
 
 impl Default for RenderSettings {
@@ -57,6 +59,7 @@ impl Default for RenderSettings {
             timeout: Duration::from_secs(DEFAULT_TIMEOUT_SECONDS),
             base_dir: None,
             kube_version: None,
+            cache: None,
         }
     }
 }

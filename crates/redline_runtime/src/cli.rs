@@ -41,6 +41,23 @@ pub struct ExecArgs {
     /// Read /proc and /sys under this directory (tests).
     #[arg(long, hide = true, env = "REDLINE_CGROUP_ROOT")]
     pub cgroup_root: Option<PathBuf>,
+    /// Stay the service's parent and validate one of its output streams
+    /// as `redline logs --tee` does (STREAM: `stdout`, the default, or
+    /// `stderr`): lines pass through unchanged, violations are reported on
+    /// standard error (rate-limited), signals are forwarded to the service,
+    /// and redline exits with the service's exit code. The options of
+    /// `redline logs` below apply.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "STREAM",
+        num_args = 0..=1,
+        default_missing_value = "stdout",
+        require_equals = true
+    )]
+    pub logs: Option<crate::spawn::LogStream>,
+    #[command(flatten)]
+    pub log_schema: LogSchemaArgs,
     /// The service to start, and its arguments.
     #[arg(trailing_var_arg = true, required = true, allow_hyphen_values = true)]
     pub command: Vec<String>,
@@ -50,13 +67,21 @@ pub struct ExecArgs {
 pub struct LogsArgs {
     /// Log files to check; `-` or nothing reads standard input.
     pub files: Vec<String>,
-    /// Field names and levels of a logger's defaults.
-    #[arg(long, value_enum)]
-    pub preset: Option<Preset>,
     /// Copy every input line unchanged to standard output and report to
     /// standard error, so redline can sit in a pipe behind a service.
     #[arg(long)]
     pub tee: bool,
+    #[command(flatten)]
+    pub schema: LogSchemaArgs,
+}
+
+/// What `redline logs` checks and how it reports (also `redline exec
+/// --logs`).
+#[derive(Debug, clap::Args)]
+pub struct LogSchemaArgs {
+    /// Field names and levels of a logger's defaults.
+    #[arg(long, value_enum)]
+    pub preset: Option<Preset>,
     /// Fields every line must carry (repeatable; replaces the default
     /// `request_id`, `service_name`).
     #[arg(long = "require", value_name = "FIELD")]
@@ -75,11 +100,52 @@ pub struct LogsArgs {
     pub max_line_bytes: Option<usize>,
     /// Print at most this many violations one by one (the summary counts
     /// all of them).
-    #[arg(long, default_value_t = 20, value_name = "N")]
+    #[arg(long, default_value_t = DEFAULT_MAX_REPORTS, value_name = "N")]
     pub max_reports: u64,
     /// Format of the summary.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+const DEFAULT_MAX_REPORTS: u64 = 20;
+
+impl LogSchemaArgs {
+    /// Whether any option differs from its default.
+    pub fn any_given(&self) -> bool {
+        self.preset.is_some()
+            || !self.require.is_empty()
+            || !self.timestamp_fields.is_empty()
+            || self.level_field.is_some()
+            || !self.stack_fields.is_empty()
+            || self.max_line_bytes.is_some()
+            || self.max_reports != DEFAULT_MAX_REPORTS
+            || self.format != Format::Text
+    }
+
+    /// The schema of redline.toml's `[logs]` with these options applied.
+    pub fn schema(&self, config: Option<&Path>) -> Result<logs::LogSchema, String> {
+        let c = LogsConfig::load(config)?;
+        let mut s = c.schema(self.preset)?;
+        if !self.require.is_empty() {
+            s.required = self.require.clone();
+        }
+        if !self.timestamp_fields.is_empty() {
+            s.timestamp_fields = self.timestamp_fields.clone();
+        }
+        if let Some(l) = &self.level_field {
+            s.level_field = l.clone();
+        }
+        if !self.stack_fields.is_empty() {
+            s.stack_fields = self.stack_fields.clone();
+        }
+        if let Some(m) = self.max_line_bytes {
+            if m == 0 {
+                return Err("--max-line-bytes must be positive".to_string());
+            }
+            s.max_line_bytes = m;
+        }
+        Ok(s)
+    }
 }
 
 /// `redline env`: checks this process's environment against the spec.
@@ -407,6 +473,31 @@ pub fn run_exec(args: &ExecArgs, config: Option<&Path>) -> u8 {
             return EXIT_CONFIG;
         }
     };
+    // With --logs, a schema that does not load is a configuration error
+    // like any other: the service is not started.
+    let log_schema = match args.logs {
+        Some(_) => match crate::spawn::schema_for(&args.log_schema, config) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                log_line(
+                    "error",
+                    &format!("configuration error, service not started: {e}"),
+                    serde_json::json!({}),
+                );
+                return EXIT_CONFIG;
+            }
+        },
+        None if args.log_schema.any_given() => {
+            log_line(
+                "error",
+                "usage error, service not started: the options of `redline logs` (--preset, \
+                 --require, --max-reports, …) apply only with --logs: add --logs, or drop them",
+                serde_json::json!({}),
+            );
+            return 2;
+        }
+        None => None,
+    };
     let problems = spec.check_process_env();
     if !problems.is_empty() {
         let sentence: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
@@ -469,6 +560,19 @@ pub fn run_exec(args: &ExecArgs, config: Option<&Path>) -> u8 {
     if let GomaxprocsDecision::Set(n) = decision {
         command.env("GOMAXPROCS", n.to_string());
     }
+    if let (Some(stream), Some(schema)) = (args.logs, &log_schema) {
+        return match crate::spawn::run_supervised(&mut command, stream, schema, &args.log_schema) {
+            Ok(code) => code,
+            Err((e, code)) => {
+                log_line(
+                    "error",
+                    &format!("cannot start `{}`: {e}", resolved.display()),
+                    serde_json::json!({"command": program}),
+                );
+                code
+            }
+        };
+    }
     // Only returns on failure.
     let err = command.exec();
     log_line(
@@ -479,30 +583,111 @@ pub fn run_exec(args: &ExecArgs, config: Option<&Path>) -> u8 {
     126
 }
 
+/// Writes the violations of a log stream as `redline logs` does: the first
+/// `--max-reports` one by one, then one a second with the count of those
+/// left out (a long-running pod keeps showing its violations without
+/// flooding its log), and the summary at the end.
+pub(crate) struct Reporter {
+    out: Box<dyn Write>,
+    limit: RateLimit,
+    max_reports: u64,
+    format: Format,
+    /// The first failed write; nothing more is written after it.
+    pub error: Option<io::Error>,
+}
+
+impl Reporter {
+    pub(crate) fn new(out: Box<dyn Write>, args: &LogSchemaArgs) -> Reporter {
+        Reporter {
+            out,
+            limit: RateLimit::new(args.max_reports, std::time::Duration::from_secs(1)),
+            max_reports: args.max_reports,
+            format: args.format,
+            error: None,
+        }
+    }
+
+    fn write(&mut self, f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> bool {
+        if self.error.is_some() {
+            return false;
+        }
+        match f(&mut self.out) {
+            Ok(()) => true,
+            Err(e) => {
+                self.error = Some(e);
+                false
+            }
+        }
+    }
+
+    /// A line of its own (an input that cannot be read); `false` when the
+    /// report cannot be written.
+    pub(crate) fn note(&mut self, text: &str) -> bool {
+        self.write(|w| writeln!(w, "{text}"))
+    }
+
+    /// One violation; `false` when the report cannot be written.
+    pub(crate) fn finding(&mut self, input: &str, line: u64, f: &logs::Finding) -> bool {
+        if !self.limit.allow(std::time::Instant::now()) {
+            return true;
+        }
+        let left_out = self.limit.take_suppressed();
+        let (format, max_reports) = (self.format, self.max_reports);
+        self.write(|w| match format {
+            Format::Text => {
+                if left_out > 0 {
+                    writeln!(
+                        w,
+                        "… {left_out} violation{} not shown (--max-reports {max_reports}, \
+                         then one a second)",
+                        if left_out == 1 { "" } else { "s" }
+                    )?;
+                }
+                writeln!(w, "{input}:{line}: {}: {}", f.violation.label(), f.message)
+            }
+            Format::Json => {
+                if left_out > 0 {
+                    writeln!(w, "{}", serde_json::json!({"not_shown": left_out}))?;
+                }
+                writeln!(
+                    w,
+                    "{}",
+                    serde_json::json!({"input": input, "line": line, "kind": f.violation.label(), "message": f.message})
+                )
+            }
+        })
+    }
+
+    /// The summary, then a flush.
+    pub(crate) fn finish(&mut self, summary: &Summary) {
+        let not_shown = self.limit.suppressed_total;
+        let (format, max_reports) = (self.format, self.max_reports);
+        self.write(|w| {
+            match format {
+                Format::Text => {
+                    if not_shown > 0 {
+                        writeln!(
+                            w,
+                            "… {not_shown} violations not shown in all (--max-reports {max_reports}, \
+                             then one a second)"
+                        )?;
+                    }
+                    w.write_all(summary.render().as_bytes())?;
+                }
+                Format::Json => {
+                    let mut json = summary.to_json();
+                    json["not_shown"] = not_shown.into();
+                    writeln!(w, "{json}")?;
+                }
+            }
+            w.flush()
+        });
+    }
+}
+
 /// `redline logs`: validates JSON-lines logs.
 pub fn run_logs(args: &LogsArgs, config: Option<&Path>) -> u8 {
-    let schema = match LogsConfig::load(config).and_then(|c| {
-        let mut s = c.schema(args.preset)?;
-        if !args.require.is_empty() {
-            s.required = args.require.clone();
-        }
-        if !args.timestamp_fields.is_empty() {
-            s.timestamp_fields = args.timestamp_fields.clone();
-        }
-        if let Some(l) = &args.level_field {
-            s.level_field = l.clone();
-        }
-        if !args.stack_fields.is_empty() {
-            s.stack_fields = args.stack_fields.clone();
-        }
-        if let Some(m) = args.max_line_bytes {
-            if m == 0 {
-                return Err("--max-line-bytes must be positive".to_string());
-            }
-            s.max_line_bytes = m;
-        }
-        Ok(s)
-    }) {
+    let schema = match args.schema.schema(config) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("redline logs: {e}");
@@ -517,24 +702,20 @@ pub fn run_logs(args: &LogsArgs, config: Option<&Path>) -> u8 {
     let mut summary = Summary::default();
     let mut io_error = false;
     // Reports go to stderr with --tee (stdout carries the log), else stdout.
-    let mut report: Box<dyn Write> = if args.tee {
-        // Unbuffered: a report must show up while the service runs.
-        Box::new(io::stderr())
-    } else {
-        Box::new(io::BufWriter::new(io::stdout()))
-    };
-    // Where writing failed: the tee target (stdout with --tee) or the report.
+    let mut report = Reporter::new(
+        if args.tee {
+            // Unbuffered: a report must show up while the service runs.
+            Box::new(io::stderr())
+        } else {
+            Box::new(io::BufWriter::new(io::stdout()))
+        },
+        &args.schema,
+    );
+    // Where writing the tee target (stdout with --tee) failed.
     let mut tee_error: Option<io::Error> = None;
-    let mut report_error: Option<io::Error> = None;
     let stdout = io::stdout();
     let mut tee_out = stdout.lock();
-    let max_reports = args.max_reports;
-    let format = args.format;
-    // The first --max-reports violations one by one, then one a second
-    // with the count of those left out: a long-running pod keeps showing
-    // its violations without flooding its log.
-    let mut limit = RateLimit::new(max_reports, std::time::Duration::from_secs(1));
-    'inputs: for input in &inputs {
+    for input in &inputs {
         let (name, reader): (&str, Box<dyn BufRead>) = if input == "-" {
             (
                 "<stdin>",
@@ -547,59 +728,17 @@ pub fn run_logs(args: &LogsArgs, config: Option<&Path>) -> u8 {
                     Box::new(io::BufReader::with_capacity(1 << 18, f)),
                 ),
                 Err(e) => {
-                    if let Err(e) = writeln!(report, "redline logs: {input}: cannot open: {e}") {
-                        report_error = Some(e);
-                        break 'inputs;
+                    if !report.note(&format!("redline logs: {input}: cannot open: {e}")) {
+                        break;
                     }
                     io_error = true;
                     continue;
                 }
             }
         };
-        let mut on_finding = |input: &str, line: u64, f: &logs::Finding| -> bool {
-            if !limit.allow(std::time::Instant::now()) {
-                return true;
-            }
-            let left_out = limit.take_suppressed();
-            let written = (|| -> io::Result<()> {
-                match format {
-                    Format::Text => {
-                        if left_out > 0 {
-                            writeln!(
-                                report,
-                                "… {left_out} violation{} not shown (--max-reports {max_reports}, \
-                                 then one a second)",
-                                if left_out == 1 { "" } else { "s" }
-                            )?;
-                        }
-                        writeln!(
-                            report,
-                            "{input}:{line}: {}: {}",
-                            f.violation.label(),
-                            f.message
-                        )
-                    }
-                    Format::Json => {
-                        if left_out > 0 {
-                            writeln!(report, "{}", serde_json::json!({"not_shown": left_out}))?;
-                        }
-                        writeln!(
-                            report,
-                            "{}",
-                            serde_json::json!({"input": input, "line": line, "kind": f.violation.label(), "message": f.message})
-                        )
-                    }
-                }
-            })();
-            match written {
-                Ok(()) => true,
-                Err(e) => {
-                    report_error = Some(e);
-                    false
-                }
-            }
-        };
         let tee: Option<&mut dyn Write> = if args.tee { Some(&mut tee_out) } else { None };
+        let mut on_finding =
+            |input: &str, line: u64, f: &logs::Finding| -> bool { report.finding(input, line, f) };
         match logs::validate_stream(reader, name, &schema, tee, &mut summary, &mut on_finding) {
             Ok(()) => {}
             Err(StreamError::Tee(e)) => {
@@ -608,8 +747,7 @@ pub fn run_logs(args: &LogsArgs, config: Option<&Path>) -> u8 {
             }
             Err(StreamError::Stopped) => break,
             Err(StreamError::Read(e)) => {
-                if let Err(e) = writeln!(report, "redline logs: {name}: read error: {e}") {
-                    report_error = Some(e);
+                if !report.note(&format!("redline logs: {name}: read error: {e}")) {
                     break;
                 }
                 io_error = true;
@@ -618,51 +756,30 @@ pub fn run_logs(args: &LogsArgs, config: Option<&Path>) -> u8 {
     }
     if let Some(e) = &tee_error {
         // The log no longer reaches the next stage: say so, and fail.
-        let why = if e.kind() == io::ErrorKind::BrokenPipe {
-            "the next stage of the pipe exited".to_string()
-        } else {
-            e.to_string()
-        };
-        let _ = writeln!(
-            report,
-            "redline logs: --tee: cannot write the log to standard output ({why}); stopped"
-        );
+        report.note(&format!(
+            "redline logs: --tee: cannot write the log to standard output ({}); stopped",
+            tee_why(e)
+        ));
     }
-    if report_error.is_none() {
-        let not_shown = limit.suppressed_total;
-        let written = (|| -> io::Result<()> {
-            match format {
-                Format::Text => {
-                    if not_shown > 0 {
-                        writeln!(
-                            report,
-                            "… {not_shown} violations not shown in all (--max-reports {max_reports}, \
-                             then one a second)"
-                        )?;
-                    }
-                    report.write_all(summary.render().as_bytes())?;
-                }
-                Format::Json => {
-                    let mut json = summary.to_json();
-                    json["not_shown"] = not_shown.into();
-                    writeln!(report, "{json}")?;
-                }
-            }
-            report.flush()
-        })();
-        if let Err(e) = written {
-            report_error = Some(e);
-        }
-    }
+    report.finish(&summary);
     let _ = tee_out.flush();
     let code = if io_error || tee_error.is_some() {
         2
     } else {
         u8::from(summary.violations() > 0)
     };
-    match report_error {
+    match report.error {
         Some(e) => output::exit_code("logs", Err(e), code),
         None => code,
+    }
+}
+
+/// Why writing the log on failed, in words.
+pub(crate) fn tee_why(e: &io::Error) -> String {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        "the next stage of the pipe exited".to_string()
+    } else {
+        e.to_string()
     }
 }
 

@@ -8,6 +8,8 @@
 //! - [`buildinfo`]: the build information embedded in Go binaries.
 //! - [`logs`]: streaming JSON-lines validation.
 //! - [`cli`]: `redline env`, `redline exec`, `redline logs`.
+//! - [`spawn`]: `redline exec --logs`, the service as a child whose log
+//!   stream is validated, with signals forwarded.
 //! - [`output`]: writing to a closed pipe or a full disk without a panic.
 
 pub mod buildinfo;
@@ -16,4 +18,5 @@ pub mod cli;
 pub mod config;
 pub mod logs;
 pub mod output;
+pub mod spawn;
 pub mod spec;
