@@ -14,6 +14,11 @@ const FOREIGN: &[(&str, &str)] = &[
     ("path", "cargo install --path"),
     ("check", "cargo fmt --check"),
     ("force-exclude", "ruff (the README compares)"),
+    (
+        "slo-period-windows-path",
+        "sloth generate (the README compares)",
+    ),
+    ("test", "cargo test -p redline_rules --test rules"),
     ("release", "cargo build"),
     ("workspace", "cargo clippy / cargo test"),
     ("all-targets", "cargo clippy"),
@@ -66,7 +71,9 @@ fn all_options() -> BTreeMap<String, Vec<(String, String)>> {
     while let Some(path) = stack.pop() {
         let args: Vec<&str> = path.iter().map(String::as_str).collect();
         let text = help(&args);
-        for line in text.lines() {
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let line = *line;
             let t = line.trim_start();
             let t = t
                 .strip_prefix('-')
@@ -80,10 +87,28 @@ fn all_options() -> BTreeMap<String, Vec<(String, String)>> {
                     .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
                     .collect();
                 if !name.is_empty() {
+                    // Long help lists documented values below the option:
+                    // "Possible values:" then "- name: what it does".
+                    let mut entry = line.to_string();
+                    let below: Vec<&str> = lines[i + 1..]
+                        .iter()
+                        .take_while(|l| {
+                            !l.trim_start().starts_with('-') || l.trim_start().starts_with("- ")
+                        })
+                        .copied()
+                        .collect();
+                    if below.iter().any(|l| l.trim() == "Possible values:") {
+                        let values: Vec<&str> = below
+                            .iter()
+                            .filter_map(|l| l.trim_start().strip_prefix("- "))
+                            .map(|v| v.split(':').next().unwrap_or(v).trim())
+                            .collect();
+                        entry.push_str(&format!(" [possible values: {}]", values.join(", ")));
+                    }
                     options
                         .entry(name)
                         .or_default()
-                        .push((path.join(" "), line.to_string()));
+                        .push((path.join(" "), entry));
                 }
             }
         }
@@ -200,7 +225,9 @@ fn every_value_list_in_the_readme_is_the_help_list() {
             continue;
         };
         let lists: Vec<BTreeSet<String>> = lines.iter().map(|(_, l)| help_values(l)).collect();
-        if !lists.contains(&want) {
+        // A metavar such as `<DURATION|PERCENT>` names the value's forms.
+        let metavar = format!("<{list}>");
+        if !lists.contains(&want) && !lines.iter().any(|(_, l)| l.contains(&metavar)) {
             wrong.push(format!(
                 "README.md:{line}: --{name} {list}, but --help says {:?}",
                 lines
