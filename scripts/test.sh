@@ -56,7 +56,15 @@ tools="$PWD/target/tools"
 export SARIF_MULTITOOL="$tools/node_modules/.bin/sarif-multitool"
 if [ ! -x "$SARIF_MULTITOOL" ]; then
   echo "scripts/test.sh: installing @microsoft/sarif-multitool into target/tools"
-  npm install --silent --no-audit --no-fund --prefix "$tools" @microsoft/sarif-multitool@5.7.0 >/dev/null
+  mkdir -p "$tools"
+  if ! npm install --no-audit --no-fund --prefix "$tools" @microsoft/sarif-multitool@5.7.0 \
+    >"$tools/npm-install.log" 2>&1; then
+    echo "scripts/test.sh: npm could not install @microsoft/sarif-multitool; its output follows." >&2
+    echo "  Check that npm reaches its registry (npm config get registry; behind a TLS-inspecting" >&2
+    echo "  proxy, NODE_EXTRA_CA_CERTS or npm's cafile must name the proxy's CA), then re-run." >&2
+    cat "$tools/npm-install.log" >&2
+    exit 2
+  fi
 fi
 # npm may hold back the package's own `chmod u+x` install script.
 chmod u+x "$tools"/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool
