@@ -6,11 +6,10 @@
 //! part); each scenario is a separate function called from it.
 
 mod common;
-use common::{fixture, free_port, require, slo};
+use common::{Prometheus, backfill, fixture, require, slo};
 use std::f64::consts::PI;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// 2026-01-01T00:00:00Z.
@@ -131,80 +130,6 @@ impl Data {
     }
 }
 
-struct Prometheus {
-    child: Option<Child>,
-    port: u16,
-    data: PathBuf,
-    dir: PathBuf,
-    bin: String,
-}
-
-impl Prometheus {
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    fn start(&mut self) {
-        let config = self.dir.join("prometheus.yml");
-        std::fs::write(&config, "global:\n  scrape_interval: 1m\n").unwrap();
-        let log = std::fs::File::create(self.dir.join("prometheus.log")).unwrap();
-        let child = Command::new(&self.bin)
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!("--storage.tsdb.path={}", self.data.display()))
-            .arg(format!("--web.listen-address=127.0.0.1:{}", self.port))
-            .arg("--storage.tsdb.retention.time=3650d")
-            // Keep the backfilled 2h blocks as they are: no background compaction.
-            .arg("--storage.tsdb.min-block-duration=2h")
-            .arg("--storage.tsdb.max-block-duration=2h")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("cannot start prometheus");
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(90);
-        loop {
-            let ready = std::net::TcpStream::connect(("127.0.0.1", self.port))
-                .and_then(|mut s| {
-                    s.set_read_timeout(Some(Duration::from_secs(2)))?;
-                    s.write_all(b"GET /-/ready HTTP/1.0\r\n\r\n")?;
-                    let mut buf = String::new();
-                    std::io::Read::read_to_string(&mut s, &mut buf)?;
-                    Ok(buf.starts_with("HTTP/1.0 200") || buf.starts_with("HTTP/1.1 200"))
-                })
-                .unwrap_or(false);
-            if ready {
-                return;
-            }
-            if let Some(Ok(Some(status))) = self.child.as_mut().map(|c| c.try_wait()) {
-                let log =
-                    std::fs::read_to_string(self.dir.join("prometheus.log")).unwrap_or_default();
-                panic!("prometheus exited with {status}:\n{log}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "prometheus did not become ready in 90s"
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        self.stop();
-        if std::env::var_os("REDLINE_SLO_KEEP_TSDB").is_none() {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
-    }
-}
-
 fn run(cmd: &mut Command) -> String {
     let out = cmd
         .output()
@@ -252,30 +177,19 @@ fn against_a_real_prometheus() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let data = Data::new();
-    let om = dir.join("requests.om");
-    std::fs::write(&om, data.openmetrics()).unwrap();
-    let tsdb = dir.join("tsdb");
     let t0 = Instant::now();
-    run(Command::new(&promtool)
-        // Blocks of up to 10 days: 60 times faster to write than 2h blocks.
-        .args([
-            "tsdb",
-            "create-blocks-from",
-            "openmetrics",
-            "-q",
-            "--max-block-duration=240h",
-        ])
-        .arg(&om)
-        .arg(&tsdb));
+    let tsdb = backfill(&promtool, &dir, &data.openmetrics());
     eprintln!("backfilled {DAYS} days in {:?}", t0.elapsed());
-    let mut prom = Prometheus {
-        child: None,
-        port: free_port(),
-        data: tsdb,
-        dir: dir.clone(),
-        bin: prometheus,
-    };
-    prom.start();
+    // No background compaction: the rule backfill below adds blocks.
+    let mut prom = Prometheus::start_with(
+        &prometheus,
+        &dir,
+        &tsdb,
+        &[
+            "--storage.tsdb.min-block-duration=2h",
+            "--storage.tsdb.max-block-duration=2h",
+        ],
+    );
     let url = prom.url();
 
     budget_is_exact(&url, &data);

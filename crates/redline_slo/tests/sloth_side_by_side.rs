@@ -31,13 +31,12 @@
 //! missing tool fails it.
 
 mod common;
-use common::{SLOTH_VERSION, free_port, slo, tool};
+use common::{Prometheus, SLOTH_VERSION, backfill, slo, tool};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::f64::consts::PI;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// 2026-01-01T00:00:00Z.
@@ -216,59 +215,7 @@ fn openmetrics() -> String {
 
 // ----------------------------------------------------------- prometheus
 
-struct Prometheus {
-    child: Child,
-    port: u16,
-    dir: PathBuf,
-}
-
 impl Prometheus {
-    fn start(bin: &Path, dir: &Path, data: &Path) -> Prometheus {
-        let config = dir.join("prometheus.yml");
-        std::fs::write(&config, "global:\n  scrape_interval: 1m\n").unwrap();
-        let log = std::fs::File::create(dir.join("prometheus.log")).unwrap();
-        let port = free_port();
-        let child = Command::new(bin)
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!("--storage.tsdb.path={}", data.display()))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .arg("--storage.tsdb.retention.time=3650d")
-            .arg("--query.timeout=5m")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("cannot start prometheus");
-        let mut p = Prometheus {
-            child,
-            port,
-            dir: dir.to_path_buf(),
-        };
-        let deadline = Instant::now() + Duration::from_secs(90);
-        loop {
-            let ready = std::net::TcpStream::connect(("127.0.0.1", port))
-                .and_then(|mut s| {
-                    s.set_read_timeout(Some(Duration::from_secs(2)))?;
-                    s.write_all(b"GET /-/ready HTTP/1.0\r\n\r\n")?;
-                    let mut buf = String::new();
-                    std::io::Read::read_to_string(&mut s, &mut buf)?;
-                    Ok(buf.starts_with("HTTP/1.0 200") || buf.starts_with("HTTP/1.1 200"))
-                })
-                .unwrap_or(false);
-            if ready {
-                return p;
-            }
-            if let Ok(Some(status)) = p.child.try_wait() {
-                let log = std::fs::read_to_string(dir.join("prometheus.log")).unwrap_or_default();
-                panic!("prometheus exited with {status}:\n{log}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "prometheus did not become ready in 90s"
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-
     /// A range query; every series as (labels, [(time, value)]).
     fn range(&self, query: &str, start: i64, end: i64, step: i64) -> Vec<Series> {
         let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -319,16 +266,6 @@ impl Prometheus {
                 (labels, points)
             })
             .collect()
-    }
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if std::env::var_os("REDLINE_SLO_KEEP_TSDB").is_none() {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
     }
 }
 
@@ -670,23 +607,10 @@ fn redline_and_sloth_record_and_alert_alike() {
     let redline_rules = load_rules(&out);
 
     // One TSDB with the generated traffic.
-    let om = dir.join("data.om");
-    std::fs::write(&om, openmetrics()).unwrap();
-    let tsdb = dir.join("tsdb");
     let t0 = Instant::now();
-    run(Command::new(&promtool)
-        // Blocks of up to 10 days, not 2h: 60 times faster to write.
-        .args([
-            "tsdb",
-            "create-blocks-from",
-            "openmetrics",
-            "-q",
-            "--max-block-duration=240h",
-        ])
-        .arg(&om)
-        .arg(&tsdb));
+    let tsdb = backfill(promtool.to_str().unwrap(), &dir, &openmetrics());
     eprintln!("backfilled {DAYS} days in {:?}", t0.elapsed());
-    let prom = Prometheus::start(&prometheus, &dir, &tsdb);
+    let prom = Prometheus::start_with(&prometheus, &dir, &tsdb, &["--query.timeout=5m"]);
 
     let t0 = Instant::now();
     let s = evaluate(&prom, &sloth_rules, false);

@@ -6,11 +6,9 @@
 //! below, and `report` starts its charts at the first sample.
 
 mod common;
-use common::{free_port, require, slo};
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use common::{Prometheus, backfill, require, slo};
+use std::path::Path;
+use std::time::Duration;
 
 /// 2026-01-04T00:00:00Z: the evaluation time of every scenario.
 const T: i64 = 1_767_484_800;
@@ -67,85 +65,12 @@ fn spec(dir: &Path, job: &str) -> String {
     p.display().to_string()
 }
 
-struct Prometheus {
-    child: Child,
-    dir: PathBuf,
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 /// A Prometheus over a TSDB backfilled from `om`, ready to answer.
 fn start(dir: &Path, om: &str) -> (Prometheus, String) {
-    let prometheus = require("prometheus");
-    let promtool = require("promtool");
-    let file = dir.join("data.om");
-    std::fs::write(&file, om).unwrap();
-    let tsdb = dir.join("tsdb");
-    let out = Command::new(&promtool)
-        // Blocks of up to 10 days: 60 times faster to write than 2h blocks.
-        .args([
-            "tsdb",
-            "create-blocks-from",
-            "openmetrics",
-            "-q",
-            "--max-block-duration=240h",
-        ])
-        .arg(&file)
-        .arg(&tsdb)
-        .output()
-        .expect("cannot run promtool");
-    assert!(
-        out.status.success(),
-        "promtool failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let config = dir.join("prometheus.yml");
-    std::fs::write(&config, "global:\n  scrape_interval: 1m\n").unwrap();
-    let port = free_port();
-    let log = std::fs::File::create(dir.join("prometheus.log")).unwrap();
-    let child = Command::new(&prometheus)
-        .arg(format!("--config.file={}", config.display()))
-        .arg(format!("--storage.tsdb.path={}", tsdb.display()))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .arg("--storage.tsdb.retention.time=3650d")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("cannot start prometheus");
-    let mut p = Prometheus {
-        child,
-        dir: dir.to_path_buf(),
-    };
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        let ready = std::net::TcpStream::connect(("127.0.0.1", port))
-            .and_then(|mut s| {
-                s.set_read_timeout(Some(Duration::from_secs(2)))?;
-                s.write_all(b"GET /-/ready HTTP/1.0\r\n\r\n")?;
-                let mut buf = String::new();
-                std::io::Read::read_to_string(&mut s, &mut buf)?;
-                Ok(buf.starts_with("HTTP/1.0 200") || buf.starts_with("HTTP/1.1 200"))
-            })
-            .unwrap_or(false);
-        if ready {
-            return (p, format!("http://127.0.0.1:{port}"));
-        }
-        if let Ok(Some(status)) = p.child.try_wait() {
-            let log = std::fs::read_to_string(dir.join("prometheus.log")).unwrap_or_default();
-            panic!("prometheus exited with {status}:\n{log}");
-        }
-        assert!(
-            Instant::now() < deadline,
-            "prometheus did not become ready in 90s"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let tsdb = backfill(&require("promtool"), dir, om);
+    let p = Prometheus::start_with(require("prometheus"), dir, &tsdb, &[]);
+    let url = p.url();
+    (p, url)
 }
 
 fn status(url: &str, spec: &str, extra: &[&str]) -> (u8, serde_json::Value, String) {
