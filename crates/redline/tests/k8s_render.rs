@@ -11,25 +11,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../redline_k8s/tests/fixtures/render")
-        .join(name)
-}
-
-fn find_tool(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    let found = std::env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file());
-    if found.is_none() && std::env::var_os("REDLINE_REQUIRE_TOOLS").is_some() {
-        panic!("`{name}` is not on PATH: scripts/test.sh installs it");
-    }
-    if found.is_none() {
-        eprintln!("skipped: `{name}` is not on PATH (scripts/test.sh installs it)");
-    }
-    found
-}
+mod common;
+use common::{find_tool, render_fixture as fixture};
 
 /// Runs `redline check ARGS` in `dir` with PATH = `path`.
 fn run(dir: &Path, args: &[&str], path: &str) -> Output {

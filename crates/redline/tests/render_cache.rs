@@ -5,28 +5,11 @@
 //! runs. Without the tools a test says so and passes, unless
 //! REDLINE_REQUIRE_TOOLS is set.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../redline_k8s/tests/fixtures/render")
-        .join(name)
-}
-
-fn find_tool(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    let found = std::env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file());
-    if found.is_none() && std::env::var_os("REDLINE_REQUIRE_TOOLS").is_some() {
-        panic!("`{name}` is not on PATH: scripts/test.sh installs it");
-    }
-    if found.is_none() {
-        eprintln!("skipped: `{name}` is not on PATH (scripts/test.sh installs it)");
-    }
-    found
-}
+mod common;
+use common::{find_tool, render_fixture as fixture};
 
 fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();

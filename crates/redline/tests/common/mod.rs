@@ -1,7 +1,7 @@
-//! Helpers shared by the `ci_*` integration tests.
+//! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// Runs `redline --isolated ARGS` in `dir`, with its cache inside `dir`.
@@ -22,4 +22,27 @@ pub fn write(dir: &Path, rel: &str, text: &str) {
         std::fs::create_dir_all(parent).expect("mkdir");
     }
     std::fs::write(p, text).expect("write");
+}
+
+/// A chart/overlay fixture of redline_k8s (`tests/fixtures/render/NAME`).
+pub fn render_fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../redline_k8s/tests/fixtures/render")
+        .join(name)
+}
+
+/// A tool on PATH (helm, kustomize, kubectl); `None` after saying it was
+/// skipped, or a panic when REDLINE_REQUIRE_TOOLS is set (scripts/test.sh).
+pub fn find_tool(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    let found = std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file());
+    if found.is_none() && std::env::var_os("REDLINE_REQUIRE_TOOLS").is_some() {
+        panic!("`{name}` is not on PATH: scripts/test.sh installs it");
+    }
+    if found.is_none() {
+        eprintln!("skipped: `{name}` is not on PATH (scripts/test.sh installs it)");
+    }
+    found
 }
