@@ -124,9 +124,14 @@ impl FindingsDiff for Engine {
                     root: work.clone(),
                     commit: from.to_string(),
                 };
-                let found = newcode::BaseFindings::compute(base, &work, |tree| {
+                let found = newcode::BaseFindings::compute(base, &work, None, |tree| {
                     let o = scan(&tree.cwd).map_err(|e| format!("checking {from}: {e}"))?;
-                    Ok((o.diagnostics, o.sources))
+                    Ok(newcode::BaseCheck {
+                        storable: false,
+                        tools: Vec::new(),
+                        diagnostics: o.diagnostics,
+                        sources: o.sources,
+                    })
                 })?;
                 found.retain(outcome.diagnostics, &outcome.sources, &work)
             }

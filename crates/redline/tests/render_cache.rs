@@ -231,3 +231,108 @@ fn a_cached_overlay_serves_another_copy_of_the_tree_and_an_edited_patch_misses()
     check(&b, &cache, &path, &["--isolated"]);
     assert_eq!(runs(&count), built + 4);
 }
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.invalid",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The "compared with" note of a `--new-from-rev` run.
+fn compared(out: &Output) -> String {
+    let err = String::from_utf8_lossy(&out.stderr);
+    err.lines()
+        .find(|l| l.starts_with("redline: compared with "))
+        .unwrap_or_else(|| panic!("no comparison note in {err}"))
+        .to_string()
+}
+
+#[test]
+fn the_base_findings_cache_follows_the_rendering_tool_and_never_keeps_a_failed_build() {
+    let Some(kustomize) = find_tool("kustomize") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a");
+    copy_tree(&fixture("overlay-app"), &a);
+    git(&a, &["init", "-q"]);
+    git(&a, &["add", "-A"]);
+    git(&a, &["commit", "-q", "-m", "base"]);
+    let cache = tmp.path().join("cache");
+    let count = tmp.path().join("count");
+    let path = counting(tmp.path(), "kustomize", &kustomize, &count);
+    let gate = || check(&a, &cache, &path, &["--isolated", "--new-from-rev", "HEAD"]);
+
+    let first = gate();
+    assert!(
+        !compared(&first).contains("from the cache"),
+        "{}",
+        compared(&first)
+    );
+    let built = runs(&count);
+    assert_eq!(built, 3, "{}", String::from_utf8_lossy(&first.stderr));
+    let second = gate();
+    assert!(
+        compared(&second).contains("from the cache"),
+        "{}",
+        compared(&second)
+    );
+    assert_eq!(findings(&second), findings(&first));
+    assert_eq!(runs(&count), built);
+
+    // The tool is replaced by another build: the base is checked again
+    // (its overlays were built by the old one).
+    let script = tmp.path().join("bin/kustomize");
+    let mut text = std::fs::read_to_string(&script).unwrap();
+    text.push_str("# rebuilt\n");
+    std::fs::write(&script, text).unwrap();
+    let third = gate();
+    assert!(
+        !compared(&third).contains("from the cache"),
+        "{}",
+        compared(&third)
+    );
+    let fourth = gate();
+    assert!(
+        compared(&fourth).contains("from the cache"),
+        "{}",
+        compared(&fourth)
+    );
+
+    // A base with an overlay that does not build: its findings are never
+    // stored (a failure may not happen the next time).
+    let broken = a.join("deploy/overlays/broken");
+    std::fs::create_dir_all(&broken).unwrap();
+    std::fs::write(
+        broken.join("kustomization.yaml"),
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- missing.yaml\n",
+    )
+    .unwrap();
+    git(&a, &["add", "-A"]);
+    git(&a, &["commit", "-q", "-m", "broken overlay"]);
+    for _ in 0..2 {
+        let out = gate();
+        assert!(
+            !compared(&out).contains("from the cache"),
+            "{}",
+            compared(&out)
+        );
+    }
+}

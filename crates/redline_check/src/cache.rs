@@ -292,47 +292,67 @@ impl Cache {
     }
 }
 
-/// Rendered charts and overlays (`redline_k8s::render_cache`), kept in
-/// the same cache directory. Their keys hash the tool and every input file
-/// (not redline's binary or configuration: what helm and kustomize write
-/// does not depend on them), so the working tree and a checkout of the base
-/// revision share entries. An entry is the payload behind the magic number
-/// and checksum, its first 16 bytes the key it was stored under.
+/// Byte entries kept beside the findings in the same cache directory, one
+/// folder per kind, each entry the payload behind the magic number and
+/// checksum, its first 16 bytes the key it was stored under:
+///
+/// - `rendered/`: rendered charts and overlays
+///   (`redline_k8s::render_cache`). Their keys hash the tool and every
+///   input file (not redline's binary or configuration: what helm and
+///   kustomize write does not depend on them), so the working tree and a
+///   checkout of the base revision share entries.
+/// - `base/`: the base revision's findings of new-code gating
+///   (`newcode::BaseFindings`), keyed by the commit and everything else the
+///   base check depended on.
 #[derive(Clone)]
-pub struct RenderedStore {
+pub struct BlobStore {
     dir: PathBuf,
+    /// Named in the warning when an entry cannot be written.
+    what: &'static str,
     write_failed: std::sync::Arc<AtomicBool>,
     /// The cache's warning slot ([`Cache::take_write_error`]).
     write_error: std::sync::Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl Cache {
-    /// The render cache in this cache's directory.
-    pub fn rendered_store(&self) -> RenderedStore {
-        RenderedStore {
-            dir: self.dir.join("rendered"),
+    fn blob_store(&self, folder: &str, what: &'static str) -> BlobStore {
+        BlobStore {
+            dir: self.dir.join(folder),
+            what,
             write_failed: std::sync::Arc::new(AtomicBool::new(false)),
             write_error: self.write_error.clone(),
         }
     }
+
+    /// The render cache in this cache's directory.
+    pub fn rendered_store(&self) -> BlobStore {
+        self.blob_store("rendered", "render cache")
+    }
+
+    /// The base-revision findings of new-code gating.
+    pub fn base_store(&self) -> BlobStore {
+        self.blob_store("base", "cache of base-revision findings")
+    }
 }
 
-impl RenderedStore {
+impl BlobStore {
     fn path(&self, key: u128) -> PathBuf {
         let hex = key_hex(key);
         self.dir.join(&hex[..2]).join(hex)
     }
-}
 
-impl redline_k8s::render_cache::RenderStore for RenderedStore {
-    fn get(&self, key: u128) -> Option<Vec<u8>> {
+    /// The bytes stored under `key`, if an intact entry is there.
+    pub fn get(&self, key: u128) -> Option<Vec<u8>> {
         let bytes = std::fs::read(self.path(key)).ok()?;
         let payload = decode(&bytes)?;
         let (stored_key, value) = payload.split_at_checked(16)?;
         (stored_key == key.to_le_bytes()).then(|| value.to_vec())
     }
 
-    fn put(&self, key: u128, value: &[u8]) {
+    /// Stores `value` under `key` (a temporary file renamed into place).
+    /// A failure only costs speed: the first is left as the cache's
+    /// warning.
+    pub fn put(&self, key: u128, value: &[u8]) {
         let write = || -> std::io::Result<()> {
             let path = self.path(key);
             let parent = path.parent().unwrap_or(&self.dir);
@@ -348,12 +368,23 @@ impl redline_k8s::render_cache::RenderStore for RenderedStore {
             && !self.write_failed.swap(true, Ordering::Relaxed)
         {
             let message = format!(
-                "redline: warning: cannot write the render cache in {}: {e} (use --cache-dir DIR or --no-cache)",
+                "redline: warning: cannot write the {} in {}: {e} (use --cache-dir DIR or --no-cache)",
+                self.what,
                 self.dir.display()
             );
             let mut slot = self.write_error.lock().unwrap_or_else(|e| e.into_inner());
             slot.get_or_insert(message);
         }
+    }
+}
+
+impl redline_k8s::render_cache::RenderStore for BlobStore {
+    fn get(&self, key: u128) -> Option<Vec<u8>> {
+        BlobStore::get(self, key)
+    }
+
+    fn put(&self, key: u128, value: &[u8]) {
+        BlobStore::put(self, key, value);
     }
 }
 
@@ -385,7 +416,6 @@ mod tests {
 
     #[test]
     fn rendered_entries_round_trip_and_are_checked() {
-        use redline_k8s::render_cache::RenderStore;
         let dir = tempfile::tempdir().expect("tempdir");
         let cache = Cache::open(dir.path().to_path_buf(), &Config::default());
         let store = cache.rendered_store();

@@ -183,6 +183,8 @@ pub struct RunOptions<'a> {
     pub progress: Option<&'a dyn Listener>,
     /// `--helm`/`--kustomize` (charts and overlays, see rendered.rs).
     pub tools: redline_k8s::settings::ToolFlags<'a>,
+    /// Where the renderings note what they depended on (with `cache`).
+    pub render_log: Option<&'a Arc<redline_k8s::render_cache::RenderLog>>,
 }
 
 /// Runs the check over `paths`.

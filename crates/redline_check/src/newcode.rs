@@ -11,7 +11,13 @@
 //!   A regression made by deleting or moving lines (a removed `Lock()`
 //!   makes RL202 fire on an unchanged field line) is caught, and an old
 //!   finding on an edited line is not reported. Renamed files keep their
-//!   findings' identity (`git diff -M`).
+//!   findings' identity (`git diff -M`). With a cache directory the base's
+//!   findings are kept there ([`BaseFindings::compute`]), keyed by the
+//!   commit, this binary, the configuration source, the command line and
+//!   the rendering tools: a gate run again against the same base (every
+//!   push to one pull request) neither checks it out nor checks it; renames
+//!   are applied to the stored findings on every run, so the working tree
+//!   may change freely in between.
 //! - **New lines** (`--new-lines-only`): only the findings on lines added
 //!   or changed since then, from `git diff -U0` between the revision and
 //!   the working tree (uncommitted edits count as new), plus untracked
@@ -19,8 +25,12 @@
 //!   only surfaces the lines that changed in it.
 
 use crate::baseline::normalise;
+use crate::cache::BlobStore;
+use redline_diagnostics::Diagnostic;
+use redline_diagnostics::fingerprint::{fingerprints_of, line_text};
 use redline_diagnostics::render::Sources;
-use redline_diagnostics::{Diagnostic, fingerprints};
+use redline_k8s::render_cache::{ToolId, tool_id};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 use std::process::Command;
@@ -176,6 +186,8 @@ impl Base {
         let changed: std::collections::HashSet<&[u8]> =
             diff.split(|b| *b == 0).filter(|p| !p.is_empty()).collect();
         let mut checkout: Vec<u8> = Vec::new();
+        // Directories made so far: one mkdir per directory, not per file.
+        let mut made: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
         for entry in listing.split(|b| *b == 0) {
             // `<mode> <type> <object>\t<path>`
             let Some(tab) = entry.iter().position(|b| *b == b'\t') else {
@@ -191,9 +203,10 @@ impl Base {
                 && rel.components().all(|c| matches!(c, Component::Normal(_)))
                 && {
                     let dst = dir.join(rel);
-                    dst.parent()
-                        .is_some_and(|p| std::fs::create_dir_all(p).is_ok())
-                        && std::fs::hard_link(self.root.join(rel), &dst).is_ok()
+                    dst.parent().is_some_and(|p| {
+                        made.contains(p)
+                            || (std::fs::create_dir_all(p).is_ok() && made.insert(p.to_path_buf()))
+                    }) && std::fs::hard_link(self.root.join(rel), &dst).is_ok()
                 };
             if !linked {
                 checkout.extend_from_slice(path);
@@ -295,7 +308,7 @@ fn short(commit: &str) -> &str {
 
 /// `path` (relative to `cwd`, or absolute) relative to `root`, after
 /// resolving symlinks where the file exists; `None` outside `root`.
-fn repo_relative(path: &Path, cwd: &Path, root: &Path) -> Option<PathBuf> {
+pub(crate) fn repo_relative(path: &Path, cwd: &Path, root: &Path) -> Option<PathBuf> {
     let abs = if path.is_absolute() {
         path.to_path_buf()
     } else {
@@ -311,86 +324,96 @@ fn relative_to_root(display: &str, cwd: &Path, root: &Path) -> Option<String> {
     Some(rel.to_string_lossy().replace('\\', "/"))
 }
 
-/// The fingerprints of `diagnostics` with paths relative to `root` (so a
-/// base checked out elsewhere compares with the working tree), paths
-/// renamed by `rename` first.
-fn repo_fingerprints(
-    diagnostics: &[Diagnostic],
-    sources: &Sources,
-    cwd: &Path,
-    root: &Path,
-    rename: &dyn Fn(String) -> String,
-) -> Vec<String> {
-    let mut rooted = Vec::with_capacity(diagnostics.len());
-    let mut rooted_sources = Sources::new();
-    for d in diagnostics {
-        let rel = relative_to_root(&d.path, cwd, root)
-            .map(rename)
-            .unwrap_or_else(|| d.path.clone());
-        if let Some(src) = sources.get(&d.path) {
-            rooted_sources.insert(rel.clone(), src.clone());
-        }
-        let mut d = d.clone();
-        d.path = rel;
-        rooted.push(d);
+/// A finding as the gate compares it, on either side: what its
+/// fingerprint hashes and the code it flags.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GateFinding {
+    rule: String,
+    /// Relative to the repository's top level, `/`-separated; as displayed
+    /// when the file lies outside it (`inside` false).
+    path: String,
+    inside: bool,
+    /// Start byte: findings are fingerprinted in file order.
+    start: usize,
+    /// The fingerprint's line text ([`line_text`]).
+    text: String,
+    /// The flagged code, whitespace normalised (see [`GateFinding::code_key`]).
+    code: Option<String>,
+}
+
+impl GateFinding {
+    /// The findings `diagnostics` (shown relative to `cwd`) of a tree whose
+    /// top level is `root`.
+    fn of(
+        diagnostics: &[Diagnostic],
+        sources: &Sources,
+        cwd: &Path,
+        root: &Path,
+    ) -> Vec<GateFinding> {
+        diagnostics
+            .iter()
+            .map(|d| {
+                let rel = relative_to_root(&d.path, cwd, root);
+                let src = sources.get(&d.path).map(|s| &s[..]);
+                let code = rel.as_ref().and(src).and_then(|src| {
+                    let text = src.get(d.span.start_byte..d.span.end_byte)?;
+                    let text = String::from_utf8_lossy(text);
+                    Some(text.split_whitespace().collect::<Vec<_>>().join(" "))
+                });
+                GateFinding {
+                    rule: d.rule.id.to_string(),
+                    inside: rel.is_some(),
+                    path: rel.unwrap_or_else(|| d.path.clone()),
+                    start: d.span.start_byte,
+                    text: line_text(d, src),
+                    code,
+                }
+            })
+            .collect()
     }
-    // Fingerprints count identical lines in file order.
-    let mut order: Vec<usize> = (0..rooted.len()).collect();
+
+    /// The path, renamed by `rename` when inside the repository.
+    fn renamed(&self, rename: &dyn Fn(&str) -> Option<String>) -> String {
+        match self.inside.then(|| rename(&self.path)).flatten() {
+            Some(p) => p,
+            None => self.path.clone(),
+        }
+    }
+
+    /// What a finding is when its line was edited around it: the rule,
+    /// the repository path and the flagged code itself. A trailing comment
+    /// or a renamed variable on the same line changes the fingerprint but
+    /// not this.
+    fn code_key(&self, path: &str) -> Option<String> {
+        self.code
+            .as_ref()
+            .map(|code| format!("{}\0{path}\0{code}", self.rule))
+    }
+}
+
+/// The fingerprints of `findings` (same order), paths renamed by `rename`
+/// first: fingerprints count identical lines in file order.
+fn gate_fingerprints(findings: &[GateFinding], paths: &[String]) -> Vec<String> {
+    let mut order: Vec<usize> = (0..findings.len()).collect();
     order.sort_by(|&a, &b| {
-        (
-            &rooted[a].path,
-            rooted[a].span.start_byte,
-            rooted[a].rule.id,
-        )
-            .cmp(&(
-                &rooted[b].path,
-                rooted[b].span.start_byte,
-                rooted[b].rule.id,
-            ))
+        (&paths[a], findings[a].start, &findings[a].rule).cmp(&(
+            &paths[b],
+            findings[b].start,
+            &findings[b].rule,
+        ))
     });
-    let sorted: Vec<Diagnostic> = order.iter().map(|&i| rooted[i].clone()).collect();
-    let fps = fingerprints(&sorted, &rooted_sources);
-    let mut out = vec![String::new(); rooted.len()];
+    let fps = fingerprints_of(order.iter().map(|&i| {
+        (
+            findings[i].rule.as_str(),
+            paths[i].as_str(),
+            findings[i].text.as_str(),
+        )
+    }));
+    let mut out = vec![String::new(); findings.len()];
     for (k, &i) in order.iter().enumerate() {
         out[i] = fps[k].clone();
     }
     out
-}
-
-/// What a finding is when its line was edited around it: the rule, the
-/// repository path and the flagged code itself (whitespace normalised).
-/// A trailing comment or a renamed variable on the same line changes the
-/// fingerprint but not this.
-fn flagged_code(d: &Diagnostic, rel: &str, sources: &Sources, path: &str) -> Option<String> {
-    let src = sources.get(path)?;
-    let text = src.get(d.span.start_byte..d.span.end_byte)?;
-    let text = String::from_utf8_lossy(text);
-    let mut key = format!("{}\0{rel}\0", d.rule);
-    for (i, word) in text.split_whitespace().enumerate() {
-        if i > 0 {
-            key.push(' ');
-        }
-        key.push_str(word);
-    }
-    Some(key)
-}
-
-/// The [`flagged_code`] keys of `diagnostics`, paths as in
-/// [`repo_fingerprints`].
-fn flagged_codes(
-    diagnostics: &[Diagnostic],
-    sources: &Sources,
-    cwd: &Path,
-    root: &Path,
-    rename: &dyn Fn(String) -> String,
-) -> Vec<Option<String>> {
-    diagnostics
-        .iter()
-        .map(|d| {
-            let rel = relative_to_root(&d.path, cwd, root).map(rename)?;
-            flagged_code(d, &rel, sources, &d.path)
-        })
-        .collect()
 }
 
 /// The findings of the base revision, by fingerprint (a multiset: the
@@ -400,10 +423,12 @@ fn flagged_codes(
 pub struct BaseFindings {
     base: Base,
     fingerprints: HashMap<String, usize>,
-    /// [`flagged_code`] of each base finding, with its fingerprint.
+    /// [`GateFinding::code_key`] of each base finding, with its fingerprint.
     codes: Vec<(Option<String>, String)>,
     /// How many findings the base had.
     pub count: usize,
+    /// Whether they came from the cache (no checkout, no check).
+    pub cached: bool,
 }
 
 /// Where a check of the working tree maps to in a checked-out base.
@@ -423,15 +448,76 @@ impl BaseTree {
     }
 }
 
+/// What the check of a checked-out base found, and whether that result
+/// may be cached.
+pub struct BaseCheck {
+    pub diagnostics: Vec<Diagnostic>,
+    pub sources: Sources,
+    /// False when the result depends on more than the commit and the
+    /// cache key (a file that could not be read, a rendering that was not
+    /// stored).
+    pub storable: bool,
+    /// The rendering tools the check used: a cached result is used only
+    /// while each is the same binary.
+    pub tools: Vec<ToolId>,
+}
+
+impl BaseCheck {
+    /// Nothing checked (the requested paths do not exist in the base).
+    pub fn empty() -> BaseCheck {
+        BaseCheck {
+            diagnostics: Vec::new(),
+            sources: Sources::new(),
+            storable: true,
+            tools: Vec::new(),
+        }
+    }
+}
+
+/// A cache entry of the base revision's findings.
+#[derive(Serialize, Deserialize)]
+struct StoredBase {
+    version: u32,
+    commit: String,
+    tools: Vec<ToolId>,
+    findings: Vec<GateFinding>,
+}
+
+/// Bumped whenever [`StoredBase`] or [`GateFinding`] change meaning.
+const STORED_BASE_VERSION: u32 = 1;
+
 impl BaseFindings {
-    /// Checks out `base` into a temporary directory and hands it to
+    /// The base's findings: from `store` under `key` when an entry is there
+    /// (for this commit, made with the same rendering tools), else by
+    /// checking out `base` into a temporary directory and handing it to
     /// `check`, which runs the same check there (paths mapped with
-    /// [`BaseTree::map`]) and returns its findings and sources.
+    /// [`BaseTree::map`]); a storable result is then stored.
     pub fn compute(
         base: Base,
         cwd: &Path,
-        check: impl FnOnce(&BaseTree) -> Result<(Vec<Diagnostic>, Sources), String>,
+        store: Option<(&BlobStore, u128)>,
+        check: impl FnOnce(&BaseTree) -> Result<BaseCheck, String>,
     ) -> Result<BaseFindings, String> {
+        // Renames first: git compares the working tree with the base
+        // before the checkout has touched anything.
+        let renames = base.renames()?;
+        if let Some((store, key)) = store
+            && let Some(bytes) = store.get(key)
+            && let Ok(entry) = serde_json::from_slice::<StoredBase>(&bytes)
+            && entry.version == STORED_BASE_VERSION
+            && entry.commit == base.commit
+            && entry
+                .tools
+                .iter()
+                .all(|t| tool_id(Path::new(&t.0)).as_ref() == Some(t))
+        {
+            return Ok(BaseFindings::from_findings(
+                base,
+                &entry.findings,
+                &renames,
+                true,
+            ));
+        }
         let dir = tempfile::Builder::new()
             .prefix("redline-base-")
             .tempdir()
@@ -460,21 +546,54 @@ impl BaseFindings {
                 tree.cwd.display()
             )
         })?;
-        let (diagnostics, sources) = check(&tree)?;
-        let renames = base.renames()?;
-        let rename = |p: String| renames.get(&p).cloned().unwrap_or(p);
-        let fps = repo_fingerprints(&diagnostics, &sources, &tree.cwd, &tree_dir, &rename);
-        let codes = flagged_codes(&diagnostics, &sources, &tree.cwd, &tree_dir, &rename);
+        let checked = check(&tree)?;
+        let findings =
+            GateFinding::of(&checked.diagnostics, &checked.sources, &tree.cwd, &tree_dir);
+        drop(tree);
+        if checked.storable
+            && let Some((store, key)) = store
+        {
+            let entry = StoredBase {
+                version: STORED_BASE_VERSION,
+                commit: base.commit.clone(),
+                tools: checked.tools,
+                findings: findings.clone(),
+            };
+            if let Ok(bytes) = serde_json::to_vec(&entry) {
+                store.put(key, &bytes);
+            }
+        }
+        Ok(BaseFindings::from_findings(
+            base, &findings, &renames, false,
+        ))
+    }
+
+    fn from_findings(
+        base: Base,
+        findings: &[GateFinding],
+        renames: &HashMap<String, String>,
+        cached: bool,
+    ) -> BaseFindings {
+        let rename = |p: &str| renames.get(p).cloned();
+        let paths: Vec<String> = findings.iter().map(|f| f.renamed(&rename)).collect();
+        let fps = gate_fingerprints(findings, &paths);
         let mut fingerprints = HashMap::new();
         for fp in &fps {
             *fingerprints.entry(fp.clone()).or_insert(0) += 1;
         }
-        Ok(BaseFindings {
+        let codes = findings
+            .iter()
+            .zip(&paths)
+            .map(|(f, p)| f.code_key(p))
+            .zip(fps)
+            .collect();
+        BaseFindings {
             base,
             fingerprints,
-            codes: codes.into_iter().zip(fps).collect(),
-            count: diagnostics.len(),
-        })
+            codes,
+            count: findings.len(),
+            cached,
+        }
     }
 
     /// The commit compared with.
@@ -493,7 +612,9 @@ impl BaseFindings {
         cwd: &Path,
     ) -> Vec<Diagnostic> {
         let root = &self.base.root;
-        let fps = repo_fingerprints(&diagnostics, sources, cwd, root, &|p| p);
+        let findings = GateFinding::of(&diagnostics, sources, cwd, root);
+        let paths: Vec<String> = findings.iter().map(|f| f.path.clone()).collect();
+        let fps = gate_fingerprints(&findings, &paths);
         let mut left = self.fingerprints.clone();
         let matched: Vec<bool> = fps
             .iter()
@@ -518,7 +639,11 @@ impl BaseFindings {
                 *unmatched_codes.entry(code.as_str()).or_insert(0) += 1;
             }
         }
-        let codes = flagged_codes(&diagnostics, sources, cwd, root, &|p| p);
+        let codes: Vec<Option<String>> = findings
+            .iter()
+            .zip(&paths)
+            .map(|(f, p)| f.code_key(p))
+            .collect();
         diagnostics
             .into_iter()
             .zip(matched)

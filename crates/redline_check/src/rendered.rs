@@ -39,10 +39,14 @@ pub fn render_discovered(
         .collect();
     let mut settings = RenderSettings::load(config.path.as_deref(), options.tools)?;
     if let Some(cache) = options.cache {
-        settings.cache = Some(redline_k8s::render_cache::RenderCache::new(
+        let mut render_cache = redline_k8s::render_cache::RenderCache::new(
             std::sync::Arc::new(cache.rendered_store()),
             scan_root,
-        ));
+        );
+        if let Some(log) = options.render_log {
+            render_cache = render_cache.with_log(log.clone());
+        }
+        settings.cache = Some(render_cache);
     }
     let plan = render::plan(&walked, &settings)?;
     if plan.charts.is_empty() && plan.overlays.is_empty() && plan.chart_files.is_empty() {

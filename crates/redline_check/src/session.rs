@@ -154,6 +154,54 @@ fn base_configs(
     configs_for(&source, overrides, &tree.cwd)
 }
 
+/// The key of the base revision's findings in the cache: the cache's own
+/// key part (this binary, the working tree's configuration) and
+/// everything else the base check depends on that the commit does not
+/// fix — where in the repository the check runs and on what, the
+/// configuration source, the command line's overrides and the rendering
+/// tools a check would find.
+fn base_key(cache: &cache::Cache, base: &newcode::Base, request: &Request, cwd: &Path) -> u128 {
+    let mut h = cache.hasher("base-findings");
+    let mut part = |bytes: &[u8]| {
+        h.update(bytes);
+        h.update(b"\0");
+    };
+    part(base.commit.as_bytes());
+    let rel = |p: &Path| -> String {
+        match newcode::repo_relative(p, cwd, &base.root) {
+            Some(r) => format!("in:{}", r.display()),
+            None => format!("out:{}", p.display()),
+        }
+    };
+    part(rel(Path::new(".")).as_bytes());
+    for p in &request.paths {
+        part(rel(p).as_bytes());
+    }
+    if let Some(name) = &request.stdin_filename {
+        part(b"stdin");
+        part(rel(name).as_bytes());
+    }
+    match &request.config {
+        ConfigSource::Discover => part(b"discover"),
+        ConfigSource::Defaults => part(b"defaults"),
+        ConfigSource::File(p) => {
+            part(rel(p).as_bytes());
+            // A file outside the repository is used as given: its text.
+            if newcode::repo_relative(p, cwd, &base.root).is_none() {
+                part(&std::fs::read(p).unwrap_or_default());
+            }
+        }
+    }
+    part(format!("{:?}", request.overrides).as_bytes());
+    let tool = |p: Option<&Path>| format!("{:?}", p.map(redline_k8s::render_cache::tool_id));
+    part(tool(request.helm.as_deref()).as_bytes());
+    part(tool(request.kustomize.as_deref()).as_bytes());
+    for found in redline_k8s::settings::tools_on_path() {
+        part(tool(found.as_deref()).as_bytes());
+    }
+    h.digest128()
+}
+
 impl Session {
     /// Loads the configuration of a run in `cwd` (a file that does not
     /// load is an error naming its line).
@@ -225,7 +273,9 @@ impl Session {
             cache: cache.as_ref(),
             progress: Some(listener),
             tools,
+            render_log: None,
         };
+        let render_log = Arc::new(redline_k8s::render_cache::RenderLog::default());
         let scan = |configs: &Arc<Configs>| -> Result<Outcome, String> {
             let outcome = match &stdin_source {
                 Some((name, bytes)) => check::run_stdin(name, bytes.clone(), configs, &cwd)?,
@@ -250,7 +300,12 @@ impl Session {
             }
             Some(base) => {
                 let root = base.root.clone();
-                let found = newcode::BaseFindings::compute(base, &cwd, |tree| {
+                let base_store = cache.as_ref().map(|c| {
+                    let key = base_key(c, &base, &request, &cwd);
+                    (c.base_store(), key)
+                });
+                let store = base_store.as_ref().map(|(s, k)| (s, *k));
+                let found = newcode::BaseFindings::compute(base, &cwd, store, |tree| {
                     let base_configs =
                         base_configs(&request.config, &request.overrides, tree, &cwd, &root)
                             .map_err(|e| format!("the base revision's configuration: {e}"))?;
@@ -265,7 +320,7 @@ impl Session {
                                 let abs = tree.cwd.join(name);
                                 check::run_stdin(&abs, bytes, &base_configs, &tree.cwd)?
                             }
-                            _ => return Ok((Vec::new(), Default::default())),
+                            _ => return Ok(newcode::BaseCheck::empty()),
                         },
                         None => {
                             let paths: Vec<PathBuf> = request
@@ -275,7 +330,7 @@ impl Session {
                                 .filter(|p| p.exists())
                                 .collect();
                             if paths.is_empty() {
-                                return Ok((Vec::new(), Default::default()));
+                                return Ok(newcode::BaseCheck::empty());
                             }
                             // The cache is keyed by the configuration it
                             // was opened with: the base's own.
@@ -285,6 +340,7 @@ impl Session {
                                 cache: base_cache.as_ref(),
                                 progress: None,
                                 tools,
+                                render_log: Some(&render_log),
                             };
                             let outcome =
                                 check::run_with(&paths, &base_configs, &tree.cwd, base_options)?;
@@ -295,13 +351,22 @@ impl Session {
                             outcome
                         }
                     };
-                    Ok((outcome.diagnostics, outcome.sources))
+                    Ok(newcode::BaseCheck {
+                        storable: outcome.io_errors.is_empty() && !render_log.volatile(),
+                        tools: render_log.tools(),
+                        diagnostics: outcome.diagnostics,
+                        sources: outcome.sources,
+                    })
                 })?;
+                if let Some(e) = cache.as_ref().and_then(|c| c.take_write_error()) {
+                    listener.note(&e);
+                }
                 listener.note(&format!(
-                    "redline: compared with {} ({} finding{} there): reporting only new findings",
+                    "redline: compared with {} ({} finding{} there{}): reporting only new findings",
                     &found.commit()[..found.commit().len().min(12)],
                     found.count,
-                    plural(found.count, "", "s")
+                    plural(found.count, "", "s"),
+                    if found.cached { ", from the cache" } else { "" }
                 ));
                 Some(newcode::Gate::Findings(found))
             }

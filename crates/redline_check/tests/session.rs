@@ -268,6 +268,113 @@ fn new_code_gating_reports_only_what_the_base_did_not_have() {
     assert!(err.contains("no-such-rev"), "{err}");
 }
 
+/// The "compared with" note of a new-code run.
+fn compared_note(notes: &Notes) -> String {
+    let lines = notes.lines();
+    lines
+        .iter()
+        .find(|l| l.starts_with("redline: compared with "))
+        .cloned()
+        .unwrap_or_else(|| panic!("no comparison note in {lines:?}"))
+}
+
+#[test]
+fn the_base_revisions_findings_are_cached_by_commit_and_renames_apply_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    git(d, &["init", "-q"]);
+    write(d, "p/a.go", SRC);
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-q", "-m", "legacy"]);
+    write(
+        d,
+        "p/a.go",
+        &SRC.replace("func f() {", "var fresh = new(map[int]int)\n\nfunc f() {"),
+    );
+    let cache = tempfile::tempdir().unwrap();
+    let gated = |rev: &str| Request {
+        new_code: Some(Since::Rev(rev.into())),
+        cache_dir: Some(cache.path().to_path_buf()),
+        ..request_in(d)
+    };
+    let (first, notes) = run(d, gated("HEAD"));
+    assert!(
+        compared_note(&notes).ends_with("(4 findings there): reporting only new findings"),
+        "{:?}",
+        notes.lines()
+    );
+    assert_eq!(findings(&first), vec![("p/a.go".to_string(), 7, "RL101")]);
+    // The same base again: from the cache, the same answer.
+    let (second, notes) = run(d, gated("HEAD"));
+    assert!(
+        compared_note(&notes)
+            .ends_with("(4 findings there, from the cache): reporting only new findings"),
+        "{:?}",
+        notes.lines()
+    );
+    assert_eq!(findings(&second), findings(&first));
+    // The working tree moves on (a second new finding, the file renamed):
+    // the cached base still answers, with the rename applied to it, so the
+    // old findings stay old and both new ones are new.
+    let text = std::fs::read_to_string(d.join("p/a.go")).unwrap();
+    std::fs::remove_file(d.join("p/a.go")).unwrap();
+    write(
+        d,
+        "p/renamed.go",
+        &format!("{text}\nvar again = new(map[int]string)\n"),
+    );
+    git(d, &["add", "-A"]);
+    let (third, notes) = run(d, gated("HEAD"));
+    assert!(
+        compared_note(&notes).contains("from the cache"),
+        "{:?}",
+        notes.lines()
+    );
+    assert_eq!(
+        findings(&third),
+        vec![
+            ("p/renamed.go".to_string(), 7, "RL101"),
+            ("p/renamed.go".to_string(), 15, "RL101")
+        ]
+    );
+    // Another base commit is checked out and checked, not served.
+    git(d, &["commit", "-q", "-m", "rename"]);
+    let (fourth, notes) = run(d, gated("HEAD"));
+    assert!(
+        !compared_note(&notes).contains("from the cache"),
+        "{:?}",
+        notes.lines()
+    );
+    assert!(findings(&fourth).is_empty());
+    // A corrupt entry is a miss, never an error or a wrong answer.
+    for entry in walk_files(&cache.path().join("v2/base")) {
+        std::fs::write(&entry, b"RLCACHE2 garbage").unwrap();
+    }
+    let (fifth, notes) = run(d, gated("HEAD~1"));
+    assert!(
+        !compared_note(&notes).contains("from the cache"),
+        "{:?}",
+        notes.lines()
+    );
+    assert_eq!(findings(&fifth), findings(&third));
+}
+
+fn walk_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk_files(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
 /// `(hits, misses)` from the cache note of a run.
 fn cache_counts(notes: &Notes) -> (usize, usize) {
     let lines = notes.lines();

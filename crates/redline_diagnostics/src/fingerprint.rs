@@ -54,17 +54,26 @@ fn normalized_text(d: &Diagnostic, source: Option<&[u8]>) -> Option<String> {
     (line_no > d.span.line).then_some(out)
 }
 
-/// The fingerprint of each diagnostic (same order), as 32 hex digits.
-/// Without the file's text the message stands in for the line text.
-pub fn fingerprints(diagnostics: &[Diagnostic], sources: &Sources) -> Vec<String> {
+/// What a fingerprint hashes of `d` besides its rule and path: the
+/// flagged line(s) normalised, or the message when the file's text is not
+/// at hand.
+pub fn line_text(d: &Diagnostic, source: Option<&[u8]>) -> String {
+    normalized_text(d, source).unwrap_or_else(|| d.message.clone())
+}
+
+/// The fingerprints of findings given as (rule id, path, [`line_text`]),
+/// in file order (same order out), as 32 hex digits: what
+/// [`fingerprints`] computes, for callers that keep findings in another
+/// shape (the base revision of new-code gating stores them so).
+pub fn fingerprints_of<'a>(
+    items: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>,
+) -> Vec<String> {
     let mut seen: HashMap<u128, u64> = HashMap::new();
-    diagnostics
-        .iter()
-        .map(|d| {
-            let text = normalized_text(d, sources.get(&d.path).map(|s| &s[..]))
-                .unwrap_or_else(|| d.message.clone());
+    items
+        .into_iter()
+        .map(|(rule, path, text)| {
             let mut h = Xxh3::new();
-            for part in [d.rule.id, "\0", &d.path, "\0", &text] {
+            for part in [rule, "\0", path, "\0", text] {
                 h.update(part.as_bytes());
             }
             let key = h.digest128();
@@ -77,6 +86,21 @@ pub fn fingerprints(diagnostics: &[Diagnostic], sources: &Sources) -> Vec<String
             format!("{:032x}", h.digest128())
         })
         .collect()
+}
+
+/// The fingerprint of each diagnostic (same order), as 32 hex digits.
+/// Without the file's text the message stands in for the line text.
+pub fn fingerprints(diagnostics: &[Diagnostic], sources: &Sources) -> Vec<String> {
+    let texts: Vec<String> = diagnostics
+        .iter()
+        .map(|d| line_text(d, sources.get(&d.path).map(|s| &s[..])))
+        .collect();
+    fingerprints_of(
+        diagnostics
+            .iter()
+            .zip(&texts)
+            .map(|(d, t)| (d.rule.id, d.path.as_str(), t.as_str())),
+    )
 }
 
 #[cfg(test)]

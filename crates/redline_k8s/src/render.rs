@@ -396,13 +396,16 @@ fn run_cached(
             stderr: String::new(),
         });
     }
-    let output = run()?;
-    if output.success
-        && let Some((c, k)) = cache
-    {
-        c.put(k, &store(output.stdout.clone()));
+    let output = run();
+    match (&output, cache) {
+        (Ok(out), Some((c, k))) if out.success => c.put(k, &store(out.stdout.clone())),
+        _ => {
+            if let Some(c) = &settings.cache {
+                c.note_unstored();
+            }
+        }
     }
-    Ok(output)
+    output
 }
 
 /// An RL000 for a whole chart or overlay, at line 1 of `file`.

@@ -42,6 +42,67 @@ pub struct RenderCache {
     store: Arc<dyn RenderStore>,
     /// The scanned root, canonical.
     root: PathBuf,
+    log: Option<Arc<RenderLog>>,
+}
+
+/// A tool as the cache tells versions apart: canonical path, size and
+/// modification time (nanoseconds since the epoch).
+pub type ToolId = (String, u64, u128);
+
+/// The identity of the executable `program`; `None` when it cannot be
+/// read.
+pub fn tool_id(program: &Path) -> Option<ToolId> {
+    let program = program.canonicalize().ok()?;
+    let meta = std::fs::metadata(&program).ok()?;
+    let mtime = meta
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    Some((
+        program.to_string_lossy().into_owned(),
+        meta.len(),
+        mtime.as_nanos(),
+    ))
+}
+
+/// What a run's renderings depended on besides the files they read: the
+/// tools that rendered, and whether any rendering was not stored (its
+/// result can change with nothing local changing: a remote resource, a
+/// failure, an input too large to key). A result built on such a run
+/// (the base revision's findings of new-code gating) is not cached either.
+#[derive(Debug, Default)]
+pub struct RenderLog {
+    tools: std::sync::Mutex<BTreeSet<ToolId>>,
+    volatile: std::sync::atomic::AtomicBool,
+}
+
+impl RenderLog {
+    /// The tools that rendered or were looked up in the cache.
+    pub fn tools(&self) -> Vec<ToolId> {
+        let tools = self.tools.lock().unwrap_or_else(|e| e.into_inner());
+        tools.iter().cloned().collect()
+    }
+
+    /// Whether a rendering was not stored.
+    pub fn volatile(&self) -> bool {
+        self.volatile.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn record(&self, tool: &Tool) {
+        match tool_id(&tool.program) {
+            Some(id) => {
+                let mut tools = self.tools.lock().unwrap_or_else(|e| e.into_inner());
+                tools.insert(id);
+            }
+            None => self.mark_volatile(),
+        }
+    }
+
+    fn mark_volatile(&self) {
+        self.volatile
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 impl std::fmt::Debug for RenderCache {
@@ -65,6 +126,26 @@ impl RenderCache {
         RenderCache {
             store,
             root: root.canonicalize().unwrap_or_else(|_| root.to_path_buf()),
+            log: None,
+        }
+    }
+
+    /// The same cache, recording into `log` what its renderings depend on.
+    pub fn with_log(mut self, log: Arc<RenderLog>) -> RenderCache {
+        self.log = Some(log);
+        self
+    }
+
+    fn note_tool(&self, tool: &Tool) {
+        if let Some(log) = &self.log {
+            log.record(tool);
+        }
+    }
+
+    /// Notes that a rendering was not stored (see [`RenderLog`]).
+    pub fn note_unstored(&self) {
+        if let Some(log) = &self.log {
+            log.mark_volatile();
         }
     }
 
@@ -96,6 +177,7 @@ impl RenderCache {
         kube_version: Option<&str>,
         values: &[PathBuf],
     ) -> Option<u128> {
+        self.note_tool(tool);
         let mut h = tool_hasher("helm", tool)?;
         h.update(self.shown(dir).as_bytes());
         h.update(b"\0");
@@ -118,6 +200,7 @@ impl RenderCache {
 
     /// The key of building the overlay in `dir`; `None`: do not cache.
     pub fn overlay_key(&self, tool: &Tool, dir: &Path) -> Option<u128> {
+        self.note_tool(tool);
         let mut h = tool_hasher("kustomize", tool)?;
         h.update(self.shown(dir).as_bytes());
         h.update(b"\0");
@@ -215,21 +298,15 @@ impl RenderCache {
 /// The tool's identity: kind, canonical path, size, modification time and
 /// its fixed arguments. `None` when the binary cannot be looked at.
 fn tool_hasher(kind: &str, tool: &Tool) -> Option<Xxh3> {
-    let program = tool.program.canonicalize().ok()?;
-    let meta = std::fs::metadata(&program).ok()?;
-    let mtime = meta
-        .modified()
-        .ok()?
-        .duration_since(std::time::UNIX_EPOCH)
-        .ok()?;
+    let (program, len, mtime) = tool_id(&tool.program)?;
     let mut h = Xxh3::new();
     h.update(b"redline-render-v1\0");
     h.update(kind.as_bytes());
     h.update(b"\0");
-    h.update(program.as_os_str().as_encoded_bytes());
+    h.update(program.as_bytes());
     h.update(b"\0");
-    h.update(&meta.len().to_le_bytes());
-    h.update(&mtime.as_nanos().to_le_bytes());
+    h.update(&len.to_le_bytes());
+    h.update(&mtime.to_le_bytes());
     for a in &tool.prefix {
         h.update(a.as_bytes());
         h.update(b"\0");

@@ -105,6 +105,12 @@ pub struct ToolFlags<'a> {
     pub kustomize: Option<&'a Path>,
 }
 
+/// What PATH offers when neither a flag nor redline.toml names a tool:
+/// `helm`, `kustomize`, `kubectl`, each where PATH finds it.
+pub fn tools_on_path() -> [Option<PathBuf>; 3] {
+    ["helm", "kustomize", "kubectl"].map(on_path)
+}
+
 /// `name` on PATH.
 fn on_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
