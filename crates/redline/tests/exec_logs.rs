@@ -233,3 +233,98 @@ fn log_options_without_logs_and_a_bad_schema_do_not_start_the_service() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--max-line-bytes"));
     assert!(!marker.exists(), "the service was started");
 }
+
+#[test]
+fn a_background_process_holding_the_log_open_does_not_keep_redline_running() {
+    let dir = scratch("held");
+    // The service starts a process that inherits its stdout and outlives
+    // it by far, then exits 4.
+    let svc = service(
+        &dir,
+        &format!("echo '{GOOD}'\nsleep 30 2>/dev/null &\necho $! > held.pid\nexit 4"),
+    );
+    let started = Instant::now();
+    let out = redline(&dir)
+        .args(["exec", "--logs", "--preset", "zap", "--"])
+        .arg(&svc)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for redline itself (the sleep still holds the stdout pipe).
+    let mut out = out;
+    let status = loop {
+        if let Some(s) = out.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "redline still runs {:?} after the service exited",
+            started.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(4));
+    let mut err = String::new();
+    out.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    assert!(
+        err.contains("the service exited with 4, but its standard output is still open"),
+        "{err}"
+    );
+    if let Ok(pid) = std::fs::read_to_string(dir.join("held.pid")) {
+        let _ = Command::new("kill").arg(pid.trim()).status();
+    }
+}
+
+/// `unshare --pid --fork --mount-proc`, when this machine allows it (root,
+/// or user namespaces): redline runs as PID 1 of a new PID namespace.
+fn as_pid_1(dir: &Path) -> Option<Command> {
+    let probe = Command::new("unshare")
+        .args(["--pid", "--fork", "--mount-proc", "true"])
+        .output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        assert!(
+            std::env::var_os("REDLINE_REQUIRE_TOOLS").is_none(),
+            "unshare --pid --fork --mount-proc does not work here"
+        );
+        eprintln!("skipped: unshare --pid --fork --mount-proc does not work here");
+        return None;
+    }
+    let inner = redline(dir);
+    let mut c = Command::new("unshare");
+    c.args(["--pid", "--fork", "--mount-proc"])
+        .arg(inner.get_program())
+        .envs(inner.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
+        .current_dir(dir);
+    Some(c)
+}
+
+#[test]
+fn as_pid_1_the_orphans_the_service_leaves_are_reaped() {
+    let dir = scratch("pid1");
+    // A subshell starts `sleep 0.2` and exits: the sleep is orphaned and
+    // reparented to PID 1 (redline). Once it has exited, it is either gone
+    // (reaped) or a zombie; the service says which, and exits 0 only when
+    // it was reaped.
+    let svc = service(
+        &dir,
+        &format!(
+            "echo '{GOOD}'\n( sleep 0.2 & echo $! > orphan.pid )\nsleep 1\n\
+             pid=$(cat orphan.pid)\n\
+             if [ -e /proc/$pid ]; then state=$(cut -d' ' -f3 /proc/$pid/stat); echo \"orphan $pid state $state\" >&2; exit 9; fi\n\
+             echo 'orphan reaped' >&2\nexit 0"
+        ),
+    );
+    let Some(mut c) = as_pid_1(&dir) else {
+        return;
+    };
+    let out = c
+        .args(["exec", "--logs", "--preset", "zap", "--"])
+        .arg(&svc)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("orphan reaped"), "{err}");
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{GOOD}\n"));
+}

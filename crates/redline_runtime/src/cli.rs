@@ -588,7 +588,7 @@ pub fn run_exec(args: &ExecArgs, config: Option<&Path>) -> u8 {
 /// left out (a long-running pod keeps showing its violations without
 /// flooding its log), and the summary at the end.
 pub(crate) struct Reporter {
-    out: Box<dyn Write>,
+    out: Box<dyn Write + Send>,
     limit: RateLimit,
     max_reports: u64,
     format: Format,
@@ -597,7 +597,7 @@ pub(crate) struct Reporter {
 }
 
 impl Reporter {
-    pub(crate) fn new(out: Box<dyn Write>, args: &LogSchemaArgs) -> Reporter {
+    pub(crate) fn new(out: Box<dyn Write + Send>, args: &LogSchemaArgs) -> Reporter {
         Reporter {
             out,
             limit: RateLimit::new(args.max_reports, std::time::Duration::from_secs(1)),

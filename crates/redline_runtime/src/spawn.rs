@@ -15,12 +15,22 @@
 //!   signal mask).
 //! - redline exits with the service's exit code, or 128 + the signal
 //!   number when a signal ended it (as a shell reports it).
+//! - As a container's PID 1, redline is the parent of every process the
+//!   service orphans: a waiter thread reaps them all (`waitpid(-1)`), so no
+//!   zombie piles up, and takes the service's own status from them.
+//! - When the service has exited but its log stream stays open (a process
+//!   it started in the background holds the pipe), redline waits
+//!   [`DRAIN_GRACE`] for the rest, then says so and exits with the
+//!   service's code instead of running as long as that process does.
 
 use crate::cli::{LogSchemaArgs, Reporter, tee_why};
 use crate::logs::{self, LogSchema, StreamError, Summary};
 use std::io::{self, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
+
+/// How long the log stream may stay open after the service exited.
+pub const DRAIN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Which of the service's streams `--logs` validates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -93,6 +103,20 @@ pub(crate) fn run_supervised(
         }
     };
     let pid = child.id() as libc::pid_t;
+    // Standard output/error are taken before the child handle is left
+    // alone: the waiter below reaps the service (and, as PID 1, every
+    // orphan), so `Child::wait` is never called.
+    let pipe: Box<dyn Read + Send> = match stream {
+        LogStream::Stdout => match child.stdout.take() {
+            Some(p) => Box::new(p),
+            None => Box::new(io::empty()),
+        },
+        LogStream::Stderr => match child.stderr.take() {
+            Some(p) => Box::new(p),
+            None => Box::new(io::empty()),
+        },
+    };
+    drop(child);
     std::thread::spawn(move || {
         loop {
             let mut sig: libc::c_int = 0;
@@ -105,18 +129,87 @@ pub(crate) fn run_supervised(
             unsafe { libc::kill(pid, sig) };
         }
     });
-    let (pipe, name): (Box<dyn Read + Send>, &str) = match stream {
-        LogStream::Stdout => match child.stdout.take() {
-            Some(p) => (Box::new(p), "<service stdout>"),
-            None => (Box::new(io::empty()), "<service stdout>"),
-        },
-        LogStream::Stderr => match child.stderr.take() {
-            Some(p) => (Box::new(p), "<service stderr>"),
-            None => (Box::new(io::empty()), "<service stderr>"),
-        },
+    let (exited_tx, exited) = std::sync::mpsc::channel::<libc::c_int>();
+    std::thread::spawn(move || reap(pid, exited_tx));
+    let name = match stream {
+        LogStream::Stdout => "<service stdout>",
+        LogStream::Stderr => "<service stderr>",
     };
-    let mut reader = BufReader::with_capacity(1 << 18, pipe);
     let mut report = Reporter::new(Box::new(io::stderr()), report_args);
+    let schema = schema.clone();
+    let (drained_tx, drained) = std::sync::mpsc::channel::<()>();
+    let reader = std::thread::spawn(move || {
+        let summary = validate(pipe, name, &schema, stream, &mut report);
+        let _ = drained_tx.send(());
+        (report, summary)
+    });
+    let status = match exited.recv() {
+        Ok(status) => status,
+        Err(_) => return Err(("waiting for the service: the waiter stopped".into(), 126)),
+    };
+    let code = exit_code(status);
+    match drained.recv_timeout(DRAIN_GRACE) {
+        Ok(()) | Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            if let Ok((mut report, summary)) = reader.join() {
+                report.finish(&summary);
+            }
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            let mut err = io::stderr();
+            let _ = writeln!(
+                err,
+                "redline exec --logs: the service exited with {code}, but its {} is still open (a process it started holds it); not validating the rest",
+                match stream {
+                    LogStream::Stdout => "standard output",
+                    LogStream::Stderr => "standard error",
+                }
+            );
+        }
+    }
+    Ok(code)
+}
+
+/// Reaps every child until none is left: the service (its raw wait status
+/// goes to `exited`) and, when redline is PID 1, the orphans reparented to
+/// it.
+fn reap(service: libc::pid_t, exited: std::sync::mpsc::Sender<libc::c_int>) {
+    loop {
+        let mut status: libc::c_int = 0;
+        // SAFETY: `status` is a valid out-pointer.
+        let r = unsafe { libc::waitpid(-1, &mut status, 0) };
+        if r == service {
+            let _ = exited.send(status);
+        } else if r < 0 {
+            match io::Error::last_os_error().raw_os_error() {
+                Some(libc::EINTR) => {}
+                // No child now; an orphan may still be reparented later.
+                _ => std::thread::sleep(std::time::Duration::from_millis(50)),
+            }
+        }
+    }
+}
+
+/// The exit code of a raw wait status: the service's code, or 128 + the
+/// signal that ended it.
+fn exit_code(status: libc::c_int) -> u8 {
+    if libc::WIFEXITED(status) {
+        (libc::WEXITSTATUS(status) & 0xff) as u8
+    } else if libc::WIFSIGNALED(status) {
+        (128 + libc::WTERMSIG(status)).clamp(0, 255) as u8
+    } else {
+        1
+    }
+}
+
+/// Validates (and passes on) the service's log stream until it ends.
+fn validate(
+    pipe: Box<dyn Read + Send>,
+    name: &str,
+    schema: &LogSchema,
+    stream: LogStream,
+    report: &mut Reporter,
+) -> Summary {
+    let mut reader = BufReader::with_capacity(1 << 18, pipe);
     let mut summary = Summary::default();
     let mut tee: Option<Box<dyn Write>> = Some(match stream {
         LogStream::Stdout => Box::new(io::stdout()),
@@ -156,21 +249,10 @@ pub(crate) fn run_supervised(
             }
         }
     }
-    let status = child.wait();
-    report.finish(&summary);
     if let Some(t) = tee.as_mut() {
         let _ = t.flush();
     }
-    let status = match status {
-        Ok(s) => s,
-        Err(e) => return Err((format!("waiting for the service: {e}"), 126)),
-    };
-    use std::os::unix::process::ExitStatusExt;
-    Ok(match (status.code(), status.signal()) {
-        (Some(c), _) => (c & 0xff) as u8,
-        (None, Some(sig)) => (128 + sig).clamp(0, 255) as u8,
-        (None, None) => 1,
-    })
+    summary
 }
 
 /// The schema `--logs` validates with; an error names the option.
