@@ -7,6 +7,18 @@ cd "$(dirname "$0")/.."
 
 if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
 
+# Where the time goes: each phase's wall time, printed at the end.
+phases=()
+phase_start=$(date +%s)
+phase_name="setup (toolchain, packages)"
+phase() { # next phase's name
+  local now
+  now=$(date +%s)
+  phases+=("$phase_name: $((now - phase_start)) s")
+  phase_name=$1
+  phase_start=$now
+}
+
 # Rust: the toolchain the workspace declares (`rust-version` in Cargo.toml),
 # with rustfmt and clippy.
 if ! command -v cargo >/dev/null 2>&1; then
@@ -91,6 +103,7 @@ install_go_tool() { # BIN MODULE@VERSION LDFLAGS
     GOBIN="$go_tools/bin" GOFLAGS=-buildvcs=false go install -ldflags="$3" "$2"
   fi
 }
+phase "Go tools (helm, kustomize, Sloth)"
 install_go_tool helm helm.sh/helm/v3/cmd/helm@v3.22.0 "$helm_ldflags"
 install_go_tool kustomize sigs.k8s.io/kustomize/kustomize/v5@v5.8.1 "-s -w"
 # Sloth's release builds set its version at link time (`sloth version`, and
@@ -100,7 +113,16 @@ install_go_tool sloth github.com/slok/sloth/cmd/sloth@v0.16.0 \
 # The chart/overlay/Sloth tests fail (instead of skipping) when a tool is missing.
 export REDLINE_REQUIRE_TOOLS=1
 
+phase "cargo fmt --check"
 cargo fmt --all -- --check
+phase "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+phase "cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
+phase "building the tests"
+cargo test --workspace --locked --no-run "$@"
+phase "running the tests"
 cargo test --workspace --locked "$@"
+phase done
+echo "scripts/test.sh: time per phase (wall):"
+printf '  %s\n' "${phases[@]}"
