@@ -3,6 +3,7 @@
 //! conditions become the SLO's alerts), and `openslo/v1alpha` `SLO`s read
 //! the way Sloth reads them.
 
+use crate::calendar::{self, Calendar};
 use crate::duration;
 use crate::spec::{
     Alerting, Cx, DEFAULT_WINDOW_SECS, Format, Query, Registry, Sli, Slo, check_name,
@@ -95,7 +96,7 @@ impl Cx {
         }
         let description = self.string(spec.get("description"), "description");
         self.budgeting_method(spec);
-        let (window, window_pos) = self.openslo_window(spec);
+        let (window, window_pos, calendar) = self.openslo_window(spec);
         // Objective.
         let mut objective = None;
         let mut objective_pos = spec.pos;
@@ -166,6 +167,7 @@ impl Cx {
                 objective_pos,
                 window_secs: window,
                 window_pos,
+                calendar,
                 sli,
                 labels,
                 alerting,
@@ -207,31 +209,44 @@ impl Cx {
         }
     }
 
-    /// `timeWindow`: one rolling window (default 30d).
-    fn openslo_window(&mut self, spec: &Node) -> (Option<u64>, Pos) {
+    /// `timeWindow`: one rolling window (default 30d), or one
+    /// calendar-aligned window ([`crate::calendar`]), whose nominal length
+    /// is the window of the generated rules.
+    fn openslo_window(&mut self, spec: &Node) -> (Option<u64>, Pos, Option<Calendar>) {
         match spec.get("timeWindow").map(|t| (t, t.as_seq())) {
-            None => (Some(DEFAULT_WINDOW_SECS), spec.pos),
+            None => (Some(DEFAULT_WINDOW_SECS), spec.pos, None),
             Some((_, Some([w]))) => {
-                self.map(w, "timeWindow", &["duration", "isRolling", "calendar"]);
+                if self
+                    .map(w, "timeWindow", &["duration", "isRolling", "calendar"])
+                    .is_none()
+                {
+                    return (None, w.pos, None);
+                }
+                let calendar = w.get("calendar").filter(|c| !c.is_null());
                 let rolling = match w.get("isRolling") {
                     Some(r) => self.bool(Some(r), "isRolling"),
                     // OpenSLO: `false` when `calendar` is present.
-                    None => w.get("calendar").is_none(),
+                    None => calendar.is_none(),
                 };
-                if !rolling || w.get("calendar").is_some() {
-                    let at = w
-                        .get("calendar")
-                        .or(w.get("isRolling"))
-                        .map_or(w.pos, |n| n.pos);
-                    self.err(at, "calendar-aligned windows are not supported: redline's budget, its recorded window ratio and its burn-rate alerts are over a rolling window (the last N days at every instant), and a calendar window's budget resets at each period start, which none of them model; use `isRolling: true` with a duration in days or weeks (e.g. 30d)".into());
-                    return (None, w.pos);
-                }
-                match w.get("duration") {
-                    Some(d) => (self.window(d), d.pos),
-                    None => {
-                        self.err(w.pos, "missing `duration` in timeWindow".into());
-                        (None, w.pos)
+                let Some(d) = w.get("duration") else {
+                    self.err(w.pos, "missing `duration` in timeWindow".into());
+                    return (None, w.pos, None);
+                };
+                match (rolling, calendar) {
+                    (true, None) => (self.window(d), d.pos, None),
+                    (true, Some(c)) => {
+                        self.err(c.pos, "`calendar` with `isRolling: true`: a calendar aligns the periods of a calendar window; remove `calendar` for a rolling window, or set `isRolling: false`".into());
+                        (None, w.pos, None)
                     }
+                    (false, None) => {
+                        let at = w.get("isRolling").map_or(w.pos, |n| n.pos);
+                        self.err(at, "`isRolling: false` without `calendar`: a calendar-aligned window needs `calendar: {startTime: \"2022-01-01 00:00:00\", timeZone: UTC}` to say where its periods start".into());
+                        (None, w.pos, None)
+                    }
+                    (false, Some(c)) => match self.calendar(d, c) {
+                        Some(cal) => (Some(cal.nominal_secs()), d.pos, Some(cal)),
+                        None => (None, d.pos, None),
+                    },
                 }
             }
             Some((t, _)) => {
@@ -239,9 +254,60 @@ impl Cx {
                     t.pos,
                     "`timeWindow` must be a list with exactly one window".into(),
                 );
-                (None, t.pos)
+                (None, t.pos, None)
             }
         }
+    }
+
+    /// A calendar window's `duration` and `calendar`. The nominal length
+    /// must be a window redline records (1d to 366d), as for a rolling one.
+    fn calendar(&mut self, d: &Node, c: &Node) -> Option<Calendar> {
+        self.map(c, "calendar", &["startTime", "timeZone"])?;
+        let text = d.as_str().unwrap_or("");
+        let unit = match calendar::parse_duration(text) {
+            Ok(u) => Some(u),
+            Err(why) => {
+                self.err(d.pos, why);
+                None
+            }
+        };
+        let start = match c.get("startTime") {
+            Some(n) => match calendar::parse_start(n.as_str().unwrap_or("")) {
+                Ok(t) => Some(t),
+                Err(why) => {
+                    self.err(n.pos, why);
+                    None
+                }
+            },
+            None => {
+                self.err(c.pos, "missing `startTime` in calendar: the periods are aligned to it (e.g. `startTime: \"2022-01-01 00:00:00\"` for months starting on the 1st at midnight)".into());
+                None
+            }
+        };
+        let tz = match c.get("timeZone") {
+            Some(n) => match calendar::parse_zone(n.as_str().unwrap_or("")) {
+                Ok(t) => Some(t),
+                Err(why) => {
+                    self.err(n.pos, why);
+                    None
+                }
+            },
+            // OpenSLO names no default; UTC is the zone without offsets.
+            None => Some(chrono_tz::UTC),
+        };
+        let ((count, unit), start, tz) = (unit?, start?, tz?);
+        let cal = Calendar {
+            count,
+            unit,
+            start,
+            tz,
+        };
+        let nominal = cal.nominal_secs();
+        if !(86_400..=366 * 86_400).contains(&nominal) {
+            self.err(d.pos, format!("calendar window `{text}` is out of range: its nominal length ({}) must be between 1d and 366d, as for a rolling window (e.g. 1w, 1M, 1Q, 1Y)", duration::format(nominal)));
+            return None;
+        }
+        Some(cal)
     }
 
     /// `alertPolicies`: each an `alertPolicyRef` or an inline
@@ -624,6 +690,7 @@ impl Cx {
                 objective_pos: o.get("target").map_or(o.pos, |n| n.pos),
                 window_secs: window,
                 window_pos,
+                calendar: None,
                 sli: Sli::Raw { error_ratio: q },
                 labels: BTreeMap::new(),
                 alerting,

@@ -51,6 +51,10 @@ pub struct SloReport {
     pub data_from: i64,
     /// Said above the charts: too little data to chart.
     pub note: Option<String>,
+    /// A calendar-aligned window: when the current period ends (the
+    /// charts run to it) and the zone its periods are aligned in.
+    pub period_end: Option<i64>,
+    pub time_zone: Option<String>,
 }
 
 /// Builds the data of one SLO's report from two range queries (errors and
@@ -61,7 +65,22 @@ pub fn build(client: &Client, slo: &Slo, at: i64, events: &[Event]) -> Result<Sl
     let alerts = slo.alert_windows();
     let longest = alerts.iter().map(|a| a.long).max().unwrap_or(0) as i64;
     let end = at - at.rem_euclid(STEP);
-    let start = end - slo.window_secs as i64;
+    // A calendar window: the current period so far (its first step may
+    // reach back into the period before, as in `status`).
+    let (start, period_end) = match &slo.calendar {
+        Some(c) => {
+            let p = c
+                .period_at(at)
+                .map_err(|e| format!("{}/{} ({}): {e}", slo.service, slo.name, slo.path))?;
+            (p.start.min(end - STEP), Some(p.end))
+        }
+        None => (end - slo.window_secs as i64, None),
+    };
+    let window = match &slo.calendar {
+        Some(c) => c.duration(),
+        None => slo.window(),
+    };
+    let time_zone = slo.calendar.as_ref().map(|c| c.tz.name().to_string());
     let fetch_from = start - longest;
     // Per step: (errors, total) proportional to the increases of the 5m ending there.
     let mut points: BTreeMap<i64, (f64, f64)> = BTreeMap::new();
@@ -281,7 +300,7 @@ pub fn build(client: &Client, slo: &Slo, at: i64, events: &[Event]) -> Result<Sl
     Ok(SloReport {
         slo_title: format!("{}/{}", slo.service, slo.name),
         objective: slo.objective,
-        window: slo.window(),
+        window: window.clone(),
         start,
         end,
         ratio,
@@ -293,12 +312,18 @@ pub fn build(client: &Client, slo: &Slo, at: i64, events: &[Event]) -> Result<Sl
         data_from,
         note: (data_from > start).then(|| {
             format!(
-                "data from {} only: {} of the {} window",
+                "data from {} only: {} of the {window} {}",
                 rfc3339(data_from),
                 duration::format((end - data_from).max(0) as u64),
-                slo.window()
+                if period_end.is_some() {
+                    "period so far"
+                } else {
+                    "window"
+                }
             )
         }),
+        period_end,
+        time_zone,
     })
 }
 
@@ -315,7 +340,12 @@ fn young(
     range_query: &str,
     fetch_from: i64,
 ) -> Result<SloReport, String> {
-    let w = slo.window();
+    // The window, or the calendar period so far.
+    let w = duration::format((end - start).max(STEP) as u64);
+    let (window, period_end) = match &slo.calendar {
+        Some(c) => (c.duration(), c.period_at(at).ok().map(|p| p.end)),
+        None => (slo.window(), None),
+    };
     let instant = match &slo.sli {
         Sli::Events { total, .. } => total.at(&w),
         Sli::Raw { error_ratio } => error_ratio.at(&w),
@@ -325,7 +355,7 @@ fn young(
         Ok(_) => Ok(SloReport {
             slo_title: format!("{}/{}", slo.service, slo.name),
             objective: slo.objective,
-            window: w.clone(),
+            window,
             start,
             end,
             ratio: Vec::new(),
@@ -340,6 +370,8 @@ fn young(
                 rfc3339(fetch_from),
                 rfc3339(end)
             )),
+            period_end,
+            time_zone: slo.calendar.as_ref().map(|c| c.tz.name().to_string()),
         }),
         Err(PromError::NoData { .. }) => Err(format!(
             "{head}: no data: `{range_query}` has no point from {} to {}, and `{instant}` returned no series at {}; check the metric names and labels, and that Prometheus has samples for the window",
@@ -417,7 +449,8 @@ struct Chart<'a> {
 }
 
 fn svg_chart(c: &Chart, r: &SloReport, events: &[Event], periods: &[BurnPeriod]) -> String {
-    let (start, end) = (r.start, r.end);
+    // A calendar period's chart runs to the period's end.
+    let (start, end) = (r.start, r.period_end.unwrap_or(r.end).max(r.end));
     let mut max = c
         .series
         .iter()
@@ -467,6 +500,17 @@ fn svg_chart(c: &Chart, r: &SloReport, events: &[Event], periods: &[BurnPeriod])
             rfc3339(r.data_from),
             (LEFT + x(to)) / 2.0,
             TOP + (H - TOP - BOTTOM) / 2.0
+        );
+    }
+    if end > r.end {
+        // The rest of the calendar period: not come yet.
+        let _ = write!(
+            s,
+            r##"<rect class="future" x="{:.1}" y="{TOP}" width="{:.1}" height="{:.1}" fill="#f7f7f7"><title>the period goes on to {}</title></rect>"##,
+            x(r.end),
+            (x(end) - x(r.end)).max(0.0),
+            H - TOP - BOTTOM,
+            rfc3339(end)
         );
     }
     for p in periods {
@@ -676,14 +720,31 @@ pub fn render_html(reports: &[SloReport], generated_at: i64) -> String {
             // No point yet: never shown as a full budget.
             None => "<b>not known yet</b> (no data to compute it from)".to_string(),
         };
-        let _ = writeln!(
-            h,
-            "<p class=\"summary\">Objective {}% over {} ({} – {}). Error budget remaining at the end: {remaining}.</p>",
-            r.objective,
-            escape(&r.window),
-            rfc3339(r.start),
-            rfc3339(r.end),
-        );
+        match (r.period_end, &r.time_zone) {
+            (Some(period_end), Some(tz)) => {
+                let _ = writeln!(
+                    h,
+                    "<p class=\"summary\">Objective {}% over the current {} calendar period ({} – {}, aligned in {}), shown to {}. Error budget remaining now: {remaining}; it resets at {}.</p>",
+                    r.objective,
+                    escape(&r.window),
+                    rfc3339(r.start),
+                    rfc3339(period_end),
+                    escape(tz),
+                    rfc3339(r.end),
+                    rfc3339(period_end),
+                );
+            }
+            _ => {
+                let _ = writeln!(
+                    h,
+                    "<p class=\"summary\">Objective {}% over {} ({} – {}). Error budget remaining at the end: {remaining}.</p>",
+                    r.objective,
+                    escape(&r.window),
+                    rfc3339(r.start),
+                    rfc3339(r.end),
+                );
+            }
+        }
         if let Some(note) = &r.note {
             let _ = writeln!(h, "<p class=\"note\">{}</p>", escape(note));
         }

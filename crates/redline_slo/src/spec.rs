@@ -142,8 +142,13 @@ pub struct Slo {
     /// Percent, e.g. 99.9.
     pub objective: f64,
     pub objective_pos: Pos,
+    /// The window in seconds; for a calendar window, the period's nominal
+    /// length (30d for a month), which the generated rules use.
     pub window_secs: u64,
     pub window_pos: Pos,
+    /// A calendar-aligned window (OpenSLO): `status` and `report` compute
+    /// the budget over the current period, not the last `window_secs`.
+    pub calendar: Option<crate::calendar::Calendar>,
     pub sli: Sli,
     pub labels: BTreeMap<String, String>,
     pub alerting: Alerting,
@@ -333,7 +338,7 @@ pub(crate) struct Cx {
     pub services: Vec<String>,
 }
 
-fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+pub(crate) fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     candidates
         .iter()
         .map(|c| (edit_distance(word, c), *c))
@@ -835,6 +840,7 @@ impl Cx {
                     objective_pos: item.get("objective").map(|n| n.pos).unwrap_or(item.pos),
                     window_secs: default_window,
                     window_pos: item.pos,
+                    calendar: None,
                     sli,
                     labels,
                     alerting,

@@ -499,13 +499,73 @@ fn timeslices_are_refused_with_the_reason() {
 }
 
 #[test]
-fn calendar_windows_are_refused_with_the_reason() {
-    let m = only_problem(&format!(
-        "{OPENSLO_HEAD}{OPENSLO_SLI}  timeWindow:\n    - duration: 1M\n      calendar: {{startTime: '2024-01-01 00:00:00', timeZone: UTC}}\n  objectives: [{{target: 0.99}}]\n"
-    ));
+fn calendar_windows_are_read_with_their_nominal_length() {
+    let src = format!(
+        "{OPENSLO_HEAD}{OPENSLO_SLI}  timeWindow:\n    - duration: 1M\n      isRolling: false\n      calendar: {{startTime: 2022-01-01 00:00:00, timeZone: America/New_York}}\n  objectives: [{{target: 0.99}}]\n"
+    );
+    let loaded = spec::load("t.yaml", &src, DEFAULT_WINDOW_SECS);
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    let s = &loaded.slos[0];
+    let cal = s.calendar.as_ref().expect("a calendar window");
+    assert_eq!(cal.duration(), "1M");
+    assert_eq!(cal.tz.name(), "America/New_York");
+    // The generated rules use the nominal length: a month is 30 days, and
+    // the alerts are the SRE Workbook's for 30 days.
+    assert_eq!(s.window_secs, 30 * 86_400);
     assert_eq!(
-        m,
-        "13:17: calendar-aligned windows are not supported: redline's budget, its recorded window ratio and its burn-rate alerts are over a rolling window (the last N days at every instant), and a calendar window's budget resets at each period start, which none of them model; use `isRolling: true` with a duration in days or weeks (e.g. 30d)"
+        s.alerts,
+        redline_slo::windows::alert_windows(30 * 86_400).to_vec()
+    );
+    // `isRolling` may be left out when `calendar` is there; UTC is the
+    // zone when none is named.
+    let quarter = src
+        .replace("1M", "1Q")
+        .replace("      isRolling: false\n", "")
+        .replace(", timeZone: America/New_York", "");
+    let loaded = spec::load("t.yaml", &quarter, DEFAULT_WINDOW_SECS);
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    assert_eq!(loaded.slos[0].window_secs, 90 * 86_400);
+    assert_eq!(loaded.slos[0].calendar.as_ref().unwrap().tz.name(), "UTC");
+}
+
+#[test]
+fn calendar_windows_redline_cannot_honour_are_refused_with_the_reason() {
+    let window = |w: &str| {
+        only_problem(&format!(
+            "{OPENSLO_HEAD}{OPENSLO_SLI}  timeWindow:\n{w}  objectives: [{{target: 0.99}}]\n"
+        ))
+    };
+    assert_eq!(
+        window(
+            "    - duration: 1M\n      calendar: {startTime: '2024-01-01 00:00:00', timeZone: America/New_Yrok}\n"
+        ),
+        "13:62: unknown timeZone `America/New_Yrok`: not a name of the IANA time zone database (did you mean `America/New_York`?); write one such as America/New_York, Europe/Berlin or UTC"
+    );
+    assert_eq!(
+        window("    - duration: 1M\n      calendar: {startTime: '2024-01-01T00:00:00Z'}\n"),
+        "13:29: startTime `2024-01-01T00:00:00Z` carries a UTC offset: OpenSLO's startTime is local time in `timeZone` (e.g. 2022-01-01 00:00:00); drop the offset and name the zone in `timeZone`"
+    );
+    assert_eq!(
+        window("    - duration: 2Y\n      calendar: {startTime: '2024-01-01 00:00:00'}\n"),
+        "12:17: calendar window `2Y` is out of range: its nominal length (730d) must be between 1d and 366d, as for a rolling window (e.g. 1w, 1M, 1Q, 1Y)"
+    );
+    assert_eq!(
+        window("    - duration: 12h\n      calendar: {startTime: '2024-01-01 00:00:00'}\n"),
+        "12:17: calendar window `12h` is shorter than a day: redline's windows are 1d to 366d; write it in d, w, M, Q or Y (e.g. 1d, 1w, 1M)"
+    );
+    assert_eq!(
+        window("    - duration: 1M\n      calendar: {timeZone: UTC}\n"),
+        "13:17: missing `startTime` in calendar: the periods are aligned to it (e.g. `startTime: \"2022-01-01 00:00:00\"` for months starting on the 1st at midnight)"
+    );
+    assert_eq!(
+        window(
+            "    - duration: 30d\n      isRolling: true\n      calendar: {startTime: '2024-01-01 00:00:00'}\n"
+        ),
+        "14:17: `calendar` with `isRolling: true`: a calendar aligns the periods of a calendar window; remove `calendar` for a rolling window, or set `isRolling: false`"
+    );
+    assert_eq!(
+        window("    - duration: 1M\n      isRolling: false\n"),
+        "13:18: `isRolling: false` without `calendar`: a calendar-aligned window needs `calendar: {startTime: \"2022-01-01 00:00:00\", timeZone: UTC}` to say where its periods start"
     );
 }
 
