@@ -530,25 +530,31 @@ impl Cx {
                 return None;
             }
         };
-        if let Some(a) = c.get("alertAfter") {
-            let text = a.as_str().unwrap_or("");
-            match duration::parse(text) {
-                Some(0) => {}
-                Some(_) => {
-                    self.err(a.pos, format!("`alertAfter: {text}` is not supported: redline's alerts fire at the first evaluation where the burn rate is above the threshold (its rules have no `for:`); remove it or set `0m`"));
-                    return None;
-                }
-                None => {
-                    self.err(a.pos, format!("`alertAfter` `{text}` is not a duration"));
-                    return None;
+        // The alert's `for:` (Prometheus: the condition held at every
+        // evaluation for that long).
+        let alert_after = match c.get("alertAfter") {
+            None => 0,
+            Some(a) => {
+                let text = a.as_str().unwrap_or("");
+                match duration::parse(text) {
+                    Some(s) if s < window_secs => s,
+                    Some(_) => {
+                        self.err(a.pos, format!("`alertAfter: {text}` is as long as the SLO window or longer: the alert could only fire after the whole window burned; give a duration shorter than the window (e.g. 5m)"));
+                        return None;
+                    }
+                    None => {
+                        self.err(a.pos, format!("`alertAfter` `{text}` is not a duration: write one such as 0m, 5m or 1h"));
+                        return None;
+                    }
                 }
             }
-        }
+        };
         Some(AlertWindow {
             severity,
             long: lookback,
             short: lookback,
             factor: threshold,
+            alert_after,
         })
     }
 

@@ -240,10 +240,14 @@ pub fn build(client: &Client, slo: &Slo, at: i64, events: &[Event]) -> Result<Sl
         .copied()
         .collect();
     let min_page_factor = page.iter().map(|a| a.factor).fold(f64::INFINITY, f64::min);
+    // A condition with a `for:` (OpenSLO `alertAfter`) fires once it has
+    // held at every step of that duration.
     let firing = |i: usize| {
         page.iter().any(|a| {
             let th = a.factor * budget;
-            matches!((window_ratio(i, steps(a.long)), window_ratio(i, steps(a.short))), (Some(l), Some(s)) if l > th && s > th)
+            let holds = |j: usize| matches!((window_ratio(j, steps(a.long)), window_ratio(j, steps(a.short))), (Some(l), Some(s)) if l > th && s > th);
+            let back = a.alert_after.div_ceil(STEP as u64) as usize;
+            i >= back && (i - back..=i).all(holds)
         })
     };
     let short_burn = |i: usize| window_ratio(i, 1).map(|r| r / budget).unwrap_or(0.0);

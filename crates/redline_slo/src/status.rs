@@ -16,6 +16,13 @@ pub struct AlertState {
     pub short: String,
     pub factor: f64,
     pub firing: bool,
+    /// The alert's `for:` (an OpenSLO `alertAfter`), when it has one.
+    #[serde(rename = "for", skip_serializing_if = "Option::is_none")]
+    pub for_: Option<String>,
+    /// The condition holds now but not yet for the whole `for:`
+    /// (Prometheus's `pending`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub pending: bool,
 }
 
 /// How much of the SLO window has data: from the first instant at which
@@ -587,13 +594,17 @@ pub fn slo_status(
         let threshold = a.factor * budget;
         let long = get(a.long)?;
         let short = get(a.short)?;
-        let firing = matches!((long, short), (Some(l), Some(s)) if l > threshold && s > threshold);
+        let holds = matches!((long, short), (Some(l), Some(s)) if l > threshold && s > threshold);
+        let held = holds
+            && (a.alert_after == 0 || held_for(client, slo, &a, threshold, at).map_err(ctx)?);
         alerts.push(AlertState {
             severity: a.severity,
             long: a.long_str(),
             short: a.short_str(),
             factor: a.factor,
-            firing,
+            firing: held,
+            for_: (a.alert_after > 0).then(|| duration::format(a.alert_after)),
+            pending: holds && !held,
         });
     }
     let coverage = coverage_from(client, slo, start, at).map_err(ctx)?;
@@ -613,6 +624,40 @@ pub fn slo_status(
         no_traffic: None,
         gate_failed: false,
     })
+}
+
+/// Whether an alert condition held at every minute of its `for:` before
+/// `at`, as Prometheus decides it with a 1m evaluation interval: the long
+/// and short window ratios over `[at - for, at]` at a 1m step, every point
+/// present and above the threshold.
+fn held_for(
+    client: &Client,
+    slo: &Slo,
+    a: &windows::AlertWindow,
+    threshold: f64,
+    at: i64,
+) -> Result<bool, String> {
+    const STEP: i64 = 60;
+    let from = at - a.alert_after as i64;
+    let points = (a.alert_after as i64 / STEP + 1) as usize;
+    for w in [a.long, a.short] {
+        let ws = duration::format(w);
+        let q = match &slo.sli {
+            // `scalar()` on both sides: their label sets may differ.
+            Sli::Events { error, total } => {
+                format!("scalar({}) / scalar({})", error.at(&ws), total.at(&ws))
+            }
+            Sli::Raw { error_ratio } => error_ratio.at(&ws),
+        };
+        let series = client
+            .query_range(&q, from, at, STEP)
+            .map_err(|e| e.to_string())?;
+        let above = series.iter().filter(|(_, v)| *v > threshold).count();
+        if series.len() < points || above < points {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// Statuses of every SLO and the gate's verdict.
@@ -703,8 +748,13 @@ pub fn status(
             ));
         }
         for a in s.alerts.iter().filter(|a| a.firing && a.severity == "page") {
+            let held = a
+                .for_
+                .as_ref()
+                .map(|f| format!(" for {f}"))
+                .unwrap_or_default();
             reasons.push(format!(
-                "{id}: page alert firing: burn rate above {}x over {} and {}",
+                "{id}: page alert firing: burn rate above {}x over {} and {}{held}",
                 a.factor, a.long, a.short
             ));
         }
@@ -815,14 +865,25 @@ pub fn render_text(r: &StatusReport) -> String {
             .collect();
         let _ = writeln!(out, "  burn rates  {}", burns.join("  "));
         for a in &s.alerts {
+            let held = a
+                .for_
+                .as_ref()
+                .map(|f| format!(" for {f}"))
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "  {:<6} {}/{} at {}x: {}",
+                "  {:<6} {}/{} at {}x{held}: {}",
                 a.severity,
                 a.long,
                 a.short,
                 a.factor,
-                if a.firing { "FIRING" } else { "ok" }
+                if a.firing {
+                    "FIRING"
+                } else if a.pending {
+                    "pending"
+                } else {
+                    "ok"
+                }
             );
         }
     }

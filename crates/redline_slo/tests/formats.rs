@@ -587,11 +587,28 @@ fn alert_conditions_redline_cannot_honour_are_refused_with_the_reason() {
             "{OPENSLO_HEAD}{OPENSLO_SLI}  objectives: [{{target: 0.99}}]\n  alertPolicies:\n    - kind: AlertPolicy\n      metadata: {{name: p}}\n      spec:\n        conditions:\n          - kind: AlertCondition\n            metadata: {{name: c}}\n            spec:\n{cond}"
         )
     };
+    // alertAfter is the alert's `for:` (tests/alert_after.rs); one as long
+    // as the window, or not a duration, is refused.
+    let held = spec::load(
+        "t.yaml",
+        &policy(
+            "              severity: page\n              condition: {kind: burnrate, op: gt, threshold: 2, lookbackWindow: 1h, alertAfter: 5m}\n",
+        ),
+        DEFAULT_WINDOW_SECS,
+    );
+    assert!(held.problems.is_empty(), "{:?}", held.problems);
+    assert_eq!(held.slos[0].alerts[0].alert_after, 300);
     assert_eq!(
         only_problem(&policy(
-            "              severity: page\n              condition: {kind: burnrate, op: gt, threshold: 2, lookbackWindow: 1h, alertAfter: 5m}\n"
+            "              severity: page\n              condition: {kind: burnrate, op: gt, threshold: 2, lookbackWindow: 1h, alertAfter: 30d}\n"
         )),
-        "21:97: `alertAfter: 5m` is not supported: redline's alerts fire at the first evaluation where the burn rate is above the threshold (its rules have no `for:`); remove it or set `0m`"
+        "21:97: `alertAfter: 30d` is as long as the SLO window or longer: the alert could only fire after the whole window burned; give a duration shorter than the window (e.g. 5m)"
+    );
+    assert_eq!(
+        only_problem(&policy(
+            "              severity: page\n              condition: {kind: burnrate, op: gt, threshold: 2, lookbackWindow: 1h, alertAfter: soon}\n"
+        )),
+        "21:97: `alertAfter` `soon` is not a duration: write one such as 0m, 5m or 1h"
     );
     assert_eq!(
         only_problem(&policy(
