@@ -97,36 +97,136 @@ impl Cx {
         let description = self.string(spec.get("description"), "description");
         self.budgeting_method(spec);
         let (window, window_pos, calendar) = self.openslo_window(spec);
-        // Objective.
-        let mut objective = None;
-        let mut objective_pos = spec.pos;
-        match spec.get("objectives").map(|o| (o, o.as_seq())) {
-            None => self.err(spec.pos, "missing `objectives`".into()),
-            Some((_, Some([o]))) => {
-                self.map(o, "an objective", &["displayName", "target", "targetPercent", "op", "value", "timeSliceTarget", "timeSliceWindow", "indicator", "indicatorRef", "compositeWeight"]);
-                for key in ["indicator", "indicatorRef", "compositeWeight"] {
-                    if let Some(n) = o.get(key) {
-                        self.err(n.pos, format!("`{key}` in an objective makes a composite SLO, which redline does not compute: give the SLO one indicator in `spec.indicator` or `spec.indicatorRef`"));
-                    }
-                }
-                if let Some(t) = o.get("target") {
-                    objective_pos = t.pos;
-                    objective = self.ratio_target(t);
-                } else if let Some(t) = o.get("targetPercent") {
-                    objective_pos = t.pos;
-                    objective = self.percent(t);
-                } else {
-                    self.err(o.pos, "missing `target` (e.g. 0.999) in the objective".into());
-                }
+        // The SLO's indicator; an objective may have its own (OpenSLO's
+        // composite form).
+        let (ind, ind_ref) = (spec.get("indicator"), spec.get("indicatorRef"));
+        let sli = match (ind, ind_ref) {
+            (None, None) => None,
+            _ => self.openslo_sli(ind, ind_ref, reg),
+        };
+        // Objectives: one SLO each.
+        let mut objectives: Vec<(f64, Pos, Pos, Option<Sli>)> = Vec::new();
+        let items = match spec.get("objectives").map(|o| (o, o.as_seq())) {
+            None => {
+                self.err(spec.pos, "missing `objectives`".into());
+                &[][..]
             }
-            Some((o, _)) => self.err(o.pos, "redline supports exactly one objective per SLO: split the others into their own SLOs".into()),
+            Some((_, Some(items))) if !items.is_empty() => items,
+            Some((o, _)) => {
+                self.err(
+                    o.pos,
+                    "`objectives` must be a list of at least one objective (e.g. `[{target: 0.999}]`)"
+                        .into(),
+                );
+                &[][..]
+            }
+        };
+        let mut any_bad = false;
+        for o in items {
+            self.map(
+                o,
+                "an objective",
+                &[
+                    "displayName",
+                    "target",
+                    "targetPercent",
+                    "op",
+                    "value",
+                    "timeSliceTarget",
+                    "timeSliceWindow",
+                    "indicator",
+                    "indicatorRef",
+                    "compositeWeight",
+                ],
+            );
+            if let Some(n) = o.get("compositeWeight") {
+                self.err(n.pos, "`compositeWeight` weighs the objectives of a composite SLO into one error budget, which redline does not compute: each objective is an SLO of its own, judged on its own (the gate fails when any fails); remove `compositeWeight`".into());
+                any_bad = true;
+            }
+            let objective = if let Some(t) = o.get("target") {
+                self.ratio_target(t).map(|v| (v, t.pos))
+            } else if let Some(t) = o.get("targetPercent") {
+                self.percent(t).map(|v| (v, t.pos))
+            } else {
+                self.err(
+                    o.pos,
+                    "missing `target` (e.g. 0.999) in the objective".into(),
+                );
+                None
+            };
+            let own = (o.get("indicator"), o.get("indicatorRef"));
+            let objective_sli = match own {
+                (None, None) => {
+                    if ind.is_none() && ind_ref.is_none() {
+                        self.err(o.pos, "missing `indicator` or `indicatorRef`: give the SLO one in `spec`, or this objective its own".into());
+                        any_bad = true;
+                    }
+                    sli.clone()
+                }
+                (i, r) => self.openslo_sli(i, r, reg),
+            };
+            match objective {
+                Some((v, pos)) => objectives.push((v, pos, o.pos, objective_sli)),
+                None => any_bad = true,
+            }
         }
-        // Indicator.
-        let sli = match (spec.get("indicator"), spec.get("indicatorRef")) {
+        let (alerting, alerts) = match (spec.get("alertPolicies"), window) {
+            (Some(p), Some(w)) if !p.is_null() => self.alert_policies(p, reg, w),
+            (_, Some(w)) => (Alerting::default(), reg.alerts_for(w)),
+            (_, None) => (Alerting::default(), Vec::new()),
+        };
+        let (Some((name, name_pos)), Some((service, _)), Some(window)) = (name, service, window)
+        else {
+            return;
+        };
+        // Several objectives: SLO `NAME:INDEX` each, in the order written
+        // (`:` is in no SLO name: check_name refuses it).
+        let several = items.len() > 1;
+        for (i, (objective, objective_pos, pos, sli)) in objectives.into_iter().enumerate() {
+            let (name, name_pos) = if several {
+                let n = format!("{name}:{i}");
+                self.name(Some(&service), &n, pos);
+                (n, pos)
+            } else {
+                (name.clone(), name_pos)
+            };
+            let Some(sli) = sli else { continue };
+            if any_bad {
+                continue;
+            }
+            out.push(Slo {
+                path: self.path.clone(),
+                format: Format::OpenSlo,
+                pos: if several { pos } else { doc.pos },
+                service: service.clone(),
+                name,
+                name_pos,
+                description: description.clone(),
+                objective,
+                objective_pos,
+                window_secs: window,
+                window_pos,
+                calendar: calendar.clone(),
+                sli,
+                labels: labels.clone(),
+                alerting: alerting.clone(),
+                alerts: alerts.clone(),
+            });
+        }
+    }
+
+    /// An SLI from an inline `indicator` or an `indicatorRef` to an `SLI`
+    /// document; problems in that document are reported in its file.
+    fn openslo_sli(
+        &mut self,
+        ind: Option<&Node>,
+        ind_ref: Option<&Node>,
+        reg: &Registry,
+    ) -> Option<Sli> {
+        match (ind, ind_ref) {
             (Some(i), _) => self.openslo_indicator(i),
             (None, Some(r)) => match r.as_str().and_then(|n| reg.slis.get(n)) {
                 Some((path, doc)) => {
-                    // Problems in the SLI document are reported in its file.
                     let here = std::mem::replace(&mut self.path, path.clone());
                     let sli = self.openslo_indicator(doc);
                     self.path = here;
@@ -137,42 +237,7 @@ impl Cx {
                     None
                 }
             },
-            (None, None) => {
-                self.err(spec.pos, "missing `indicator` or `indicatorRef`".into());
-                None
-            }
-        };
-        let (alerting, alerts) = match (spec.get("alertPolicies"), window) {
-            (Some(p), Some(w)) if !p.is_null() => self.alert_policies(p, reg, w),
-            (_, Some(w)) => (Alerting::default(), reg.alerts_for(w)),
-            (_, None) => (Alerting::default(), Vec::new()),
-        };
-        if let (
-            Some((name, name_pos)),
-            Some((service, _)),
-            Some(window),
-            Some(objective),
-            Some(sli),
-        ) = (name, service, window, objective, sli)
-        {
-            out.push(Slo {
-                path: self.path.clone(),
-                format: Format::OpenSlo,
-                pos: doc.pos,
-                service,
-                name,
-                name_pos,
-                description,
-                objective,
-                objective_pos,
-                window_secs: window,
-                window_pos,
-                calendar,
-                sli,
-                labels,
-                alerting,
-                alerts,
-            });
+            (None, None) => None,
         }
     }
 

@@ -1027,6 +1027,12 @@ impl Cx {
 }
 
 pub(crate) fn check_name(cx: &mut Cx, name: &str, pos: Pos, what: &str) {
+    if what == "SLO name" && name.contains(':') {
+        cx.err(
+            pos,
+            format!("{what} `{name}` must not contain `:`: redline names each objective of an OpenSLO SLO with several objectives `NAME:INDEX`, so no other SLO may be named so (Sloth's and OpenSLO's names do not allow `:` either)"),
+        );
+    }
     if name
         .chars()
         .any(|c| c.is_whitespace() || c == '"' || c == '\\' || c.is_control())

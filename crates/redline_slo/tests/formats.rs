@@ -134,6 +134,7 @@ fn every_format_generates_rules_promtool_accepts() {
         "openslo_refs.yaml",
         "openslo_slo.yaml",
         "openslo_v1alpha.yaml",
+        "openslo_calendar.yaml",
     ]
     .map(formats);
     let mut args = vec!["generate", "--window", "7d", "-o", out.to_str().unwrap()];
@@ -154,6 +155,17 @@ fn every_format_generates_rules_promtool_accepts() {
     );
     // The AlertWindows factors are in the 7d SLOs' alerts: 8% of 7d in 1h.
     assert!(rules.contains("(13.44 * 0.001)"), "{rules}");
+    // The calendar month's SLOs: one per objective, the alerts of a 30d
+    // window, the condition's alertAfter as `for:`.
+    for id in ["ledger-latency:0", "ledger-latency:1"] {
+        assert!(
+            rules.contains(&format!(
+                "slo:sli_error:ratio_rate30d{{redline_id=\"{id}\"}}"
+            )),
+            "{id}: {rules}"
+        );
+    }
+    assert_eq!(rules.matches("for: 5m").count(), 2, "{rules}");
     // The OpenSLO policy: one window, threshold as written.
     assert!(rules.contains("slo:sli_error:ratio_rate1h{redline_id=\"catalog-catalog-availability\"} > (13.44 * 0.005)"), "{rules}");
 }
@@ -625,13 +637,110 @@ fn alert_conditions_redline_cannot_honour_are_refused_with_the_reason() {
 }
 
 #[test]
-fn several_objectives_and_composites_are_refused_with_the_reason() {
-    let m = only_problem(&format!(
-        "{OPENSLO_HEAD}{OPENSLO_SLI}  objectives: [{{target: 0.99}}, {{target: 0.999}}]\n"
-    ));
+fn several_objectives_are_one_slo_each() {
+    // One indicator, two targets: SLOs `s:0` and `s:1`, in the order written.
+    let loaded = spec::load(
+        "t.yaml",
+        &format!(
+            "{OPENSLO_HEAD}{OPENSLO_SLI}  objectives: [{{target: 0.99}}, {{displayName: strict, targetPercent: 99.9}}]\n"
+        ),
+        DEFAULT_WINDOW_SECS,
+    );
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    let got: Vec<(String, String, f64)> = loaded
+        .slos
+        .iter()
+        .map(|s| (s.name.clone(), s.id(), s.objective))
+        .collect();
     assert_eq!(
-        m,
-        "11:15: redline supports exactly one objective per SLO: split the others into their own SLOs"
+        got,
+        [
+            ("s:0".to_string(), "web-s:0".to_string(), 99.0),
+            ("s:1".to_string(), "web-s:1".to_string(), 99.9),
+        ]
+    );
+    assert_eq!(loaded.slos[0].sli, loaded.slos[1].sli);
+    // Their rules are apart: one group set per id.
+    let rules = redline_slo::rules::generate(&loaded.slos);
+    assert!(
+        rules.contains("redline-slo-alerts-web-s:0")
+            && rules.contains("redline-slo-alerts-web-s:1"),
+        "{rules}"
+    );
+
+    // Objectives with their own indicator (OpenSLO's composite form), e.g.
+    // two latency thresholds: each SLO has its objective's SLI.
+    let sli = |name: &str, le: &str| {
+        format!(
+            "apiVersion: openslo/v1\nkind: SLI\nmetadata: {{name: {name}}}\nspec:\n  ratioMetric:\n    good: {{metricSource: {{type: Prometheus, spec: {{query: 'sum(rate(latency_bucket{{le=\"{le}\"}}[{{{{.window}}}}]))'}}}}}}\n    total: {{metricSource: {{type: Prometheus, spec: {{query: 'sum(rate(latency_count[{{{{.window}}}}]))'}}}}}}\n---\n"
+        )
+    };
+    let src = format!(
+        "{}{}{OPENSLO_HEAD}  objectives:\n    - {{target: 0.99, indicatorRef: fast}}\n    - {{target: 0.999, indicatorRef: slow}}\n",
+        sli("fast", "0.1"),
+        sli("slow", "1")
+    );
+    let loaded = spec::load("t.yaml", &src, DEFAULT_WINDOW_SECS);
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    let errors: Vec<String> = loaded
+        .slos
+        .iter()
+        .map(|s| match &s.sli {
+            Sli::Events { error, .. } => error.at("5m"),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert!(
+        errors[0].contains("le=\"0.1\"") && errors[1].contains("le=\"1\""),
+        "{errors:?}"
+    );
+
+    // A composite budget is not computed; an objective without any
+    // indicator says so.
+    assert_eq!(
+        only_problem(&format!(
+            "{OPENSLO_HEAD}{OPENSLO_SLI}  objectives: [{{target: 0.99, compositeWeight: 2}}, {{target: 0.999}}]\n"
+        )),
+        "11:48: `compositeWeight` weighs the objectives of a composite SLO into one error budget, which redline does not compute: each objective is an SLO of its own, judged on its own (the gate fails when any fails); remove `compositeWeight`"
+    );
+    assert_eq!(
+        only_problem(&format!("{OPENSLO_HEAD}  objectives: [{{target: 0.99}}]\n")),
+        "6:16: missing `indicator` or `indicatorRef`: give the SLO one in `spec`, or this objective its own"
+    );
+}
+
+#[test]
+fn slo_ids_cannot_collide() {
+    // `:` is what the objectives' names hold, so no SLO name may.
+    assert_eq!(
+        only_problem(
+            "version: prometheus/v1\nservice: web\nslos:\n  - name: s:0\n    objective: 99\n    sli: {raw: {error_ratio_query: 'sum(rate(e[{{.window}}]))'}}\n"
+        ),
+        "4:11: SLO name `s:0` must not contain `:`: redline names each objective of an OpenSLO SLO with several objectives `NAME:INDEX`, so no other SLO may be named so (Sloth's and OpenSLO's names do not allow `:` either)"
+    );
+    // service `a-b` + SLO `c` and service `a` + SLO `b-c` are both `a-b-c`.
+    let sloth = |service: &str, name: &str| {
+        format!(
+            "version: prometheus/v1\nservice: {service}\nslos:\n  - name: {name}\n    objective: 99\n    sli: {{raw: {{error_ratio_query: 'sum(rate(e[{{{{.window}}}}]))'}}}}\n"
+        )
+    };
+    let loaded = spec::load_all(
+        &[
+            ("a.yaml".into(), sloth("a-b", "c")),
+            ("b.yaml".into(), sloth("a", "b-c")),
+        ],
+        DEFAULT_WINDOW_SECS,
+    );
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    let p: Vec<String> = redline_slo::check::check(&loaded.slos, &loaded.names)
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+    assert_eq!(
+        p,
+        [
+            "b.yaml:4:11: error: SLO `b-c` of service `a` has the id `a-b-c` (service-name) of SLO `c` of service `a-b` at a.yaml:4:11: their recording rules and alerts would mix; rename one"
+        ]
     );
 }
 
@@ -672,7 +781,7 @@ fn more_openslo_shapes_are_refused_with_the_reason() {
         only_problem(&format!(
             "{OPENSLO_HEAD}{OPENSLO_SLI}  objectives: [{{target: 0.99, indicatorRef: other}}]\n"
         )),
-        "11:45: `indicatorRef` in an objective makes a composite SLO, which redline does not compute: give the SLO one indicator in `spec.indicator` or `spec.indicatorRef`"
+        "11:45: indicatorRef `other` does not name an OpenSLO `SLI` document in the files given"
     );
     let policy = |spec: &str| {
         format!(
