@@ -60,6 +60,19 @@ pub struct SloReport {
 /// Builds the data of one SLO's report from two range queries (errors and
 /// totals over 5m at a 5m step): every longer window is a sum of those.
 pub fn build(client: &Client, slo: &Slo, at: i64, events: &[Event]) -> Result<SloReport, String> {
+    build_with(client, slo, at, events, false)
+}
+
+/// [`build`]; with `allow_no_traffic`, an SLO whose queries return no
+/// series gets a report that says so instead of an error (as `status
+/// --allow-no-traffic` passes it).
+pub fn build_with(
+    client: &Client,
+    slo: &Slo,
+    at: i64,
+    events: &[Event],
+    allow_no_traffic: bool,
+) -> Result<SloReport, String> {
     let ctx = |e: PromError| format!("{}/{} ({}): {e}", slo.service, slo.name, slo.path);
     let budget = slo.error_budget();
     let alerts = slo.alert_windows();
@@ -93,7 +106,16 @@ pub fn build(client: &Client, slo: &Slo, at: i64, events: &[Event]) -> Result<Sl
                 .query_range(&error.at("5m"), fetch_from, end, STEP)
                 .map_err(ctx)?;
             if t.is_empty() {
-                return young(client, slo, at, start, end, &total.at("5m"), fetch_from);
+                return young(
+                    client,
+                    slo,
+                    at,
+                    start,
+                    end,
+                    &total.at("5m"),
+                    fetch_from,
+                    allow_no_traffic,
+                );
             }
             // As in `status`: no error series at all is no data, not zero
             // errors. A step without an error sample (the series did not
@@ -142,6 +164,7 @@ pub fn build(client: &Client, slo: &Slo, at: i64, events: &[Event]) -> Result<Sl
                     end,
                     &error_ratio.at("5m"),
                     fetch_from,
+                    allow_no_traffic,
                 );
             }
             if let Some((ts, v, why)) = r
@@ -202,8 +225,11 @@ pub fn build(client: &Client, slo: &Slo, at: i64, events: &[Event]) -> Result<Sl
         .filter_map(|i| window_ratio(i, 1).map(|r| (times[i], r)))
         .collect();
     let window_total = ct[n] - ct[first];
+    // No request in the window: there is no budget to chart (never a flat
+    // 100% line).
     let remaining: Vec<(i64, f64)> = in_window
         .clone()
+        .filter(|_| window_total > 0.0)
         .map(|i| {
             let spent = if window_total > 0.0 {
                 (ce[i + 1] - ce[first]) / (budget * window_total)
@@ -314,18 +340,33 @@ pub fn build(client: &Client, slo: &Slo, at: i64, events: &[Event]) -> Result<Sl
         periods,
         events,
         data_from,
-        note: (data_from > start).then(|| {
-            format!(
-                "data from {} only: {} of the {window} {}",
-                rfc3339(data_from),
-                duration::format((end - data_from).max(0) as u64),
+        note: if window_total <= 0.0 {
+            Some(format!(
+                "no traffic: no request in the {window} {} (`{}` counts none at any step), so there is no budget to chart",
                 if period_end.is_some() {
                     "period so far"
                 } else {
                     "window"
+                },
+                match &slo.sli {
+                    Sli::Events { total, .. } => total.at("5m"),
+                    Sli::Raw { error_ratio } => error_ratio.at("5m"),
                 }
-            )
-        }),
+            ))
+        } else {
+            (data_from > start).then(|| {
+                format!(
+                    "data from {} only: {} of the {window} {}",
+                    rfc3339(data_from),
+                    duration::format((end - data_from).max(0) as u64),
+                    if period_end.is_some() {
+                        "period so far"
+                    } else {
+                        "window"
+                    }
+                )
+            })
+        },
         period_end,
         time_zone,
     })
@@ -335,6 +376,7 @@ pub fn build(client: &Client, slo: &Slo, at: i64, events: &[Event]) -> Result<Sl
 /// step. The window's own query says whether there is any data at all: if
 /// so the report has nothing to chart yet (and says so); if not, the error
 /// names both queries that were empty.
+#[allow(clippy::too_many_arguments)]
 fn young(
     client: &Client,
     slo: &Slo,
@@ -343,6 +385,7 @@ fn young(
     end: i64,
     range_query: &str,
     fetch_from: i64,
+    allow_no_traffic: bool,
 ) -> Result<SloReport, String> {
     // The window, or the calendar period so far.
     let w = duration::format((end - start).max(STEP) as u64);
@@ -355,8 +398,22 @@ fn young(
         Sli::Raw { error_ratio } => error_ratio.at(&w),
     };
     let head = format!("{}/{} ({})", slo.service, slo.name, slo.path);
-    match client.query_one(&instant, at) {
-        Ok(_) => Ok(SloReport {
+    let answer = match client.query_one(&instant, at) {
+        // As `status --allow-no-traffic`: a new service, said, not an error.
+        Err(PromError::NoData { .. }) if allow_no_traffic => Ok(format!(
+            "no traffic: `{range_query}` has no point from {} to {} and `{instant}` returned no series (a new service, or a wrong metric name); written because of --allow-no-traffic",
+            rfc3339(fetch_from),
+            rfc3339(end)
+        )),
+        Ok(_) => Ok(format!(
+            "less than one 5m step of data: nothing to chart yet (`{range_query}` has no point from {} to {}, `{instant}` has data)",
+            rfc3339(fetch_from),
+            rfc3339(end)
+        )),
+        Err(e) => Err(e),
+    };
+    match answer {
+        Ok(note) => Ok(SloReport {
             slo_title: format!("{}/{}", slo.service, slo.name),
             objective: slo.objective,
             window,
@@ -369,11 +426,7 @@ fn young(
             periods: Vec::new(),
             events: Vec::new(),
             data_from: at,
-            note: Some(format!(
-                "less than one 5m step of data: nothing to chart yet (`{range_query}` has no point from {} to {}, `{instant}` has data)",
-                rfc3339(fetch_from),
-                rfc3339(end)
-            )),
+            note: Some(note),
             period_end,
             time_zone: slo.calendar.as_ref().map(|c| c.tz.name().to_string()),
         }),
