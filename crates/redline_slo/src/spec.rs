@@ -149,6 +149,10 @@ pub struct Slo {
     /// A calendar-aligned window (OpenSLO): `status` and `report` compute
     /// the budget over the current period, not the last `window_secs`.
     pub calendar: Option<crate::calendar::Calendar>,
+    /// The `metadata` of the `PrometheusServiceLevel` the SLO came from:
+    /// the default name, namespace, labels and annotations of its
+    /// `PrometheusRule` (as Sloth writes them).
+    pub k8s: Option<K8sMeta>,
     pub sli: Sli,
     pub labels: BTreeMap<String, String>,
     pub alerting: Alerting,
@@ -178,6 +182,16 @@ impl Slo {
     pub fn window(&self) -> String {
         duration::format(self.window_secs)
     }
+}
+
+/// A Kubernetes object's `metadata`: what a `PrometheusRule` made from a
+/// `PrometheusServiceLevel` takes from it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct K8sMeta {
+    pub name: Option<String>,
+    pub namespace: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
 }
 
 pub const DEFAULT_WINDOW_SECS: u64 = 30 * 86_400;
@@ -610,6 +624,39 @@ impl Cx {
         }
     }
 
+    /// A Kubernetes `metadata`: name, namespace, and the string labels and
+    /// annotations (their keys are Kubernetes', not Prometheus', names).
+    fn k8s_meta(&mut self, node: Option<&Node>) -> K8sMeta {
+        let mut meta = K8sMeta::default();
+        let Some(node) = node else { return meta };
+        if node.as_map().is_none() {
+            self.map(node, "metadata", &[]);
+            return meta;
+        }
+        meta.name = self.string(node.get("name"), "metadata.name");
+        meta.namespace = self.string(node.get("namespace"), "metadata.namespace");
+        for (key, out) in [
+            ("labels", &mut meta.labels),
+            ("annotations", &mut meta.annotations),
+        ] {
+            let Some(entries) = node.get(key).and_then(Node::as_map) else {
+                continue;
+            };
+            for (k, v) in entries {
+                match (k.as_str(), v.as_str()) {
+                    (Some(k), Some(v)) => {
+                        out.insert(k.to_string(), v.to_string());
+                    }
+                    _ => self.err(
+                        v.pos,
+                        format!("the values of `metadata.{key}` must be strings"),
+                    ),
+                }
+            }
+        }
+        meta
+    }
+
     /// Puts `doc` in `out`, or the items of a `kind: List` (Kubernetes'
     /// `v1` List, or Sloth's `PrometheusServiceLevelList`).
     fn flatten(&mut self, doc: Node, out: &mut Vec<Node>) {
@@ -678,9 +725,14 @@ impl Cx {
                     "the PrometheusServiceLevel",
                     &["apiVersion", "kind", "metadata", "spec", "status"],
                 );
+                let meta = self.k8s_meta(doc.get("metadata"));
+                let before = out.len();
                 match doc.get("spec") {
                     Some(spec) => self.sloth(spec, CAMEL, default_window, reg, out),
                     None => self.err(doc.pos, "PrometheusServiceLevel without `spec`".into()),
+                }
+                for slo in &mut out[before..] {
+                    slo.k8s = Some(meta.clone());
                 }
             }
             // Read in the first pass.
@@ -841,6 +893,7 @@ impl Cx {
                     window_secs: default_window,
                     window_pos: item.pos,
                     calendar: None,
+                    k8s: None,
                     sli,
                     labels,
                     alerting,
