@@ -242,7 +242,10 @@ fn groups_for(slo: &Slo) -> Vec<(String, Vec<Rule>)> {
             "summary".to_string(),
             format!(
                 "{{{{$labels.redline_service}}}} {{{{$labels.redline_slo}}}} is burning its {} error budget ({}% objective) too fast.",
-                slo.window(),
+                match &slo.calendar {
+                    Some(c) => format!("{} calendar", c.duration()),
+                    None => slo.window(),
+                },
                 num(slo.objective)
             ),
         );

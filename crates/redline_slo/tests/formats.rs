@@ -166,6 +166,10 @@ fn every_format_generates_rules_promtool_accepts() {
         );
     }
     assert_eq!(rules.matches("for: 5m").count(), 2, "{rules}");
+    assert!(
+        rules.contains("is burning its 1M calendar error budget (95% objective)"),
+        "{rules}"
+    );
     // The OpenSLO policy: one window, threshold as written.
     assert!(rules.contains("slo:sli_error:ratio_rate1h{redline_id=\"catalog-catalog-availability\"} > (13.44 * 0.005)"), "{rules}");
 }
