@@ -189,8 +189,14 @@ pub fn parse_duration(text: &str) -> Result<(u32, Unit), String> {
         "Q" => Some(Unit::Quarter),
         "Y" => Some(Unit::Year),
         "m" | "h" => {
+            // OpenSLO's own examples write `1m` for a month.
+            let month = if rest == "m" {
+                " (OpenSLO's `m` is minutes; a month is `M`)"
+            } else {
+                ""
+            };
             return Err(format!(
-                "calendar window `{text}` is shorter than a day: redline's windows are 1d to 366d; write it in d, w, M, Q or Y (e.g. 1d, 1w, 1M)"
+                "calendar window `{text}` is shorter than a day{month}: redline's windows are 1d to 366d; write it in d, w, M, Q or Y (e.g. 1d, 1w, 1M)"
             ));
         }
         _ => None,
@@ -318,9 +324,14 @@ mod tests {
     #[test]
     fn bad_inputs_say_why() {
         assert!(
-            parse_duration("30m")
+            parse_duration("12h")
                 .unwrap_err()
-                .contains("shorter than a day")
+                .contains("shorter than a day:")
+        );
+        assert!(
+            parse_duration("1m")
+                .unwrap_err()
+                .contains("shorter than a day (OpenSLO's `m` is minutes; a month is `M`)")
         );
         assert!(
             parse_duration("1X")
