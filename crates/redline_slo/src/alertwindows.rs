@@ -154,6 +154,7 @@ impl Cx {
             long,
             short,
             factor: factor(period, percent, long),
+            alert_after: 0,
         };
         let set = Set {
             period,

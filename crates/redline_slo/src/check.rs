@@ -24,6 +24,35 @@ pub fn check(slos: &[Slo], names: &[SloName]) -> Vec<Problem> {
             }
         }
     }
+    // `service-name` ids are unique only if no two (service, name) pairs
+    // join to the same text (service `a-b` with SLO `c`, service `a` with
+    // SLO `b-c`): their rules and alerts would mix.
+    let mut ids: BTreeMap<String, &Slo> = BTreeMap::new();
+    for slo in slos {
+        match ids.get(&slo.id()) {
+            Some(first) if (first.service != slo.service) || (first.name != slo.name) => {
+                problems.push(Problem {
+                    path: slo.path.clone(),
+                    pos: slo.name_pos,
+                    message: format!(
+                        "SLO `{}` of service `{}` has the id `{}` (service-name) of SLO `{}` of service `{}` at {}:{}:{}: their recording rules and alerts would mix; rename one",
+                        slo.name,
+                        slo.service,
+                        slo.id(),
+                        first.name,
+                        first.service,
+                        first.path,
+                        first.name_pos.line,
+                        first.name_pos.column
+                    ),
+                });
+            }
+            Some(_) => {}
+            None => {
+                ids.insert(slo.id(), slo);
+            }
+        }
+    }
     for slo in slos {
         let mut err = |pos, message: String| {
             problems.push(Problem {

@@ -112,13 +112,21 @@ pub struct StatusArgs {
     pub fail_below: Option<f64>,
     /// Fail the gate when less of the window has data: a duration (`1h`),
     /// a share of the window (`10%`) or 0 (off). Default: the fast page
-    /// alert's long window (1h for 30d).
+    /// alert's long window (1h for 30d), or `min-coverage` in redline.toml.
     #[arg(long, value_name = "DURATION|PERCENT")]
     pub min_coverage: Option<String>,
     /// Let an SLO with no traffic in its window pass (a new service), with
-    /// the reason printed; without it, no traffic fails the gate.
-    #[arg(long)]
-    pub allow_no_traffic: bool,
+    /// the reason printed; without it, no traffic fails the gate. `=false`
+    /// overrides `allow-no-traffic = true` of redline.toml.
+    #[arg(
+        long,
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        hide_possible_values = true
+    )]
+    pub allow_no_traffic: Option<bool>,
     // When the gate fails, the most recent deploy of each failing service
     // is traced to its commits and findings (see --repo).
     #[command(flatten)]
@@ -151,6 +159,18 @@ pub struct ReportArgs {
     /// Where to write the HTML report.
     #[arg(short, long, value_name = "FILE", required = true)]
     pub output: PathBuf,
+    /// Write the report for an SLO whose queries return no series (a new
+    /// service), saying so, instead of failing. `=false` overrides
+    /// `allow-no-traffic = true` of redline.toml.
+    #[arg(
+        long,
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        hide_possible_values = true
+    )]
+    pub allow_no_traffic: Option<bool>,
 }
 
 pub fn run(args: &SloArgs, config: Option<&Path>) -> u8 {
@@ -265,7 +285,8 @@ fn dispatch(
                     "--fail-below {fail_below}: not a percentage; give a number such as 0 or 25"
                 )));
             }
-            let min_coverage = match &a.min_coverage {
+            // The flags, else redline.toml (checked when it was read).
+            let min_coverage = match a.min_coverage.as_ref().or(cfg.min_coverage.as_ref()) {
                 Some(m) => Some(status::MinCoverage::parse(m).map_err(Fatal)?),
                 None => None,
             };
@@ -273,7 +294,7 @@ fn dispatch(
             let policy = status::Policy {
                 fail_below,
                 min_coverage,
-                allow_no_traffic: a.allow_no_traffic,
+                allow_no_traffic: a.allow_no_traffic.or(cfg.allow_no_traffic).unwrap_or(false),
             };
             let report = status::status(&client, &slos, at, &policy);
             print_warnings(&client, err);
@@ -324,7 +345,8 @@ fn dispatch(
             // One trace per deploy and service, however many periods follow it.
             let mut traced: Vec<((i64, String, String), trace::Attribution)> = Vec::new();
             for slo in &slos {
-                let built = report::build(&client, slo, at, &evs);
+                let allow = a.allow_no_traffic.or(cfg.allow_no_traffic).unwrap_or(false);
+                let built = report::build_with(&client, slo, at, &evs, allow);
                 print_warnings(&client, err);
                 let mut built = built.map_err(Fatal)?;
                 for p in &mut built.periods {

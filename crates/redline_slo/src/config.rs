@@ -21,6 +21,11 @@ pub struct SloConfig {
     /// Default `--fail-below`, in percent of the budget.
     #[serde(alias = "fail_below")]
     pub fail_below: Option<f64>,
+    /// Default `--min-coverage`: a duration (`1h`), a share of the window
+    /// (`10%`) or `"0"` (off).
+    pub min_coverage: Option<String>,
+    /// Default `--allow-no-traffic` of `status` and `report`.
+    pub allow_no_traffic: Option<bool>,
     /// Globs of the SLO spec files, relative to this redline.toml (RL801 of
     /// `redline check` reads them; setting it turns RL801 on).
     pub specs: Option<Vec<String>>,
@@ -75,6 +80,22 @@ pub fn load_with_warnings(path: &Path) -> Result<Loaded, String> {
             format!("[slo] fail-below = {v} is not a percentage; give a number such as 0 or 25"),
         ));
     }
+    if let Some(m) = &config.min_coverage
+        && let Err(why) = crate::status::MinCoverage::parse(m)
+    {
+        let at = text[start.min(text.len())..]
+            .find("min-coverage")
+            .map_or(start, |i| start + i);
+        return Err(redline_config::error_at(
+            &display,
+            &text,
+            at,
+            format!(
+                "[slo] {}",
+                why.replacen("--min-coverage", "min-coverage =", 1)
+            ),
+        ));
+    }
     Ok(Loaded {
         config,
         warnings: redline_config::old_spellings(&display, &text, "slo"),
@@ -105,6 +126,29 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn gate_policies_are_read_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("redline.toml");
+        std::fs::write(
+            &p,
+            "[slo]\nmin-coverage = \"10%\"\nallow-no-traffic = true\n",
+        )
+        .unwrap();
+        let c = load(&p).unwrap();
+        assert_eq!(c.min_coverage.as_deref(), Some("10%"));
+        assert_eq!(c.allow_no_traffic, Some(true));
+        std::fs::write(&p, "[slo]\n\nmin-coverage = \"an hour\"\n").unwrap();
+        let e = load(&p).unwrap_err();
+        assert!(
+            e.contains(":3:1: [slo] min-coverage = an hour: give a duration"),
+            "{e}"
+        );
+        std::fs::write(&p, "[slo]\nallow-no-traffic = \"yes\"\n").unwrap();
+        let e = load(&p).unwrap_err();
+        assert!(e.contains(":2:") && e.contains("bool"), "{e}");
     }
 
     #[test]

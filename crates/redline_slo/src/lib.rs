@@ -4,6 +4,7 @@
 //! Prometheus-compatible HTTP API, the deploy gate and the HTML report.
 
 pub mod alertwindows;
+pub mod calendar;
 pub mod check;
 pub mod cli;
 pub mod config;

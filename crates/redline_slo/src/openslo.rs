@@ -3,6 +3,7 @@
 //! conditions become the SLO's alerts), and `openslo/v1alpha` `SLO`s read
 //! the way Sloth reads them.
 
+use crate::calendar::{self, Calendar};
 use crate::duration;
 use crate::spec::{
     Alerting, Cx, DEFAULT_WINDOW_SECS, Format, Query, Registry, Sli, Slo, check_name,
@@ -95,37 +96,138 @@ impl Cx {
         }
         let description = self.string(spec.get("description"), "description");
         self.budgeting_method(spec);
-        let (window, window_pos) = self.openslo_window(spec);
-        // Objective.
-        let mut objective = None;
-        let mut objective_pos = spec.pos;
-        match spec.get("objectives").map(|o| (o, o.as_seq())) {
-            None => self.err(spec.pos, "missing `objectives`".into()),
-            Some((_, Some([o]))) => {
-                self.map(o, "an objective", &["displayName", "target", "targetPercent", "op", "value", "timeSliceTarget", "timeSliceWindow", "indicator", "indicatorRef", "compositeWeight"]);
-                for key in ["indicator", "indicatorRef", "compositeWeight"] {
-                    if let Some(n) = o.get(key) {
-                        self.err(n.pos, format!("`{key}` in an objective makes a composite SLO, which redline does not compute: give the SLO one indicator in `spec.indicator` or `spec.indicatorRef`"));
-                    }
-                }
-                if let Some(t) = o.get("target") {
-                    objective_pos = t.pos;
-                    objective = self.ratio_target(t);
-                } else if let Some(t) = o.get("targetPercent") {
-                    objective_pos = t.pos;
-                    objective = self.percent(t);
-                } else {
-                    self.err(o.pos, "missing `target` (e.g. 0.999) in the objective".into());
-                }
+        let (window, window_pos, calendar) = self.openslo_window(spec);
+        // The SLO's indicator; an objective may have its own (OpenSLO's
+        // composite form).
+        let (ind, ind_ref) = (spec.get("indicator"), spec.get("indicatorRef"));
+        let sli = match (ind, ind_ref) {
+            (None, None) => None,
+            _ => self.openslo_sli(ind, ind_ref, reg),
+        };
+        // Objectives: one SLO each.
+        let mut objectives: Vec<(f64, Pos, Pos, Option<Sli>)> = Vec::new();
+        let items = match spec.get("objectives").map(|o| (o, o.as_seq())) {
+            None => {
+                self.err(spec.pos, "missing `objectives`".into());
+                &[][..]
             }
-            Some((o, _)) => self.err(o.pos, "redline supports exactly one objective per SLO: split the others into their own SLOs".into()),
+            Some((_, Some(items))) if !items.is_empty() => items,
+            Some((o, _)) => {
+                self.err(
+                    o.pos,
+                    "`objectives` must be a list of at least one objective (e.g. `[{target: 0.999}]`)"
+                        .into(),
+                );
+                &[][..]
+            }
+        };
+        let mut any_bad = false;
+        for o in items {
+            self.map(
+                o,
+                "an objective",
+                &[
+                    "displayName",
+                    "target",
+                    "targetPercent",
+                    "op",
+                    "value",
+                    "timeSliceTarget",
+                    "timeSliceWindow",
+                    "indicator",
+                    "indicatorRef",
+                    "compositeWeight",
+                ],
+            );
+            if let Some(n) = o.get("compositeWeight") {
+                self.err(n.pos, "`compositeWeight` weighs the objectives of a composite SLO into one error budget, which redline does not compute: each objective is an SLO of its own, judged on its own (the gate fails when any fails); remove `compositeWeight`".into());
+                any_bad = true;
+            }
+            let objective = if let Some(t) = o.get("target") {
+                self.ratio_target(t).map(|v| (v, t.pos))
+            } else if let Some(t) = o.get("targetPercent") {
+                self.percent(t).map(|v| (v, t.pos))
+            } else {
+                self.err(
+                    o.pos,
+                    "missing `target` (e.g. 0.999) in the objective".into(),
+                );
+                None
+            };
+            let own = (o.get("indicator"), o.get("indicatorRef"));
+            let objective_sli = match own {
+                (None, None) => {
+                    if ind.is_none() && ind_ref.is_none() {
+                        self.err(o.pos, "missing `indicator` or `indicatorRef`: give the SLO one in `spec`, or this objective its own".into());
+                        any_bad = true;
+                    }
+                    sli.clone()
+                }
+                (i, r) => self.openslo_sli(i, r, reg),
+            };
+            match objective {
+                Some((v, pos)) => objectives.push((v, pos, o.pos, objective_sli)),
+                None => any_bad = true,
+            }
         }
-        // Indicator.
-        let sli = match (spec.get("indicator"), spec.get("indicatorRef")) {
+        let (alerting, alerts) = match (spec.get("alertPolicies"), window) {
+            (Some(p), Some(w)) if !p.is_null() => self.alert_policies(p, reg, w),
+            (_, Some(w)) => (Alerting::default(), reg.alerts_for(w)),
+            (_, None) => (Alerting::default(), Vec::new()),
+        };
+        let (Some((name, name_pos)), Some((service, _)), Some(window)) = (name, service, window)
+        else {
+            return;
+        };
+        // Several objectives: SLO `NAME:INDEX` each, in the order written
+        // (`:` is in no SLO name: check_name refuses it).
+        let several = items.len() > 1;
+        for (i, (objective, objective_pos, pos, sli)) in objectives.into_iter().enumerate() {
+            let (name, name_pos) = if several {
+                let n = format!("{name}:{i}");
+                self.name(Some(&service), &n, pos);
+                (n, pos)
+            } else {
+                (name.clone(), name_pos)
+            };
+            let Some(sli) = sli else { continue };
+            if any_bad {
+                continue;
+            }
+            out.push(Slo {
+                path: self.path.clone(),
+                format: Format::OpenSlo,
+                pos: if several { pos } else { doc.pos },
+                service: service.clone(),
+                name,
+                name_pos,
+                description: description.clone(),
+                objective,
+                objective_pos,
+                window_secs: window,
+                window_pos,
+                calendar: calendar.clone(),
+                k8s: None,
+                sli,
+                labels: labels.clone(),
+                alerting: alerting.clone(),
+                alerts: alerts.clone(),
+            });
+        }
+    }
+
+    /// An SLI from an inline `indicator` or an `indicatorRef` to an `SLI`
+    /// document; problems in that document are reported in its file.
+    fn openslo_sli(
+        &mut self,
+        ind: Option<&Node>,
+        ind_ref: Option<&Node>,
+        reg: &Registry,
+    ) -> Option<Sli> {
+        match (ind, ind_ref) {
             (Some(i), _) => self.openslo_indicator(i),
             (None, Some(r)) => match r.as_str().and_then(|n| reg.slis.get(n)) {
                 Some((path, doc)) => {
-                    // Problems in the SLI document are reported in its file.
                     let here = std::mem::replace(&mut self.path, path.clone());
                     let sli = self.openslo_indicator(doc);
                     self.path = here;
@@ -136,41 +238,7 @@ impl Cx {
                     None
                 }
             },
-            (None, None) => {
-                self.err(spec.pos, "missing `indicator` or `indicatorRef`".into());
-                None
-            }
-        };
-        let (alerting, alerts) = match (spec.get("alertPolicies"), window) {
-            (Some(p), Some(w)) if !p.is_null() => self.alert_policies(p, reg, w),
-            (_, Some(w)) => (Alerting::default(), reg.alerts_for(w)),
-            (_, None) => (Alerting::default(), Vec::new()),
-        };
-        if let (
-            Some((name, name_pos)),
-            Some((service, _)),
-            Some(window),
-            Some(objective),
-            Some(sli),
-        ) = (name, service, window, objective, sli)
-        {
-            out.push(Slo {
-                path: self.path.clone(),
-                format: Format::OpenSlo,
-                pos: doc.pos,
-                service,
-                name,
-                name_pos,
-                description,
-                objective,
-                objective_pos,
-                window_secs: window,
-                window_pos,
-                sli,
-                labels,
-                alerting,
-                alerts,
-            });
+            (None, None) => None,
         }
     }
 
@@ -207,31 +275,44 @@ impl Cx {
         }
     }
 
-    /// `timeWindow`: one rolling window (default 30d).
-    fn openslo_window(&mut self, spec: &Node) -> (Option<u64>, Pos) {
+    /// `timeWindow`: one rolling window (default 30d), or one
+    /// calendar-aligned window ([`crate::calendar`]), whose nominal length
+    /// is the window of the generated rules.
+    fn openslo_window(&mut self, spec: &Node) -> (Option<u64>, Pos, Option<Calendar>) {
         match spec.get("timeWindow").map(|t| (t, t.as_seq())) {
-            None => (Some(DEFAULT_WINDOW_SECS), spec.pos),
+            None => (Some(DEFAULT_WINDOW_SECS), spec.pos, None),
             Some((_, Some([w]))) => {
-                self.map(w, "timeWindow", &["duration", "isRolling", "calendar"]);
+                if self
+                    .map(w, "timeWindow", &["duration", "isRolling", "calendar"])
+                    .is_none()
+                {
+                    return (None, w.pos, None);
+                }
+                let calendar = w.get("calendar").filter(|c| !c.is_null());
                 let rolling = match w.get("isRolling") {
                     Some(r) => self.bool(Some(r), "isRolling"),
                     // OpenSLO: `false` when `calendar` is present.
-                    None => w.get("calendar").is_none(),
+                    None => calendar.is_none(),
                 };
-                if !rolling || w.get("calendar").is_some() {
-                    let at = w
-                        .get("calendar")
-                        .or(w.get("isRolling"))
-                        .map_or(w.pos, |n| n.pos);
-                    self.err(at, "calendar-aligned windows are not supported: redline's budget, its recorded window ratio and its burn-rate alerts are over a rolling window (the last N days at every instant), and a calendar window's budget resets at each period start, which none of them model; use `isRolling: true` with a duration in days or weeks (e.g. 30d)".into());
-                    return (None, w.pos);
-                }
-                match w.get("duration") {
-                    Some(d) => (self.window(d), d.pos),
-                    None => {
-                        self.err(w.pos, "missing `duration` in timeWindow".into());
-                        (None, w.pos)
+                let Some(d) = w.get("duration") else {
+                    self.err(w.pos, "missing `duration` in timeWindow".into());
+                    return (None, w.pos, None);
+                };
+                match (rolling, calendar) {
+                    (true, None) => (self.window(d), d.pos, None),
+                    (true, Some(c)) => {
+                        self.err(c.pos, "`calendar` with `isRolling: true`: a calendar aligns the periods of a calendar window; remove `calendar` for a rolling window, or set `isRolling: false`".into());
+                        (None, w.pos, None)
                     }
+                    (false, None) => {
+                        let at = w.get("isRolling").map_or(w.pos, |n| n.pos);
+                        self.err(at, "`isRolling: false` without `calendar`: a calendar-aligned window needs `calendar: {startTime: \"2022-01-01 00:00:00\", timeZone: UTC}` to say where its periods start".into());
+                        (None, w.pos, None)
+                    }
+                    (false, Some(c)) => match self.calendar(d, c) {
+                        Some(cal) => (Some(cal.nominal_secs()), d.pos, Some(cal)),
+                        None => (None, d.pos, None),
+                    },
                 }
             }
             Some((t, _)) => {
@@ -239,9 +320,60 @@ impl Cx {
                     t.pos,
                     "`timeWindow` must be a list with exactly one window".into(),
                 );
-                (None, t.pos)
+                (None, t.pos, None)
             }
         }
+    }
+
+    /// A calendar window's `duration` and `calendar`. The nominal length
+    /// must be a window redline records (1d to 366d), as for a rolling one.
+    fn calendar(&mut self, d: &Node, c: &Node) -> Option<Calendar> {
+        self.map(c, "calendar", &["startTime", "timeZone"])?;
+        let text = d.as_str().unwrap_or("");
+        let unit = match calendar::parse_duration(text) {
+            Ok(u) => Some(u),
+            Err(why) => {
+                self.err(d.pos, why);
+                None
+            }
+        };
+        let start = match c.get("startTime") {
+            Some(n) => match calendar::parse_start(n.as_str().unwrap_or("")) {
+                Ok(t) => Some(t),
+                Err(why) => {
+                    self.err(n.pos, why);
+                    None
+                }
+            },
+            None => {
+                self.err(c.pos, "missing `startTime` in calendar: the periods are aligned to it (e.g. `startTime: \"2022-01-01 00:00:00\"` for months starting on the 1st at midnight)".into());
+                None
+            }
+        };
+        let tz = match c.get("timeZone") {
+            Some(n) => match calendar::parse_zone(n.as_str().unwrap_or("")) {
+                Ok(t) => Some(t),
+                Err(why) => {
+                    self.err(n.pos, why);
+                    None
+                }
+            },
+            // OpenSLO names no default; UTC is the zone without offsets.
+            None => Some(chrono_tz::UTC),
+        };
+        let ((count, unit), start, tz) = (unit?, start?, tz?);
+        let cal = Calendar {
+            count,
+            unit,
+            start,
+            tz,
+        };
+        let nominal = cal.nominal_secs();
+        if !(86_400..=366 * 86_400).contains(&nominal) {
+            self.err(d.pos, format!("calendar window `{text}` is out of range: its nominal length ({}) must be between 1d and 366d, as for a rolling window (e.g. 1w, 1M, 1Q, 1Y)", duration::format(nominal)));
+            return None;
+        }
+        Some(cal)
     }
 
     /// `alertPolicies`: each an `alertPolicyRef` or an inline
@@ -464,25 +596,31 @@ impl Cx {
                 return None;
             }
         };
-        if let Some(a) = c.get("alertAfter") {
-            let text = a.as_str().unwrap_or("");
-            match duration::parse(text) {
-                Some(0) => {}
-                Some(_) => {
-                    self.err(a.pos, format!("`alertAfter: {text}` is not supported: redline's alerts fire at the first evaluation where the burn rate is above the threshold (its rules have no `for:`); remove it or set `0m`"));
-                    return None;
-                }
-                None => {
-                    self.err(a.pos, format!("`alertAfter` `{text}` is not a duration"));
-                    return None;
+        // The alert's `for:` (Prometheus: the condition held at every
+        // evaluation for that long).
+        let alert_after = match c.get("alertAfter") {
+            None => 0,
+            Some(a) => {
+                let text = a.as_str().unwrap_or("");
+                match duration::parse(text) {
+                    Some(s) if s < window_secs => s,
+                    Some(_) => {
+                        self.err(a.pos, format!("`alertAfter: {text}` is as long as the SLO window or longer: the alert could only fire after the whole window burned; give a duration shorter than the window (e.g. 5m)"));
+                        return None;
+                    }
+                    None => {
+                        self.err(a.pos, format!("`alertAfter` `{text}` is not a duration: write one such as 0m, 5m or 1h"));
+                        return None;
+                    }
                 }
             }
-        }
+        };
         Some(AlertWindow {
             severity,
             long: lookback,
             short: lookback,
             factor: threshold,
+            alert_after,
         })
     }
 
@@ -624,6 +762,8 @@ impl Cx {
                 objective_pos: o.get("target").map_or(o.pos, |n| n.pos),
                 window_secs: window,
                 window_pos,
+                calendar: None,
+                k8s: None,
                 sli: Sli::Raw { error_ratio: q },
                 labels: BTreeMap::new(),
                 alerting,

@@ -2,13 +2,17 @@
 //! wrapped in prometheus-operator `PrometheusRule` objects
 //! (`monitoring.coreos.com/v1`), what Sloth's Kubernetes users deploy.
 //!
-//! One object per service, named `redline-slo-SERVICE` (made a valid
-//! Kubernetes name), or one object for every SLO with `--name`. The
-//! metadata labels are `app.kubernetes.io/component: SLO` and
-//! `app.kubernetes.io/managed-by: redline` plus `--label KEY=VALUE` (the
-//! operator's `ruleSelector` usually selects on one, e.g.
-//! `release=prometheus`); `--namespace` sets `metadata.namespace`, which is
-//! left out by default so that `kubectl apply -n` decides.
+//! One object per `PrometheusServiceLevel`, as Sloth writes it: its
+//! `metadata.name` and `namespace`, its labels and annotations. One object
+//! per service for the other formats, named `redline-slo-SERVICE` (made a
+//! valid Kubernetes name). One object for every SLO with `--name`. The
+//! metadata labels are also `app.kubernetes.io/component: SLO` and
+//! `app.kubernetes.io/managed-by: redline` (over the resource's own, as
+//! Sloth's are) plus `--label KEY=VALUE` (the operator's `ruleSelector`
+//! usually selects on one, e.g. `release=prometheus`); `--namespace` sets
+//! `metadata.namespace` of every object; without it, a
+//! `PrometheusServiceLevel`'s namespace is kept and the others have none,
+//! so that `kubectl apply -n` decides.
 
 use crate::rules;
 use crate::spec::Slo;
@@ -25,13 +29,13 @@ pub enum RulesFormat {
 
 #[derive(Debug, clap::Args)]
 pub struct RulesFormatArgs {
-    /// `prometheus`: a Prometheus rule file; `prometheus-operator`: `PrometheusRule` objects, one per service.
+    /// `prometheus`: a Prometheus rule file; `prometheus-operator`: `PrometheusRule` objects, one per PrometheusServiceLevel or service.
     #[arg(long, value_enum, default_value = "prometheus")]
     pub format: RulesFormat,
-    /// prometheus-operator: one `PrometheusRule` of this name for every SLO (default: `redline-slo-SERVICE` per service).
+    /// prometheus-operator: one `PrometheusRule` of this name for every SLO (default: a PrometheusServiceLevel's name, else `redline-slo-SERVICE` per service).
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
-    /// prometheus-operator: `metadata.namespace` of the objects (default: none, `kubectl apply -n` decides).
+    /// prometheus-operator: `metadata.namespace` of the objects (default: a PrometheusServiceLevel's namespace, else none: `kubectl apply -n` decides).
     #[arg(long, value_name = "NAMESPACE")]
     pub namespace: Option<String>,
     /// prometheus-operator: an extra metadata label (repeatable), e.g. `release=prometheus` for the operator's `ruleSelector`.
@@ -56,13 +60,7 @@ pub fn render(slos: &[Slo], args: &RulesFormatArgs) -> Result<String, String> {
         }
         return Ok(rules::generate(slos));
     }
-    let mut labels = BTreeMap::from([
-        ("app.kubernetes.io/component".to_string(), "SLO".to_string()),
-        (
-            "app.kubernetes.io/managed-by".to_string(),
-            "redline".to_string(),
-        ),
-    ]);
+    let mut labels = BTreeMap::new();
     for l in &args.labels {
         let Some((k, v)) = l.split_once('=') else {
             return Err(format!("--label `{l}`: expected KEY=VALUE"));
@@ -77,39 +75,102 @@ pub fn render(slos: &[Slo], args: &RulesFormatArgs) -> Result<String, String> {
     if let Some(n) = &args.name {
         check_dns_subdomain(n).map_err(|e| format!("--name `{n}`: {e}"))?;
     }
-    // Objects in the order their first SLO comes in.
-    let mut objects: Vec<(String, Vec<Slo>)> = Vec::new();
+    // Objects in the order their first SLO comes in, keyed by name and
+    // namespace.
+    let mut objects: Vec<Object> = Vec::new();
     for slo in slos {
-        let name = args
-            .name
-            .clone()
-            .unwrap_or_else(|| object_name(&slo.service));
-        match objects.iter_mut().find(|(n, _)| *n == name) {
-            Some((_, v)) => v.push(slo.clone()),
-            None => objects.push((name, vec![slo.clone()])),
+        let meta = slo.k8s.as_ref();
+        let name = match (&args.name, meta.and_then(|m| m.name.as_ref())) {
+            (Some(n), _) => n.clone(),
+            (None, Some(n)) => {
+                check_dns_subdomain(n).map_err(|e| {
+                    format!(
+                        "the PrometheusServiceLevel `{n}` ({}) cannot name its PrometheusRule: its metadata.name {e}; give --name",
+                        slo.path
+                    )
+                })?;
+                n.clone()
+            }
+            (None, None) => object_name(&slo.service),
+        };
+        let namespace = match (&args.namespace, &args.name) {
+            (Some(ns), _) => Some(ns.clone()),
+            // One object for every SLO: a namespace only if all share it.
+            (None, Some(_)) => {
+                let mut all = slos
+                    .iter()
+                    .map(|s| s.k8s.as_ref().and_then(|m| m.namespace.clone()));
+                let first = all.next().flatten();
+                if all.all(|ns| ns == first) {
+                    first
+                } else {
+                    None
+                }
+            }
+            (None, None) => meta.and_then(|m| m.namespace.clone()),
+        };
+        let key = (name, namespace);
+        match objects.iter_mut().find(|o| o.key == key) {
+            Some(o) => o.slos.push(slo.clone()),
+            None => {
+                // The resource's labels and annotations (without --name: a
+                // name of its own), then redline's, then --label.
+                let mut l = BTreeMap::new();
+                let mut annotations = BTreeMap::new();
+                if let (Some(m), None) = (meta, &args.name) {
+                    l.extend(m.labels.clone());
+                    annotations.extend(m.annotations.clone());
+                }
+                l.insert("app.kubernetes.io/component".to_string(), "SLO".to_string());
+                l.insert(
+                    "app.kubernetes.io/managed-by".to_string(),
+                    "redline".to_string(),
+                );
+                l.extend(labels.clone());
+                objects.push(Object {
+                    key,
+                    labels: l,
+                    annotations,
+                    slos: vec![slo.clone()],
+                });
+            }
         }
     }
     let mut out = String::new();
     out.push_str(
         "# Generated by `redline slo generate --format prometheus-operator`; do not edit by hand.\n",
     );
-    for (i, (name, slos)) in objects.iter().enumerate() {
+    for (i, o) in objects.iter().enumerate() {
         if i > 0 {
             out.push_str("---\n");
         }
         out.push_str("apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata:\n");
-        let _ = writeln!(out, "  name: {}", quoted(name));
-        if let Some(ns) = &args.namespace {
+        let _ = writeln!(out, "  name: {}", quoted(&o.key.0));
+        if let Some(ns) = &o.key.1 {
             let _ = writeln!(out, "  namespace: {}", quoted(ns));
         }
         out.push_str("  labels:\n");
-        for (k, v) in &labels {
+        for (k, v) in &o.labels {
             let _ = writeln!(out, "    {}: {}", quoted(k), quoted(v));
         }
+        if !o.annotations.is_empty() {
+            out.push_str("  annotations:\n");
+            for (k, v) in &o.annotations {
+                let _ = writeln!(out, "    {}: {}", quoted(k), quoted(v));
+            }
+        }
         out.push_str("spec:\n");
-        rules::write_groups(&mut out, slos, 2);
+        rules::write_groups(&mut out, &o.slos, 2);
     }
     Ok(out)
+}
+
+/// One `PrometheusRule`: (name, namespace), its metadata and its SLOs.
+struct Object {
+    key: (String, Option<String>),
+    labels: BTreeMap<String, String>,
+    annotations: BTreeMap<String, String>,
+    slos: Vec<Slo>,
 }
 
 fn quoted(s: &str) -> String {

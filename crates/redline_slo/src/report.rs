@@ -51,17 +51,49 @@ pub struct SloReport {
     pub data_from: i64,
     /// Said above the charts: too little data to chart.
     pub note: Option<String>,
+    /// A calendar-aligned window: when the current period ends (the
+    /// charts run to it) and the zone its periods are aligned in.
+    pub period_end: Option<i64>,
+    pub time_zone: Option<String>,
 }
 
 /// Builds the data of one SLO's report from two range queries (errors and
 /// totals over 5m at a 5m step): every longer window is a sum of those.
 pub fn build(client: &Client, slo: &Slo, at: i64, events: &[Event]) -> Result<SloReport, String> {
+    build_with(client, slo, at, events, false)
+}
+
+/// [`build`]; with `allow_no_traffic`, an SLO whose queries return no
+/// series gets a report that says so instead of an error (as `status
+/// --allow-no-traffic` passes it).
+pub fn build_with(
+    client: &Client,
+    slo: &Slo,
+    at: i64,
+    events: &[Event],
+    allow_no_traffic: bool,
+) -> Result<SloReport, String> {
     let ctx = |e: PromError| format!("{}/{} ({}): {e}", slo.service, slo.name, slo.path);
     let budget = slo.error_budget();
     let alerts = slo.alert_windows();
     let longest = alerts.iter().map(|a| a.long).max().unwrap_or(0) as i64;
     let end = at - at.rem_euclid(STEP);
-    let start = end - slo.window_secs as i64;
+    // A calendar window: the current period so far (its first step may
+    // reach back into the period before, as in `status`).
+    let (start, period_end) = match &slo.calendar {
+        Some(c) => {
+            let p = c
+                .period_at(at)
+                .map_err(|e| format!("{}/{} ({}): {e}", slo.service, slo.name, slo.path))?;
+            (p.start.min(end - STEP), Some(p.end))
+        }
+        None => (end - slo.window_secs as i64, None),
+    };
+    let window = match &slo.calendar {
+        Some(c) => c.duration(),
+        None => slo.window(),
+    };
+    let time_zone = slo.calendar.as_ref().map(|c| c.tz.name().to_string());
     let fetch_from = start - longest;
     // Per step: (errors, total) proportional to the increases of the 5m ending there.
     let mut points: BTreeMap<i64, (f64, f64)> = BTreeMap::new();
@@ -74,7 +106,16 @@ pub fn build(client: &Client, slo: &Slo, at: i64, events: &[Event]) -> Result<Sl
                 .query_range(&error.at("5m"), fetch_from, end, STEP)
                 .map_err(ctx)?;
             if t.is_empty() {
-                return young(client, slo, at, start, end, &total.at("5m"), fetch_from);
+                return young(
+                    client,
+                    slo,
+                    at,
+                    start,
+                    end,
+                    &total.at("5m"),
+                    fetch_from,
+                    allow_no_traffic,
+                );
             }
             // As in `status`: no error series at all is no data, not zero
             // errors. A step without an error sample (the series did not
@@ -123,6 +164,7 @@ pub fn build(client: &Client, slo: &Slo, at: i64, events: &[Event]) -> Result<Sl
                     end,
                     &error_ratio.at("5m"),
                     fetch_from,
+                    allow_no_traffic,
                 );
             }
             if let Some((ts, v, why)) = r
@@ -183,8 +225,11 @@ pub fn build(client: &Client, slo: &Slo, at: i64, events: &[Event]) -> Result<Sl
         .filter_map(|i| window_ratio(i, 1).map(|r| (times[i], r)))
         .collect();
     let window_total = ct[n] - ct[first];
+    // No request in the window: there is no budget to chart (never a flat
+    // 100% line).
     let remaining: Vec<(i64, f64)> = in_window
         .clone()
+        .filter(|_| window_total > 0.0)
         .map(|i| {
             let spent = if window_total > 0.0 {
                 (ce[i + 1] - ce[first]) / (budget * window_total)
@@ -221,10 +266,14 @@ pub fn build(client: &Client, slo: &Slo, at: i64, events: &[Event]) -> Result<Sl
         .copied()
         .collect();
     let min_page_factor = page.iter().map(|a| a.factor).fold(f64::INFINITY, f64::min);
+    // A condition with a `for:` (OpenSLO `alertAfter`) fires once it has
+    // held at every step of that duration.
     let firing = |i: usize| {
         page.iter().any(|a| {
             let th = a.factor * budget;
-            matches!((window_ratio(i, steps(a.long)), window_ratio(i, steps(a.short))), (Some(l), Some(s)) if l > th && s > th)
+            let holds = |j: usize| matches!((window_ratio(j, steps(a.long)), window_ratio(j, steps(a.short))), (Some(l), Some(s)) if l > th && s > th);
+            let back = a.alert_after.div_ceil(STEP as u64) as usize;
+            i >= back && (i - back..=i).all(holds)
         })
     };
     let short_burn = |i: usize| window_ratio(i, 1).map(|r| r / budget).unwrap_or(0.0);
@@ -281,7 +330,7 @@ pub fn build(client: &Client, slo: &Slo, at: i64, events: &[Event]) -> Result<Sl
     Ok(SloReport {
         slo_title: format!("{}/{}", slo.service, slo.name),
         objective: slo.objective,
-        window: slo.window(),
+        window: window.clone(),
         start,
         end,
         ratio,
@@ -291,14 +340,35 @@ pub fn build(client: &Client, slo: &Slo, at: i64, events: &[Event]) -> Result<Sl
         periods,
         events,
         data_from,
-        note: (data_from > start).then(|| {
-            format!(
-                "data from {} only: {} of the {} window",
-                rfc3339(data_from),
-                duration::format((end - data_from).max(0) as u64),
-                slo.window()
-            )
-        }),
+        note: if window_total <= 0.0 {
+            Some(format!(
+                "no traffic: no request in the {window} {} (`{}` counts none at any step), so there is no budget to chart",
+                if period_end.is_some() {
+                    "period so far"
+                } else {
+                    "window"
+                },
+                match &slo.sli {
+                    Sli::Events { total, .. } => total.at("5m"),
+                    Sli::Raw { error_ratio } => error_ratio.at("5m"),
+                }
+            ))
+        } else {
+            (data_from > start).then(|| {
+                format!(
+                    "data from {} only: {} of the {window} {}",
+                    rfc3339(data_from),
+                    duration::format((end - data_from).max(0) as u64),
+                    if period_end.is_some() {
+                        "period so far"
+                    } else {
+                        "window"
+                    }
+                )
+            })
+        },
+        period_end,
+        time_zone,
     })
 }
 
@@ -306,6 +376,7 @@ pub fn build(client: &Client, slo: &Slo, at: i64, events: &[Event]) -> Result<Sl
 /// step. The window's own query says whether there is any data at all: if
 /// so the report has nothing to chart yet (and says so); if not, the error
 /// names both queries that were empty.
+#[allow(clippy::too_many_arguments)]
 fn young(
     client: &Client,
     slo: &Slo,
@@ -314,18 +385,38 @@ fn young(
     end: i64,
     range_query: &str,
     fetch_from: i64,
+    allow_no_traffic: bool,
 ) -> Result<SloReport, String> {
-    let w = slo.window();
+    // The window, or the calendar period so far.
+    let w = duration::format((end - start).max(STEP) as u64);
+    let (window, period_end) = match &slo.calendar {
+        Some(c) => (c.duration(), c.period_at(at).ok().map(|p| p.end)),
+        None => (slo.window(), None),
+    };
     let instant = match &slo.sli {
         Sli::Events { total, .. } => total.at(&w),
         Sli::Raw { error_ratio } => error_ratio.at(&w),
     };
     let head = format!("{}/{} ({})", slo.service, slo.name, slo.path);
-    match client.query_one(&instant, at) {
-        Ok(_) => Ok(SloReport {
+    let answer = match client.query_one(&instant, at) {
+        // As `status --allow-no-traffic`: a new service, said, not an error.
+        Err(PromError::NoData { .. }) if allow_no_traffic => Ok(format!(
+            "no traffic: `{range_query}` has no point from {} to {} and `{instant}` returned no series (a new service, or a wrong metric name); written because of --allow-no-traffic",
+            rfc3339(fetch_from),
+            rfc3339(end)
+        )),
+        Ok(_) => Ok(format!(
+            "less than one 5m step of data: nothing to chart yet (`{range_query}` has no point from {} to {}, `{instant}` has data)",
+            rfc3339(fetch_from),
+            rfc3339(end)
+        )),
+        Err(e) => Err(e),
+    };
+    match answer {
+        Ok(note) => Ok(SloReport {
             slo_title: format!("{}/{}", slo.service, slo.name),
             objective: slo.objective,
-            window: w.clone(),
+            window,
             start,
             end,
             ratio: Vec::new(),
@@ -335,11 +426,9 @@ fn young(
             periods: Vec::new(),
             events: Vec::new(),
             data_from: at,
-            note: Some(format!(
-                "less than one 5m step of data: nothing to chart yet (`{range_query}` has no point from {} to {}, `{instant}` has data)",
-                rfc3339(fetch_from),
-                rfc3339(end)
-            )),
+            note: Some(note),
+            period_end,
+            time_zone: slo.calendar.as_ref().map(|c| c.tz.name().to_string()),
         }),
         Err(PromError::NoData { .. }) => Err(format!(
             "{head}: no data: `{range_query}` has no point from {} to {}, and `{instant}` returned no series at {}; check the metric names and labels, and that Prometheus has samples for the window",
@@ -417,7 +506,8 @@ struct Chart<'a> {
 }
 
 fn svg_chart(c: &Chart, r: &SloReport, events: &[Event], periods: &[BurnPeriod]) -> String {
-    let (start, end) = (r.start, r.end);
+    // A calendar period's chart runs to the period's end.
+    let (start, end) = (r.start, r.period_end.unwrap_or(r.end).max(r.end));
     let mut max = c
         .series
         .iter()
@@ -467,6 +557,17 @@ fn svg_chart(c: &Chart, r: &SloReport, events: &[Event], periods: &[BurnPeriod])
             rfc3339(r.data_from),
             (LEFT + x(to)) / 2.0,
             TOP + (H - TOP - BOTTOM) / 2.0
+        );
+    }
+    if end > r.end {
+        // The rest of the calendar period: not come yet.
+        let _ = write!(
+            s,
+            r##"<rect class="future" x="{:.1}" y="{TOP}" width="{:.1}" height="{:.1}" fill="#f7f7f7"><title>the period goes on to {}</title></rect>"##,
+            x(r.end),
+            (x(end) - x(r.end)).max(0.0),
+            H - TOP - BOTTOM,
+            rfc3339(end)
         );
     }
     for p in periods {
@@ -676,14 +777,31 @@ pub fn render_html(reports: &[SloReport], generated_at: i64) -> String {
             // No point yet: never shown as a full budget.
             None => "<b>not known yet</b> (no data to compute it from)".to_string(),
         };
-        let _ = writeln!(
-            h,
-            "<p class=\"summary\">Objective {}% over {} ({} – {}). Error budget remaining at the end: {remaining}.</p>",
-            r.objective,
-            escape(&r.window),
-            rfc3339(r.start),
-            rfc3339(r.end),
-        );
+        match (r.period_end, &r.time_zone) {
+            (Some(period_end), Some(tz)) => {
+                let _ = writeln!(
+                    h,
+                    "<p class=\"summary\">Objective {}% over the current {} calendar period ({} – {}, aligned in {}), shown to {}. Error budget remaining now: {remaining}; it resets at {}.</p>",
+                    r.objective,
+                    escape(&r.window),
+                    rfc3339(r.start),
+                    rfc3339(period_end),
+                    escape(tz),
+                    rfc3339(r.end),
+                    rfc3339(period_end),
+                );
+            }
+            _ => {
+                let _ = writeln!(
+                    h,
+                    "<p class=\"summary\">Objective {}% over {} ({} – {}). Error budget remaining at the end: {remaining}.</p>",
+                    r.objective,
+                    escape(&r.window),
+                    rfc3339(r.start),
+                    rfc3339(r.end),
+                );
+            }
+        }
         if let Some(note) = &r.note {
             let _ = writeln!(h, "<p class=\"note\">{}</p>", escape(note));
         }

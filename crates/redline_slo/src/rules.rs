@@ -34,6 +34,8 @@ struct Rule {
     kind: &'static str, // "record" or "alert"
     name: String,
     expr: String,
+    /// An alert's `for:` in seconds (0: none).
+    for_secs: u64,
     labels: BTreeMap<String, String>,
     annotations: BTreeMap<String, String>,
 }
@@ -111,6 +113,7 @@ fn groups_for(slo: &Slo) -> Vec<(String, Vec<Rule>)> {
             kind: "record",
             name,
             expr,
+            for_secs: 0,
             labels: l,
             annotations: BTreeMap::new(),
         }
@@ -199,11 +202,16 @@ fn groups_for(slo: &Slo) -> Vec<(String, Vec<Rule>)> {
         if settings.disable {
             continue;
         }
-        let conds: Vec<String> = slo
+        // Conditions with the same `for:` (an OpenSLO `alertAfter`) are one
+        // alert; conditions with different ones need an alert each, told
+        // apart by `redline_alert_after` so that their series differ.
+        let mut by_for: BTreeMap<u64, Vec<String>> = BTreeMap::new();
+        for a in slo
             .alert_windows()
             .iter()
             .filter(|a| a.severity == severity)
-            .map(|a| {
+        {
+            let cond = {
                 // The two windows' series differ in `redline_window`:
                 // `and` matches on every label, so it is aggregated away
                 // first (as Sloth does). The short window comes first, so
@@ -215,8 +223,9 @@ fn groups_for(slo: &Slo) -> Vec<(String, Vec<Rule>)> {
                     ratio_metric(a.short),
                     ratio_metric(a.long)
                 )
-            })
-            .collect();
+            };
+            by_for.entry(a.alert_after).or_default().push(cond);
+        }
         let mut l = slo.labels.clone();
         l.extend(slo.alerting.labels.clone());
         l.extend(settings.labels.clone());
@@ -233,19 +242,33 @@ fn groups_for(slo: &Slo) -> Vec<(String, Vec<Rule>)> {
             "summary".to_string(),
             format!(
                 "{{{{$labels.redline_service}}}} {{{{$labels.redline_slo}}}} is burning its {} error budget ({}% objective) too fast.",
-                slo.window(),
+                match &slo.calendar {
+                    Some(c) => format!("{} calendar", c.duration()),
+                    None => slo.window(),
+                },
                 num(slo.objective)
             ),
         );
         ann.extend(slo.alerting.annotations.clone());
         ann.extend(settings.annotations.clone());
-        alerts.push(Rule {
-            kind: "alert",
-            name: alert_name.clone(),
-            expr: conds.join("\nor\n"),
-            labels: l,
-            annotations: ann,
-        });
+        let split = by_for.len() > 1;
+        for (for_secs, conds) in by_for {
+            let mut l = l.clone();
+            if split {
+                l.insert(
+                    "redline_alert_after".into(),
+                    duration::format_prometheus(for_secs),
+                );
+            }
+            alerts.push(Rule {
+                kind: "alert",
+                name: alert_name.clone(),
+                expr: conds.join("\nor\n"),
+                for_secs,
+                labels: l,
+                annotations: ann.clone(),
+            });
+        }
     }
 
     let mut groups = vec![
@@ -287,6 +310,13 @@ pub fn write_groups(out: &mut String, slos: &[Slo], indent: usize) {
                     "{pad}        expr: {}",
                     block_or_quoted(&r.expr, indent + 10)
                 );
+                if r.for_secs > 0 {
+                    let _ = writeln!(
+                        out,
+                        "{pad}        for: {}",
+                        duration::format_prometheus(r.for_secs)
+                    );
+                }
                 for (title, map) in [("labels", &r.labels), ("annotations", &r.annotations)] {
                     if map.is_empty() {
                         continue;

@@ -142,8 +142,17 @@ pub struct Slo {
     /// Percent, e.g. 99.9.
     pub objective: f64,
     pub objective_pos: Pos,
+    /// The window in seconds; for a calendar window, the period's nominal
+    /// length (30d for a month), which the generated rules use.
     pub window_secs: u64,
     pub window_pos: Pos,
+    /// A calendar-aligned window (OpenSLO): `status` and `report` compute
+    /// the budget over the current period, not the last `window_secs`.
+    pub calendar: Option<crate::calendar::Calendar>,
+    /// The `metadata` of the `PrometheusServiceLevel` the SLO came from:
+    /// the default name, namespace, labels and annotations of its
+    /// `PrometheusRule` (as Sloth writes them).
+    pub k8s: Option<K8sMeta>,
     pub sli: Sli,
     pub labels: BTreeMap<String, String>,
     pub alerting: Alerting,
@@ -173,6 +182,16 @@ impl Slo {
     pub fn window(&self) -> String {
         duration::format(self.window_secs)
     }
+}
+
+/// A Kubernetes object's `metadata`: what a `PrometheusRule` made from a
+/// `PrometheusServiceLevel` takes from it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct K8sMeta {
+    pub name: Option<String>,
+    pub namespace: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
 }
 
 pub const DEFAULT_WINDOW_SECS: u64 = 30 * 86_400;
@@ -333,7 +352,7 @@ pub(crate) struct Cx {
     pub services: Vec<String>,
 }
 
-fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+pub(crate) fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     candidates
         .iter()
         .map(|c| (edit_distance(word, c), *c))
@@ -605,6 +624,39 @@ impl Cx {
         }
     }
 
+    /// A Kubernetes `metadata`: name, namespace, and the string labels and
+    /// annotations (their keys are Kubernetes', not Prometheus', names).
+    fn k8s_meta(&mut self, node: Option<&Node>) -> K8sMeta {
+        let mut meta = K8sMeta::default();
+        let Some(node) = node else { return meta };
+        if node.as_map().is_none() {
+            self.map(node, "metadata", &[]);
+            return meta;
+        }
+        meta.name = self.string(node.get("name"), "metadata.name");
+        meta.namespace = self.string(node.get("namespace"), "metadata.namespace");
+        for (key, out) in [
+            ("labels", &mut meta.labels),
+            ("annotations", &mut meta.annotations),
+        ] {
+            let Some(entries) = node.get(key).and_then(Node::as_map) else {
+                continue;
+            };
+            for (k, v) in entries {
+                match (k.as_str(), v.as_str()) {
+                    (Some(k), Some(v)) => {
+                        out.insert(k.to_string(), v.to_string());
+                    }
+                    _ => self.err(
+                        v.pos,
+                        format!("the values of `metadata.{key}` must be strings"),
+                    ),
+                }
+            }
+        }
+        meta
+    }
+
     /// Puts `doc` in `out`, or the items of a `kind: List` (Kubernetes'
     /// `v1` List, or Sloth's `PrometheusServiceLevelList`).
     fn flatten(&mut self, doc: Node, out: &mut Vec<Node>) {
@@ -673,9 +725,14 @@ impl Cx {
                     "the PrometheusServiceLevel",
                     &["apiVersion", "kind", "metadata", "spec", "status"],
                 );
+                let meta = self.k8s_meta(doc.get("metadata"));
+                let before = out.len();
                 match doc.get("spec") {
                     Some(spec) => self.sloth(spec, CAMEL, default_window, reg, out),
                     None => self.err(doc.pos, "PrometheusServiceLevel without `spec`".into()),
+                }
+                for slo in &mut out[before..] {
+                    slo.k8s = Some(meta.clone());
                 }
             }
             // Read in the first pass.
@@ -835,6 +892,8 @@ impl Cx {
                     objective_pos: item.get("objective").map(|n| n.pos).unwrap_or(item.pos),
                     window_secs: default_window,
                     window_pos: item.pos,
+                    calendar: None,
+                    k8s: None,
                     sli,
                     labels,
                     alerting,
@@ -1021,6 +1080,12 @@ impl Cx {
 }
 
 pub(crate) fn check_name(cx: &mut Cx, name: &str, pos: Pos, what: &str) {
+    if what == "SLO name" && name.contains(':') {
+        cx.err(
+            pos,
+            format!("{what} `{name}` must not contain `:`: redline names each objective of an OpenSLO SLO with several objectives `NAME:INDEX`, so no other SLO may be named so (Sloth's and OpenSLO's names do not allow `:` either)"),
+        );
+    }
     if name
         .chars()
         .any(|c| c.is_whitespace() || c == '"' || c == '\\' || c.is_control())

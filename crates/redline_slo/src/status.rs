@@ -16,6 +16,13 @@ pub struct AlertState {
     pub short: String,
     pub factor: f64,
     pub firing: bool,
+    /// The alert's `for:` (an OpenSLO `alertAfter`), when it has one.
+    #[serde(rename = "for", skip_serializing_if = "Option::is_none")]
+    pub for_: Option<String>,
+    /// The condition holds now but not yet for the whole `for:`
+    /// (Prometheus's `pending`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub pending: bool,
 }
 
 /// How much of the SLO window has data: from the first instant at which
@@ -35,12 +42,33 @@ pub struct Coverage {
     pub query: String,
 }
 
+/// The current period of a calendar-aligned window: the budget is over
+/// `start` to the evaluation time.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PeriodStatus {
+    /// When the period began (RFC 3339, UTC).
+    pub start: String,
+    /// When it ends and the budget resets.
+    pub end: String,
+    /// The IANA zone the periods are aligned in.
+    pub time_zone: String,
+    /// How much of the period has passed, as a duration.
+    pub elapsed: String,
+    /// What is left of it, as a duration.
+    pub remaining: String,
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct SloStatus {
     pub service: String,
     pub name: String,
     pub objective: f64,
+    /// The rolling window (`30d`), or a calendar window's duration (`1M`).
     pub window: String,
+    /// A calendar-aligned window's current period; absent for a rolling
+    /// window.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period: Option<PeriodStatus>,
     /// `false` when the window saw no request (a new service): the ratio
     /// and budget are then `null`.
     pub traffic: bool,
@@ -263,12 +291,10 @@ fn ratio(client: &Client, slo: &Slo, window_secs: u64, at: i64) -> Result<Option
             Ok(Some(e / t))
         }
         Sli::Raw { error_ratio } => {
-            let q = if window_secs == slo.window_secs {
-                // A raw ratio cannot be weighted by traffic: average it.
-                format!("avg_over_time(({})[{w}:5m])", error_ratio.at("5m"))
-            } else {
-                error_ratio.at(&w)
-            };
+            if window_secs == slo.window_secs && slo.calendar.is_none() {
+                return raw_average(client, error_ratio, window_secs, at);
+            }
+            let q = error_ratio.at(&w);
             let r = client.query_one(&q, at).map_err(prom)?;
             if let Some(why) = bad_ratio(r) {
                 return Err(bad_answer(&q, r, why));
@@ -276,6 +302,47 @@ fn ratio(client: &Client, slo: &Slo, window_secs: u64, at: i64) -> Result<Option
             Ok(if r.is_nan() { None } else { Some(r) })
         }
     }
+}
+
+/// A raw error ratio over a whole window: it cannot be weighted by
+/// traffic, so its 5m values are averaged.
+fn raw_average(
+    client: &Client,
+    error_ratio: &crate::spec::Query,
+    range_secs: u64,
+    at: i64,
+) -> Result<Option<f64>, String> {
+    let w = duration::format(range_secs);
+    let q = format!("avg_over_time(({})[{w}:5m])", error_ratio.at("5m"));
+    let r = client.query_one(&q, at).map_err(|e| e.to_string())?;
+    if let Some(why) = bad_ratio(r) {
+        return Err(bad_answer(&q, r, why));
+    }
+    Ok(if r.is_nan() { None } else { Some(r) })
+}
+
+/// What the budget is over at `at`: the rolling window, or the calendar
+/// period so far (at least 5m: a rate needs several samples, so right
+/// after a period starts its first 5m reach back into the one before).
+/// `(range start, range in seconds, the period)`.
+pub fn budget_range(slo: &Slo, at: i64) -> Result<(i64, u64, Option<PeriodStatus>), String> {
+    let Some(cal) = &slo.calendar else {
+        return Ok((at - slo.window_secs as i64, slo.window_secs, None));
+    };
+    let p = cal.period_at(at)?;
+    let elapsed = (at - p.start).max(0) as u64;
+    let range = elapsed.max(300);
+    Ok((
+        at - range as i64,
+        range,
+        Some(PeriodStatus {
+            start: rfc3339(p.start),
+            end: rfc3339(p.end),
+            time_zone: cal.tz.name().to_string(),
+            elapsed: duration::format(elapsed),
+            remaining: duration::format((p.end - at).max(0) as u64),
+        }),
+    ))
 }
 
 fn round(v: f64, places: i32) -> f64 {
@@ -298,9 +365,10 @@ fn window_ratio(
     client: &Client,
     slo: &Slo,
     at: i64,
+    range_secs: u64,
     allow_no_traffic: bool,
 ) -> Result<Window, String> {
-    let w = duration::format(slo.window_secs);
+    let w = duration::format(range_secs);
     let missing = |q: &str, e: PromError| match e {
         PromError::NoData { .. } if allow_no_traffic => Ok(Window::NoTraffic(format!(
             "`{q}` returned no series: no request in the {w} window yet (or a wrong metric name)"
@@ -333,7 +401,7 @@ fn window_ratio(
             }
             Ok(Window::Ratio(e / t))
         }
-        Sli::Raw { .. } => match ratio(client, slo, slo.window_secs, at) {
+        Sli::Raw { error_ratio } => match raw_average(client, error_ratio, range_secs, at) {
             Ok(Some(r)) => Ok(Window::Ratio(r)),
             Ok(None) => Ok(Window::NoTraffic(format!(
                 "the error ratio over {w} is NaN (0/0): no request in the window"
@@ -410,8 +478,13 @@ pub fn has_data_query(slo: &Slo, range_secs: u64) -> String {
 /// query but evaluates the selector at every grid point: a minute on a
 /// 30-day TSDB of 2h blocks, against 0.1s for these.
 pub fn coverage(client: &Client, slo: &Slo, at: i64) -> Result<Coverage, String> {
-    let w = slo.window_secs;
-    let start = at - w as i64;
+    let (start, _, _) = budget_range(slo, at)?;
+    coverage_from(client, slo, start, at)
+}
+
+/// [`coverage`] of the range from `start` to `at`.
+fn coverage_from(client: &Client, slo: &Slo, start: i64, at: i64) -> Result<Coverage, String> {
+    let w = (at - start).max(1) as u64;
     let has = |to: i64| -> Result<(bool, String), String> {
         let q = has_data_query(slo, (to - start).max(1) as u64);
         match client.query_one(&q, to) {
@@ -420,7 +493,7 @@ pub fn coverage(client: &Client, slo: &Slo, at: i64) -> Result<Coverage, String>
             Err(e) => Err(e.to_string()),
         }
     };
-    let (full, q) = has(start + 300)?;
+    let (full, q) = has((start + 300).min(at))?;
     let (from, query) = if full {
         (start, q)
     } else {
@@ -429,7 +502,7 @@ pub fn coverage(client: &Client, slo: &Slo, at: i64) -> Result<Coverage, String>
             (at, q)
         } else {
             // No sample in (start, lo], one in (start, hi].
-            let (mut lo, mut hi, mut query) = (start + 300, at, q);
+            let (mut lo, mut hi, mut query) = ((start + 300).min(at), at, q);
             while hi - lo > 1 {
                 let mid = lo + (hi - lo) / 2;
                 let (found, q) = has(mid)?;
@@ -462,14 +535,20 @@ pub fn slo_status(
 ) -> Result<SloStatus, String> {
     let ctx = |e: String| format!("{}/{} ({}): {e}", slo.service, slo.name, slo.path);
     let budget = slo.error_budget();
-    let sli = match window_ratio(client, slo, at, allow_no_traffic).map_err(ctx)? {
+    let (start, range, period) = budget_range(slo, at).map_err(ctx)?;
+    let window = match &slo.calendar {
+        Some(c) => c.duration(),
+        None => slo.window(),
+    };
+    let sli = match window_ratio(client, slo, at, range, allow_no_traffic).map_err(ctx)? {
         Window::Ratio(r) => r,
         Window::NoTraffic(why) => {
             return Ok(SloStatus {
                 service: slo.service.clone(),
                 name: slo.name.clone(),
                 objective: slo.objective,
-                window: slo.window(),
+                window,
+                period,
                 traffic: false,
                 sli_error_ratio: None,
                 budget_consumed_pct: None,
@@ -486,7 +565,9 @@ pub fn slo_status(
         }
     };
     let mut cache: BTreeMap<u64, Option<f64>> = BTreeMap::new();
-    cache.insert(slo.window_secs, Some(sli));
+    if slo.calendar.is_none() {
+        cache.insert(slo.window_secs, Some(sli));
+    }
     let mut get = |w: u64| -> Result<Option<f64>, String> {
         if let Some(v) = cache.get(&w) {
             return Ok(*v);
@@ -513,21 +594,26 @@ pub fn slo_status(
         let threshold = a.factor * budget;
         let long = get(a.long)?;
         let short = get(a.short)?;
-        let firing = matches!((long, short), (Some(l), Some(s)) if l > threshold && s > threshold);
+        let holds = matches!((long, short), (Some(l), Some(s)) if l > threshold && s > threshold);
+        let held = holds
+            && (a.alert_after == 0 || held_for(client, slo, &a, threshold, at).map_err(ctx)?);
         alerts.push(AlertState {
             severity: a.severity,
             long: a.long_str(),
             short: a.short_str(),
             factor: a.factor,
-            firing,
+            firing: held,
+            for_: (a.alert_after > 0).then(|| duration::format(a.alert_after)),
+            pending: holds && !held,
         });
     }
-    let coverage = coverage(client, slo, at).map_err(ctx)?;
+    let coverage = coverage_from(client, slo, start, at).map_err(ctx)?;
     Ok(SloStatus {
         service: slo.service.clone(),
         name: slo.name.clone(),
         objective: slo.objective,
-        window: slo.window(),
+        window,
+        period,
         traffic: true,
         sli_error_ratio: Some(sli),
         budget_consumed_pct: Some(round(consumed, 6)),
@@ -538,6 +624,40 @@ pub fn slo_status(
         no_traffic: None,
         gate_failed: false,
     })
+}
+
+/// Whether an alert condition held at every minute of its `for:` before
+/// `at`, as Prometheus decides it with a 1m evaluation interval: the long
+/// and short window ratios over `[at - for, at]` at a 1m step, every point
+/// present and above the threshold.
+fn held_for(
+    client: &Client,
+    slo: &Slo,
+    a: &windows::AlertWindow,
+    threshold: f64,
+    at: i64,
+) -> Result<bool, String> {
+    const STEP: i64 = 60;
+    let from = at - a.alert_after as i64;
+    let points = (a.alert_after as i64 / STEP + 1) as usize;
+    for w in [a.long, a.short] {
+        let ws = duration::format(w);
+        let q = match &slo.sli {
+            // `scalar()` on both sides: their label sets may differ.
+            Sli::Events { error, total } => {
+                format!("scalar({}) / scalar({})", error.at(&ws), total.at(&ws))
+            }
+            Sli::Raw { error_ratio } => error_ratio.at(&ws),
+        };
+        let series = client
+            .query_range(&q, from, at, STEP)
+            .map_err(|e| e.to_string())?;
+        let above = series.iter().filter(|(_, v)| *v > threshold).count();
+        if series.len() < points || above < points {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// Statuses of every SLO and the gate's verdict.
@@ -588,19 +708,37 @@ pub fn status(
                     )
                 }
             };
-            if c.covered_secs < min {
+            // A calendar period is young at every period start, with data
+            // from before it: only data younger than the period is young.
+            let young = slo.calendar.is_none() || c.covered_pct < 100.0;
+            let what = match &s.period {
+                Some(p) => format!("current {} period (from {})", s.window, p.start),
+                None => format!("{} window", s.window),
+            };
+            if c.covered_secs < min && young {
                 reasons.push(format!(
-                    "{id}: only {} of data in the {} window (from {}), less than --min-coverage {described}: \
+                    "{id}: only {} of data in the {what} (from {}), less than --min-coverage {described}: \
                      too little to judge the budget, and no page alert has had a full window; \
                      wait, or lower --min-coverage (0 turns the check off)",
-                    c.covered, s.window, c.data_from
+                    c.covered, c.data_from
                 ));
-            } else if c.covered_secs < slo.window_secs {
+            } else if c.covered_pct < 100.0 {
                 warnings.push(format!(
-                    "{id}: the budget covers only {} of the {} window ({:.2}%, data from {}): it assumes the rest of the window looks the same",
-                    c.covered, s.window, c.covered_pct, c.data_from
+                    "{id}: the budget covers only {} of the {what} ({:.2}%, data from {}): it assumes the rest of the {} looks the same",
+                    c.covered,
+                    c.covered_pct,
+                    c.data_from,
+                    if s.period.is_some() { "period" } else { "window" }
                 ));
             }
+        }
+        if let Some(p) = &s.period
+            && duration::parse(&p.elapsed).is_some_and(|e| e < 300)
+        {
+            warnings.push(format!(
+                "{id}: the {} period began at {}, {} ago: the budget is over the last 5m, which reaches into the period before",
+                s.window, p.start, p.elapsed
+            ));
         }
         if let Some(remaining) = s.budget_remaining_pct
             && remaining <= fail_below
@@ -610,8 +748,13 @@ pub fn status(
             ));
         }
         for a in s.alerts.iter().filter(|a| a.firing && a.severity == "page") {
+            let held = a
+                .for_
+                .as_ref()
+                .map(|f| format!(" for {f}"))
+                .unwrap_or_default();
             reasons.push(format!(
-                "{id}: page alert firing: burn rate above {}x over {} and {}",
+                "{id}: page alert firing: burn rate above {}x over {} and {}{held}",
                 a.factor, a.long, a.short
             ));
         }
@@ -668,9 +811,24 @@ pub fn render_text(r: &StatusReport) -> String {
     for s in &r.slos {
         let _ = writeln!(
             out,
-            "\n{}/{}  objective {}%  window {}",
-            s.service, s.name, s.objective, s.window
+            "\n{}/{}  objective {}%  window {}{}",
+            s.service,
+            s.name,
+            s.objective,
+            s.window,
+            if s.period.is_some() {
+                " (calendar)"
+            } else {
+                ""
+            }
         );
+        if let Some(p) = &s.period {
+            let _ = writeln!(
+                out,
+                "  period  {} to {} ({}): {} passed, {} to go",
+                p.start, p.end, p.time_zone, p.elapsed, p.remaining
+            );
+        }
         if let Some(why) = &s.no_traffic {
             let _ = writeln!(out, "  no traffic: {why}");
             continue;
@@ -683,13 +841,18 @@ pub fn render_text(r: &StatusReport) -> String {
             s.budget_remaining_pct.unwrap_or(0.0)
         );
         if let Some(c) = &s.coverage {
+            let what = if s.period.is_some() {
+                format!("{} period so far", s.window)
+            } else {
+                format!("{} window", s.window)
+            };
             if c.covered_pct >= 100.0 {
-                let _ = writeln!(out, "  data  the whole {} window", s.window);
+                let _ = writeln!(out, "  data  the whole {what}");
             } else {
                 let _ = writeln!(
                     out,
-                    "  data  {} of the {} window ({:.2}%), from {}",
-                    c.covered, s.window, c.covered_pct, c.data_from
+                    "  data  {} of the {what} ({:.2}%), from {}",
+                    c.covered, c.covered_pct, c.data_from
                 );
             }
         }
@@ -702,14 +865,25 @@ pub fn render_text(r: &StatusReport) -> String {
             .collect();
         let _ = writeln!(out, "  burn rates  {}", burns.join("  "));
         for a in &s.alerts {
+            let held = a
+                .for_
+                .as_ref()
+                .map(|f| format!(" for {f}"))
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "  {:<6} {}/{} at {}x: {}",
+                "  {:<6} {}/{} at {}x{held}: {}",
                 a.severity,
                 a.long,
                 a.short,
                 a.factor,
-                if a.firing { "FIRING" } else { "ok" }
+                if a.firing {
+                    "FIRING"
+                } else if a.pending {
+                    "pending"
+                } else {
+                    "ok"
+                }
             );
         }
     }

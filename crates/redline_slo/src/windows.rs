@@ -14,6 +14,9 @@ pub struct AlertWindow {
     pub long: u64,
     pub short: u64,
     pub factor: f64,
+    /// Seconds the condition must hold before the alert fires (the
+    /// alert's `for:`; an OpenSLO condition's `alertAfter`); 0 for none.
+    pub alert_after: u64,
 }
 
 impl AlertWindow {
@@ -48,6 +51,7 @@ pub fn alert_windows(window_secs: u64) -> [AlertWindow; 4] {
         long: scale(long, window_secs),
         short: scale(short, window_secs),
         factor,
+        alert_after: 0,
     };
     [
         w("page", 3_600, 300, 14.4),

@@ -134,6 +134,7 @@ fn every_format_generates_rules_promtool_accepts() {
         "openslo_refs.yaml",
         "openslo_slo.yaml",
         "openslo_v1alpha.yaml",
+        "openslo_calendar.yaml",
     ]
     .map(formats);
     let mut args = vec!["generate", "--window", "7d", "-o", out.to_str().unwrap()];
@@ -154,6 +155,21 @@ fn every_format_generates_rules_promtool_accepts() {
     );
     // The AlertWindows factors are in the 7d SLOs' alerts: 8% of 7d in 1h.
     assert!(rules.contains("(13.44 * 0.001)"), "{rules}");
+    // The calendar month's SLOs: one per objective, the alerts of a 30d
+    // window, the condition's alertAfter as `for:`.
+    for id in ["ledger-latency:0", "ledger-latency:1"] {
+        assert!(
+            rules.contains(&format!(
+                "slo:sli_error:ratio_rate30d{{redline_id=\"{id}\"}}"
+            )),
+            "{id}: {rules}"
+        );
+    }
+    assert_eq!(rules.matches("for: 5m").count(), 2, "{rules}");
+    assert!(
+        rules.contains("is burning its 1M calendar error budget (95% objective)"),
+        "{rules}"
+    );
     // The OpenSLO policy: one window, threshold as written.
     assert!(rules.contains("slo:sli_error:ratio_rate1h{redline_id=\"catalog-catalog-availability\"} > (13.44 * 0.005)"), "{rules}");
 }
@@ -499,13 +515,73 @@ fn timeslices_are_refused_with_the_reason() {
 }
 
 #[test]
-fn calendar_windows_are_refused_with_the_reason() {
-    let m = only_problem(&format!(
-        "{OPENSLO_HEAD}{OPENSLO_SLI}  timeWindow:\n    - duration: 1M\n      calendar: {{startTime: '2024-01-01 00:00:00', timeZone: UTC}}\n  objectives: [{{target: 0.99}}]\n"
-    ));
+fn calendar_windows_are_read_with_their_nominal_length() {
+    let src = format!(
+        "{OPENSLO_HEAD}{OPENSLO_SLI}  timeWindow:\n    - duration: 1M\n      isRolling: false\n      calendar: {{startTime: 2022-01-01 00:00:00, timeZone: America/New_York}}\n  objectives: [{{target: 0.99}}]\n"
+    );
+    let loaded = spec::load("t.yaml", &src, DEFAULT_WINDOW_SECS);
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    let s = &loaded.slos[0];
+    let cal = s.calendar.as_ref().expect("a calendar window");
+    assert_eq!(cal.duration(), "1M");
+    assert_eq!(cal.tz.name(), "America/New_York");
+    // The generated rules use the nominal length: a month is 30 days, and
+    // the alerts are the SRE Workbook's for 30 days.
+    assert_eq!(s.window_secs, 30 * 86_400);
     assert_eq!(
-        m,
-        "13:17: calendar-aligned windows are not supported: redline's budget, its recorded window ratio and its burn-rate alerts are over a rolling window (the last N days at every instant), and a calendar window's budget resets at each period start, which none of them model; use `isRolling: true` with a duration in days or weeks (e.g. 30d)"
+        s.alerts,
+        redline_slo::windows::alert_windows(30 * 86_400).to_vec()
+    );
+    // `isRolling` may be left out when `calendar` is there; UTC is the
+    // zone when none is named.
+    let quarter = src
+        .replace("1M", "1Q")
+        .replace("      isRolling: false\n", "")
+        .replace(", timeZone: America/New_York", "");
+    let loaded = spec::load("t.yaml", &quarter, DEFAULT_WINDOW_SECS);
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    assert_eq!(loaded.slos[0].window_secs, 90 * 86_400);
+    assert_eq!(loaded.slos[0].calendar.as_ref().unwrap().tz.name(), "UTC");
+}
+
+#[test]
+fn calendar_windows_redline_cannot_honour_are_refused_with_the_reason() {
+    let window = |w: &str| {
+        only_problem(&format!(
+            "{OPENSLO_HEAD}{OPENSLO_SLI}  timeWindow:\n{w}  objectives: [{{target: 0.99}}]\n"
+        ))
+    };
+    assert_eq!(
+        window(
+            "    - duration: 1M\n      calendar: {startTime: '2024-01-01 00:00:00', timeZone: America/New_Yrok}\n"
+        ),
+        "13:62: unknown timeZone `America/New_Yrok`: not a name of the IANA time zone database (did you mean `America/New_York`?); write one such as America/New_York, Europe/Berlin or UTC"
+    );
+    assert_eq!(
+        window("    - duration: 1M\n      calendar: {startTime: '2024-01-01T00:00:00Z'}\n"),
+        "13:29: startTime `2024-01-01T00:00:00Z` carries a UTC offset: OpenSLO's startTime is local time in `timeZone` (e.g. 2022-01-01 00:00:00); drop the offset and name the zone in `timeZone`"
+    );
+    assert_eq!(
+        window("    - duration: 2Y\n      calendar: {startTime: '2024-01-01 00:00:00'}\n"),
+        "12:17: calendar window `2Y` is out of range: its nominal length (730d) must be between 1d and 366d, as for a rolling window (e.g. 1w, 1M, 1Q, 1Y)"
+    );
+    assert_eq!(
+        window("    - duration: 12h\n      calendar: {startTime: '2024-01-01 00:00:00'}\n"),
+        "12:17: calendar window `12h` is shorter than a day: redline's windows are 1d to 366d; write it in d, w, M, Q or Y (e.g. 1d, 1w, 1M)"
+    );
+    assert_eq!(
+        window("    - duration: 1M\n      calendar: {timeZone: UTC}\n"),
+        "13:17: missing `startTime` in calendar: the periods are aligned to it (e.g. `startTime: \"2022-01-01 00:00:00\"` for months starting on the 1st at midnight)"
+    );
+    assert_eq!(
+        window(
+            "    - duration: 30d\n      isRolling: true\n      calendar: {startTime: '2024-01-01 00:00:00'}\n"
+        ),
+        "14:17: `calendar` with `isRolling: true`: a calendar aligns the periods of a calendar window; remove `calendar` for a rolling window, or set `isRolling: false`"
+    );
+    assert_eq!(
+        window("    - duration: 1M\n      isRolling: false\n"),
+        "13:18: `isRolling: false` without `calendar`: a calendar-aligned window needs `calendar: {startTime: \"2022-01-01 00:00:00\", timeZone: UTC}` to say where its periods start"
     );
 }
 
@@ -527,11 +603,28 @@ fn alert_conditions_redline_cannot_honour_are_refused_with_the_reason() {
             "{OPENSLO_HEAD}{OPENSLO_SLI}  objectives: [{{target: 0.99}}]\n  alertPolicies:\n    - kind: AlertPolicy\n      metadata: {{name: p}}\n      spec:\n        conditions:\n          - kind: AlertCondition\n            metadata: {{name: c}}\n            spec:\n{cond}"
         )
     };
+    // alertAfter is the alert's `for:` (tests/alert_after.rs); one as long
+    // as the window, or not a duration, is refused.
+    let held = spec::load(
+        "t.yaml",
+        &policy(
+            "              severity: page\n              condition: {kind: burnrate, op: gt, threshold: 2, lookbackWindow: 1h, alertAfter: 5m}\n",
+        ),
+        DEFAULT_WINDOW_SECS,
+    );
+    assert!(held.problems.is_empty(), "{:?}", held.problems);
+    assert_eq!(held.slos[0].alerts[0].alert_after, 300);
     assert_eq!(
         only_problem(&policy(
-            "              severity: page\n              condition: {kind: burnrate, op: gt, threshold: 2, lookbackWindow: 1h, alertAfter: 5m}\n"
+            "              severity: page\n              condition: {kind: burnrate, op: gt, threshold: 2, lookbackWindow: 1h, alertAfter: 30d}\n"
         )),
-        "21:97: `alertAfter: 5m` is not supported: redline's alerts fire at the first evaluation where the burn rate is above the threshold (its rules have no `for:`); remove it or set `0m`"
+        "21:97: `alertAfter: 30d` is as long as the SLO window or longer: the alert could only fire after the whole window burned; give a duration shorter than the window (e.g. 5m)"
+    );
+    assert_eq!(
+        only_problem(&policy(
+            "              severity: page\n              condition: {kind: burnrate, op: gt, threshold: 2, lookbackWindow: 1h, alertAfter: soon}\n"
+        )),
+        "21:97: `alertAfter` `soon` is not a duration: write one such as 0m, 5m or 1h"
     );
     assert_eq!(
         only_problem(&policy(
@@ -548,13 +641,110 @@ fn alert_conditions_redline_cannot_honour_are_refused_with_the_reason() {
 }
 
 #[test]
-fn several_objectives_and_composites_are_refused_with_the_reason() {
-    let m = only_problem(&format!(
-        "{OPENSLO_HEAD}{OPENSLO_SLI}  objectives: [{{target: 0.99}}, {{target: 0.999}}]\n"
-    ));
+fn several_objectives_are_one_slo_each() {
+    // One indicator, two targets: SLOs `s:0` and `s:1`, in the order written.
+    let loaded = spec::load(
+        "t.yaml",
+        &format!(
+            "{OPENSLO_HEAD}{OPENSLO_SLI}  objectives: [{{target: 0.99}}, {{displayName: strict, targetPercent: 99.9}}]\n"
+        ),
+        DEFAULT_WINDOW_SECS,
+    );
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    let got: Vec<(String, String, f64)> = loaded
+        .slos
+        .iter()
+        .map(|s| (s.name.clone(), s.id(), s.objective))
+        .collect();
     assert_eq!(
-        m,
-        "11:15: redline supports exactly one objective per SLO: split the others into their own SLOs"
+        got,
+        [
+            ("s:0".to_string(), "web-s:0".to_string(), 99.0),
+            ("s:1".to_string(), "web-s:1".to_string(), 99.9),
+        ]
+    );
+    assert_eq!(loaded.slos[0].sli, loaded.slos[1].sli);
+    // Their rules are apart: one group set per id.
+    let rules = redline_slo::rules::generate(&loaded.slos);
+    assert!(
+        rules.contains("redline-slo-alerts-web-s:0")
+            && rules.contains("redline-slo-alerts-web-s:1"),
+        "{rules}"
+    );
+
+    // Objectives with their own indicator (OpenSLO's composite form), e.g.
+    // two latency thresholds: each SLO has its objective's SLI.
+    let sli = |name: &str, le: &str| {
+        format!(
+            "apiVersion: openslo/v1\nkind: SLI\nmetadata: {{name: {name}}}\nspec:\n  ratioMetric:\n    good: {{metricSource: {{type: Prometheus, spec: {{query: 'sum(rate(latency_bucket{{le=\"{le}\"}}[{{{{.window}}}}]))'}}}}}}\n    total: {{metricSource: {{type: Prometheus, spec: {{query: 'sum(rate(latency_count[{{{{.window}}}}]))'}}}}}}\n---\n"
+        )
+    };
+    let src = format!(
+        "{}{}{OPENSLO_HEAD}  objectives:\n    - {{target: 0.99, indicatorRef: fast}}\n    - {{target: 0.999, indicatorRef: slow}}\n",
+        sli("fast", "0.1"),
+        sli("slow", "1")
+    );
+    let loaded = spec::load("t.yaml", &src, DEFAULT_WINDOW_SECS);
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    let errors: Vec<String> = loaded
+        .slos
+        .iter()
+        .map(|s| match &s.sli {
+            Sli::Events { error, .. } => error.at("5m"),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert!(
+        errors[0].contains("le=\"0.1\"") && errors[1].contains("le=\"1\""),
+        "{errors:?}"
+    );
+
+    // A composite budget is not computed; an objective without any
+    // indicator says so.
+    assert_eq!(
+        only_problem(&format!(
+            "{OPENSLO_HEAD}{OPENSLO_SLI}  objectives: [{{target: 0.99, compositeWeight: 2}}, {{target: 0.999}}]\n"
+        )),
+        "11:48: `compositeWeight` weighs the objectives of a composite SLO into one error budget, which redline does not compute: each objective is an SLO of its own, judged on its own (the gate fails when any fails); remove `compositeWeight`"
+    );
+    assert_eq!(
+        only_problem(&format!("{OPENSLO_HEAD}  objectives: [{{target: 0.99}}]\n")),
+        "6:16: missing `indicator` or `indicatorRef`: give the SLO one in `spec`, or this objective its own"
+    );
+}
+
+#[test]
+fn slo_ids_cannot_collide() {
+    // `:` is what the objectives' names hold, so no SLO name may.
+    assert_eq!(
+        only_problem(
+            "version: prometheus/v1\nservice: web\nslos:\n  - name: s:0\n    objective: 99\n    sli: {raw: {error_ratio_query: 'sum(rate(e[{{.window}}]))'}}\n"
+        ),
+        "4:11: SLO name `s:0` must not contain `:`: redline names each objective of an OpenSLO SLO with several objectives `NAME:INDEX`, so no other SLO may be named so (Sloth's and OpenSLO's names do not allow `:` either)"
+    );
+    // service `a-b` + SLO `c` and service `a` + SLO `b-c` are both `a-b-c`.
+    let sloth = |service: &str, name: &str| {
+        format!(
+            "version: prometheus/v1\nservice: {service}\nslos:\n  - name: {name}\n    objective: 99\n    sli: {{raw: {{error_ratio_query: 'sum(rate(e[{{{{.window}}}}]))'}}}}\n"
+        )
+    };
+    let loaded = spec::load_all(
+        &[
+            ("a.yaml".into(), sloth("a-b", "c")),
+            ("b.yaml".into(), sloth("a", "b-c")),
+        ],
+        DEFAULT_WINDOW_SECS,
+    );
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    let p: Vec<String> = redline_slo::check::check(&loaded.slos, &loaded.names)
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+    assert_eq!(
+        p,
+        [
+            "b.yaml:4:11: error: SLO `b-c` of service `a` has the id `a-b-c` (service-name) of SLO `c` of service `a-b` at a.yaml:4:11: their recording rules and alerts would mix; rename one"
+        ]
     );
 }
 
@@ -595,7 +785,7 @@ fn more_openslo_shapes_are_refused_with_the_reason() {
         only_problem(&format!(
             "{OPENSLO_HEAD}{OPENSLO_SLI}  objectives: [{{target: 0.99, indicatorRef: other}}]\n"
         )),
-        "11:45: `indicatorRef` in an objective makes a composite SLO, which redline does not compute: give the SLO one indicator in `spec.indicator` or `spec.indicatorRef`"
+        "11:45: indicatorRef `other` does not name an OpenSLO `SLI` document in the files given"
     );
     let policy = |spec: &str| {
         format!(

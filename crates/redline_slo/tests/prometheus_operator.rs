@@ -342,3 +342,132 @@ spec:
     promtool_check(&objects[0]["spec"]);
     assert_eq!(objects[0]["metadata"]["name"], "shop-slos");
 }
+
+const PSLS: &str = r#"apiVersion: sloth.slok.dev/v1
+kind: PrometheusServiceLevel
+metadata:
+  name: shop-slos
+  namespace: monitoring
+  labels: {release: prometheus, app.kubernetes.io/managed-by: someone-else}
+  annotations: {team.example.com/owner: shop-team}
+spec:
+  service: shop
+  slos:
+    - name: requests-availability
+      objective: 99.9
+      sli: {raw: {errorRatioQuery: 'sum(rate(e{job="shop"}[{{.window}}])) / sum(rate(t{job="shop"}[{{.window}}]))'}}
+      alerting: {name: ShopAvailability}
+---
+apiVersion: sloth.slok.dev/v1
+kind: PrometheusServiceLevel
+metadata:
+  name: cart-slos
+spec:
+  service: cart
+  slos:
+    - name: requests-availability
+      objective: 99.9
+      sli: {raw: {errorRatioQuery: 'sum(rate(e{job="cart"}[{{.window}}])) / sum(rate(t{job="cart"}[{{.window}}]))'}}
+      alerting: {name: CartAvailability}
+"#;
+
+/// What a `PrometheusRule`'s metadata says, the manager's name left out
+/// (`sloth` or `redline`).
+fn metadata(o: &Value) -> Value {
+    let mut m = o["metadata"].clone();
+    if let Some(l) = m.get_mut("labels").and_then(Value::as_object_mut) {
+        l.remove("app.kubernetes.io/managed-by");
+    }
+    m
+}
+
+/// A `PrometheusServiceLevel`'s `PrometheusRule` takes its name,
+/// namespace, labels and annotations, as Sloth v0.16's: both are run on
+/// the same resources and their metadata compared. `--namespace` and
+/// `--name` still decide when given; other formats keep
+/// `redline-slo-SERVICE`.
+#[test]
+fn a_prometheus_service_levels_rule_has_its_metadata_as_sloths() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("psl.yaml");
+    std::fs::write(&spec, PSLS).unwrap();
+    let spec = spec.display().to_string();
+    let (code, text, err) = slo(&["generate", &spec, "--format", "prometheus-operator"]);
+    assert_eq!(code, 0, "{err}");
+    let ours = documents(&text);
+    assert_eq!(ours.len(), 2, "{text}");
+    for o in &ours {
+        check_prometheus_rule(o);
+        promtool_check(&o["spec"]);
+        assert_eq!(
+            o["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+            "redline"
+        );
+    }
+    assert_eq!(ours[0]["metadata"]["name"], "shop-slos");
+    assert_eq!(ours[0]["metadata"]["namespace"], "monitoring");
+    assert_eq!(ours[0]["metadata"]["labels"]["release"], "prometheus");
+    assert_eq!(
+        ours[0]["metadata"]["annotations"]["team.example.com/owner"],
+        "shop-team"
+    );
+    assert_eq!(ours[1]["metadata"]["name"], "cart-slos");
+    assert!(ours[1]["metadata"].get("namespace").is_none(), "{text}");
+
+    if let Some(sloth) = tool("sloth") {
+        let out = dir.path().join("sloth.yaml");
+        let o = Command::new(sloth)
+            .args(["generate", "-i", &spec, "-o"])
+            .arg(&out)
+            .output()
+            .expect("sloth runs");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let theirs = documents(&std::fs::read_to_string(&out).unwrap());
+        assert_eq!(theirs.len(), ours.len());
+        for (a, b) in ours.iter().zip(&theirs) {
+            assert_eq!(metadata(a), metadata(b), "redline's, then Sloth's");
+        }
+    }
+
+    // The flags decide when given.
+    let (code, text, err) = slo(&[
+        "generate",
+        &spec,
+        "--format",
+        "prometheus-operator",
+        "--namespace",
+        "slo",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let objects = documents(&text);
+    assert!(
+        objects.iter().all(|o| o["metadata"]["namespace"] == "slo"),
+        "{text}"
+    );
+    let (code, text, err) = slo(&[
+        "generate",
+        &spec,
+        "--format",
+        "prometheus-operator",
+        "--name",
+        "all-slos",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let objects = documents(&text);
+    assert_eq!(objects.len(), 1, "{text}");
+    assert_eq!(objects[0]["metadata"]["name"], "all-slos");
+    // The two resources' namespaces differ: none is chosen.
+    assert!(objects[0]["metadata"].get("namespace").is_none(), "{text}");
+    // A prometheus/v1 spec has no metadata: one object per service.
+    let (code, text, err) = slo(&[
+        "generate",
+        &fixture("sloth.yaml"),
+        "--format",
+        "prometheus-operator",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        documents(&text)[0]["metadata"]["name"],
+        "redline-slo-checkout"
+    );
+}

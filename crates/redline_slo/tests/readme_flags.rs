@@ -26,7 +26,10 @@ fn readme_shows_the_flags_as_help_prints_them() {
                 "repo",
             ][..],
         ),
-        ("report", &["events", "events-from-git", "repo"][..]),
+        (
+            "report",
+            &["events", "events-from-git", "repo", "allow-no-traffic"][..],
+        ),
     ] {
         let sub = cmd
             .find_subcommand_mut(sub)
@@ -36,7 +39,9 @@ fn readme_shows_the_flags_as_help_prints_them() {
                 .get_arguments()
                 .find(|a| a.get_long() == Some(flag))
                 .unwrap_or_else(|| panic!("no --{flag}"));
+            let optional = arg.get_num_args().is_some_and(|n| n.min_values() == 0);
             let name = match (arg.get_action().takes_values(), arg.get_value_names()) {
+                (true, Some(v)) if optional => format!("--{flag}[=<{}>]", v[0]),
                 (true, Some(v)) => format!("--{flag} <{}>", v[0]),
                 _ => format!("--{flag}"),
             };

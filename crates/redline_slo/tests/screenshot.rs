@@ -72,6 +72,8 @@ fn synthetic_report() -> SloReport {
         events: vec![deploy],
         data_from: start,
         note: None,
+        period_end: None,
+        time_zone: None,
     }
 }
 

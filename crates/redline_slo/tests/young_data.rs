@@ -6,7 +6,7 @@
 //! below, and `report` starts its charts at the first sample.
 
 mod common;
-use common::{Prometheus, backfill, require, slo};
+use common::{Prometheus, backfill, require, slo, slo_with_config};
 use std::path::Path;
 use std::time::Duration;
 
@@ -118,6 +118,121 @@ fn young_data_and_new_services() {
     two_days(&url, &spec(&specs, "days"), &specs);
     no_traffic(&url, &spec(&specs, "idle"), &spec(&specs, "ghost"), &specs);
     younger_than_a_step(&url, &spec(&specs, "straddle"), &specs);
+    policies_from_redline_toml(
+        &url,
+        &spec(&specs, "minute"),
+        &spec(&specs, "idle"),
+        &spec(&specs, "ghost"),
+        &specs,
+    );
+}
+
+/// `[slo] min-coverage` and `allow-no-traffic` of redline.toml are the
+/// defaults of the flags, and the flags override them; `report
+/// --allow-no-traffic` writes the report of a service without series.
+fn policies_from_redline_toml(url: &str, minute: &str, idle: &str, ghost: &str, dir: &Path) {
+    let config = dir.join("redline.toml");
+    let t = T.to_string();
+    let run = |toml: &str, args: &[&str]| {
+        std::fs::write(&config, toml).unwrap();
+        let mut all = vec![
+            "status",
+            "--prometheus",
+            url,
+            "--at",
+            &t,
+            "--format",
+            "json",
+        ];
+        all.extend_from_slice(args);
+        let (code, out, err) = slo_with_config(Some(&config), &all);
+        (code, format!("{out}{err}"))
+    };
+    // One minute of data: the config's 0 turns the coverage check off; the
+    // flag puts it back.
+    let (code, out) = run("[slo]\nmin-coverage = \"0\"\n", &[minute]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = run(
+        "[slo]\nmin-coverage = \"0\"\n",
+        &[minute, "--min-coverage", "1h"],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("less than --min-coverage 1h"), "{out}");
+    // No traffic: the config lets it through, `--allow-no-traffic=false`
+    // does not.
+    let (code, out) = run("[slo]\nallow-no-traffic = true\n", &[idle]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("passed because of --allow-no-traffic"),
+        "{out}"
+    );
+    let (code, out) = run(
+        "[slo]\nallow-no-traffic = true\n",
+        &[idle, "--allow-no-traffic=false"],
+    );
+    assert_eq!(code, 1, "{out}");
+    let (code, out) = run("", &[ghost, "--allow-no-traffic=true"]);
+    assert_eq!(code, 0, "{out}");
+
+    // `report`: no series is an error (young_data's no_traffic), unless
+    // allowed by the flag or the config: then the report says so.
+    for (toml, flag) in [
+        ("", Some("--allow-no-traffic")),
+        ("[slo]\nallow-no-traffic = true\n", None),
+    ] {
+        std::fs::write(&config, toml).unwrap();
+        let html = dir.join("ghost-allowed.html");
+        let _ = std::fs::remove_file(&html);
+        let mut args = vec![
+            "report",
+            ghost,
+            "--prometheus",
+            url,
+            "--at",
+            &t,
+            "-o",
+            html.to_str().unwrap(),
+        ];
+        args.extend(flag);
+        let (code, out, err) = slo_with_config(Some(&config), &args);
+        assert_eq!(code, 0, "{toml} {flag:?}: {out}{err}");
+        assert!(
+            out.contains(
+                "no traffic: `sum(rate(http_requests_total{job=\"ghost\"}[5m]))` has no point from"
+            ),
+            "{out}"
+        );
+        let page = std::fs::read_to_string(&html).unwrap();
+        assert!(
+            page.contains("not known yet")
+                && page.contains("written because of --allow-no-traffic"),
+            "{page}"
+        );
+    }
+    // Counters that never moved: the report says there is no traffic, and
+    // shows no budget (it drew a flat 100% before).
+    let html = dir.join("idle.html");
+    let (code, out, err) = slo(&[
+        "report",
+        idle,
+        "--prometheus",
+        url,
+        "--at",
+        &t,
+        "-o",
+        html.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("no traffic: no request in the 30d window"),
+        "{out}"
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("not known yet"), "{page}");
+    assert!(
+        !page.contains("100.00%"),
+        "no traffic shown as a full budget"
+    );
 }
 
 fn younger_than_a_step(url: &str, spec: &str, dir: &Path) {
