@@ -7,6 +7,7 @@ use crate::cgroup::{self, CpuQuota, Rounding};
 use crate::logs::{self, LogsConfig, Preset, RateLimit, StreamError, Summary};
 use crate::output;
 use crate::spec::{EnvSpec, Problem, ProblemKind, is_positive_integer};
+use redline_config::Document;
 use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
 
@@ -123,8 +124,8 @@ impl LogSchemaArgs {
     }
 
     /// The schema of redline.toml's `[logs]` with these options applied.
-    pub fn schema(&self, config: Option<&Path>) -> Result<logs::LogSchema, String> {
-        let c = LogsConfig::load(config)?;
+    pub fn schema(&self, config: Option<&Document>) -> Result<logs::LogSchema, String> {
+        let c = LogsConfig::from_config(config)?;
         let mut s = c.schema(self.preset)?;
         if !self.require.is_empty() {
             s.required = self.require.clone();
@@ -150,7 +151,8 @@ impl LogSchemaArgs {
 
 /// `redline env`: checks this process's environment against the spec.
 pub fn run_env(args: &EnvArgs, config: Option<&Path>) -> u8 {
-    let spec = match EnvSpec::from_config(config) {
+    let spec = match crate::config::load(config).and_then(|doc| EnvSpec::from_config(doc.as_ref()))
+    {
         Ok(s) => s,
         Err(e) => {
             eprintln!("redline env: {e}");
@@ -462,7 +464,12 @@ pub fn run_exec(args: &ExecArgs, config: Option<&Path>) -> u8 {
         eprintln!("redline exec: no command given: redline exec [--] CMD [ARGS...]");
         return 2;
     };
-    let spec = match EnvSpec::from_config(config) {
+    // Read once, for the spec and the log schema.
+    let doc = match crate::config::load(config) {
+        Ok(doc) => doc,
+        Err(e) => return exec_config_error(&e),
+    };
+    let spec = match EnvSpec::from_config(doc.as_ref()) {
         Ok(s) => s,
         Err(e) => {
             log_line(
@@ -476,7 +483,7 @@ pub fn run_exec(args: &ExecArgs, config: Option<&Path>) -> u8 {
     // With --logs, a schema that does not load is a configuration error
     // like any other: the service is not started.
     let log_schema = match args.logs {
-        Some(_) => match crate::spawn::schema_for(&args.log_schema, config) {
+        Some(_) => match crate::spawn::schema_for(&args.log_schema, doc.as_ref()) {
             Ok(s) => Some(s),
             Err(e) => {
                 log_line(
@@ -687,7 +694,8 @@ impl Reporter {
 
 /// `redline logs`: validates JSON-lines logs.
 pub fn run_logs(args: &LogsArgs, config: Option<&Path>) -> u8 {
-    let schema = match args.schema.schema(config) {
+    let schema = match crate::config::load(config).and_then(|doc| args.schema.schema(doc.as_ref()))
+    {
         Ok(s) => s,
         Err(e) => {
             eprintln!("redline logs: {e}");

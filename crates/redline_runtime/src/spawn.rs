@@ -19,7 +19,6 @@
 use crate::cli::{LogSchemaArgs, Reporter, tee_why};
 use crate::logs::{self, LogSchema, StreamError, Summary};
 use std::io::{self, BufReader, Read, Write};
-use std::path::Path;
 use std::process::{Command, Stdio};
 
 /// Which of the service's streams `--logs` validates.
@@ -174,6 +173,9 @@ pub(crate) fn run_supervised(
 }
 
 /// The schema `--logs` validates with; an error names the option.
-pub(crate) fn schema_for(args: &LogSchemaArgs, config: Option<&Path>) -> Result<LogSchema, String> {
+pub(crate) fn schema_for(
+    args: &LogSchemaArgs,
+    config: Option<&redline_config::Document>,
+) -> Result<LogSchema, String> {
     args.schema(config)
 }

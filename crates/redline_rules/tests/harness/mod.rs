@@ -275,7 +275,8 @@ pub fn manifest_context(path: &Path, text: &str) -> ManifestContext {
     let dir = path.parent().unwrap();
     let config = dir.join("redline.toml");
     let mut ctx = if config.is_file() {
-        ManifestContext::from_config(Some(&config), None, dir)
+        redline_config::Document::load(&config)
+            .and_then(|doc| ManifestContext::from_config(Some(&doc), None, dir))
             .unwrap_or_else(|e| panic!("{}: {e}", config.display()))
     } else {
         ManifestContext::default()
