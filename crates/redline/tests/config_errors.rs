@@ -5,20 +5,7 @@
 //! started).
 
 mod common;
-use common::write;
-
-use std::path::Path;
-use std::process::{Command, Output};
-
-/// Runs `redline ARGS` in `dir`, finding `dir/redline.toml` as a project's.
-fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_redline"))
-        .args(args)
-        .current_dir(dir)
-        .env("REDLINE_CACHE_DIR", dir.join(".cache"))
-        .output()
-        .expect("redline runs")
-}
+use common::{configured as run, write};
 
 /// One misspelt key per table, always on line 4, column 3.
 const BAD_KEYS: &[(&str, &str)] = &[

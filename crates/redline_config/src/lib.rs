@@ -61,19 +61,14 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
 }
 
 /// `display:line:col: message`, the position of byte `offset` of `text`.
-pub fn error_at(
-    display: &str,
-    text: &str,
-    offset: usize,
-    message: impl std::fmt::Display,
-) -> String {
+fn error_at(display: &str, text: &str, offset: usize, message: impl std::fmt::Display) -> String {
     let (line, col) = LineIndex::new(text.as_bytes()).position(offset.min(text.len()));
     format!("{display}:{line}:{col}: {message}")
 }
 
 /// A TOML error of `text` (the contents of `display`) in the one format:
 /// its position when it has one, its message on one line.
-pub fn describe(display: &str, text: &str, e: &toml::de::Error) -> String {
+fn describe(display: &str, text: &str, e: &toml::de::Error) -> String {
     let message = e.message().trim().replace('\n', " ");
     match e.span() {
         Some(span) => error_at(display, text, span.start, message),

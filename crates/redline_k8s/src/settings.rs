@@ -19,7 +19,7 @@
 //! ```
 
 use crate::render::Tool;
-use redline_config::Document;
+use redline_config::{Document, Spanned};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -153,15 +153,27 @@ impl RenderSettings {
             None => message.to_string(),
         };
         let base = s.base_dir.clone();
-        s.helm = match (flags.helm, &helm.binary) {
-            (Some(flag), _) => Some(named_binary("--helm", &flag.to_string_lossy(), None)?),
-            (None, Some(b)) => Some(named_binary(
-                &at(b.span().start, "[helm] binary"),
-                b.get_ref(),
-                base.as_deref(),
-            )?),
-            (None, None) => on_path("helm"),
-        }
+        // The flag, else the table's `binary`, else the default on PATH.
+        let binary = |flag: Option<&Path>,
+                      option: &str,
+                      configured: Option<&Spanned<String>>,
+                      key: &str,
+                      default: fn() -> Option<PathBuf>| {
+            match (flag, configured) {
+                (Some(flag), _) => named_binary(option, &flag.to_string_lossy(), None).map(Some),
+                (None, Some(b)) => {
+                    named_binary(&at(b.span().start, key), b.get_ref(), base.as_deref()).map(Some)
+                }
+                (None, None) => Ok(default()),
+            }
+        };
+        s.helm = binary(
+            flags.helm,
+            "--helm",
+            helm.binary.as_ref(),
+            "[helm] binary",
+            || on_path("helm"),
+        )?
         .map(|program| Tool {
             program,
             prefix: Vec::new(),
@@ -198,15 +210,13 @@ impl RenderSettings {
                 namespace: c.namespace.clone(),
             });
         }
-        s.kustomize = match (flags.kustomize, &kustomize.binary) {
-            (Some(flag), _) => Some(named_binary("--kustomize", &flag.to_string_lossy(), None)?),
-            (None, Some(b)) => Some(named_binary(
-                &at(b.span().start, "[kustomize] binary"),
-                b.get_ref(),
-                base.as_deref(),
-            )?),
-            (None, None) => on_path("kustomize").or_else(|| on_path("kubectl")),
-        }
+        s.kustomize = binary(
+            flags.kustomize,
+            "--kustomize",
+            kustomize.binary.as_ref(),
+            "[kustomize] binary",
+            || on_path("kustomize").or_else(|| on_path("kubectl")),
+        )?
         .map(kustomize_tool);
         Ok(s)
     }

@@ -445,9 +445,9 @@ fn trim_float(x: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
-/// `redline exec` when its configuration cannot even be found (a missing
-/// `--config`): the JSON line on stderr and exit 78, like every other
-/// configuration error of exec, so the pod's log says why it did not start.
+/// `redline exec` when its configuration cannot be found (a missing
+/// `--config`), read or used: the JSON line on stderr and exit 78, so the
+/// pod's log says why the service did not start.
 pub fn exec_config_error(message: &str) -> u8 {
     log_line(
         "error",
@@ -471,28 +471,14 @@ pub fn run_exec(args: &ExecArgs, config: Option<&Path>) -> u8 {
     };
     let spec = match EnvSpec::from_config(doc.as_ref()) {
         Ok(s) => s,
-        Err(e) => {
-            log_line(
-                "error",
-                &format!("configuration error, service not started: {e}"),
-                serde_json::json!({}),
-            );
-            return EXIT_CONFIG;
-        }
+        Err(e) => return exec_config_error(&e),
     };
     // With --logs, a schema that does not load is a configuration error
     // like any other: the service is not started.
     let log_schema = match args.logs {
         Some(_) => match crate::spawn::schema_for(&args.log_schema, doc.as_ref()) {
             Ok(s) => Some(s),
-            Err(e) => {
-                log_line(
-                    "error",
-                    &format!("configuration error, service not started: {e}"),
-                    serde_json::json!({}),
-                );
-                return EXIT_CONFIG;
-            }
+            Err(e) => return exec_config_error(&e),
         },
         None if args.log_schema.any_given() => {
             log_line(
