@@ -10,6 +10,7 @@ use common::{configured as run, write};
 /// One misspelt key per table, always on line 4, column 3.
 const BAD_KEYS: &[(&str, &str)] = &[
     ("", "selekt"),
+    ("[env]", "my-var"),
     ("[env.PORT]", "requird"),
     ("[env.PORT]", "min_length"),
     ("[logs]", "level-feild"),

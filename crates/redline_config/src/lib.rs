@@ -131,6 +131,14 @@ impl Document {
         }
         let tables = Tables::deserialize(toml::de::Deserializer::from(root))
             .map_err(|e| describe(display, &text, &e))?;
+        if let Some(key) = tables.env.as_ref().and_then(|e| e.unknown.as_ref()) {
+            return Err(error_at(
+                display,
+                &text,
+                key.span().start,
+                tables::EnvTable::unknown_key(key.get_ref()),
+            ));
+        }
         Ok(Document {
             path: path.to_path_buf(),
             display: display.to_string(),
@@ -240,12 +248,14 @@ mod tests {
             assert!(err.starts_with("r.toml:3:"), "{text}: {err}");
             assert!(err.contains(&format!("`{key}`")), "{text}: {err}");
         }
-        // A key of [env] that names no variable: at the table it is in.
-        let err = parse("[env]\n\n\"my-var\" = 1\n").unwrap_err();
-        assert!(
-            err.starts_with("r.toml:1:1:") && err.contains("`my-var`"),
-            "{err}"
-        );
+        // A key of [env] that names no variable, a value or a table.
+        for text in ["[env]\n\n\"my-var\" = 1\n", "[env]\n\n[env.\"my-var\"]\n"] {
+            let err = parse(text).unwrap_err();
+            assert!(
+                err.starts_with("r.toml:3:") && err.contains("`my-var`"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

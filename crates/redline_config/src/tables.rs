@@ -144,6 +144,19 @@ pub struct KustomizeTable {
 pub struct EnvTable {
     pub replace_default: bool,
     pub vars: Vec<(String, VarTable)>,
+    /// The first key that is neither `replace-default` nor a variable's
+    /// name: [`crate::Document::parse`] reports it at its own position.
+    pub(crate) unknown: Option<Spanned<String>>,
+}
+
+impl EnvTable {
+    /// The error of an unknown key of `[env]`.
+    pub(crate) fn unknown_key(key: &str) -> String {
+        format!(
+            "unknown key `{key}` in [env]: expected `replace-default` or an `[env.VAR]` table \
+             whose name is an environment variable (letters, digits, `_`)"
+        )
+    }
 }
 
 /// One `[env.VAR]` table.
@@ -181,18 +194,15 @@ impl<'de> Deserialize<'de> for EnvTable {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<EnvTable, A::Error> {
                 let mut table = EnvTable::default();
-                while let Some(key) = map.next_key::<String>()? {
-                    if key == "replace-default" {
+                while let Some(key) = map.next_key::<Spanned<String>>()? {
+                    if key.get_ref() == "replace-default" {
                         table.replace_default = map.next_value()?;
-                    } else if is_env_name(&key) {
+                    } else if is_env_name(key.get_ref()) {
                         let var: VarTable = map.next_value()?;
-                        table.vars.push((key, var));
+                        table.vars.push((key.into_inner(), var));
                     } else {
-                        return Err(de::Error::custom(format!(
-                            "unknown key `{key}` in [env]: expected `replace-default` or an \
-                             `[env.VAR]` table whose name is an environment variable \
-                             (letters, digits, `_`)"
-                        )));
+                        map.next_value::<de::IgnoredAny>()?;
+                        table.unknown.get_or_insert(key);
                     }
                 }
                 Ok(table)
