@@ -28,7 +28,16 @@ fn a_bad_key_in_any_table_is_reported_once_by_every_command() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
     std::fs::create_dir(root.join(".git")).expect("mkdir .git");
+    // Several directories and kinds of input, each looking its
+    // configuration up: still one error.
     write(root, "main.go", "package main\n\nfunc main() {}\n");
+    write(root, "pkg/a/a.go", "package a\n");
+    write(root, "pkg/b/b.go", "package b\n");
+    write(
+        root,
+        "deploy/pod.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: api\n      image: x\n",
+    );
     write(root, "app.log", "{}\n");
     write(root, "slo.yaml", "version: prometheus/v1\n");
     let commands: &[(&[&str], i32)] = &[
