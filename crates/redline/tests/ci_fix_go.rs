@@ -1,5 +1,5 @@
 //! After every fix, the Go is still Go: RL101's fix applied to every
-//! syntactic position of `tests/fixtures/go/rl101/positions` (copied into a
+//! syntactic position of `redline_rules/tests/fixtures/go/rl101/positions` (copied into a
 //! Go module, without the `// want` markers) leaves a module that parses,
 //! is gofmt-clean and passes `go vet` with Go itself; and `--fix` over the
 //! whole fixture suite never turns a file that parsed into one that does
@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/go")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../redline_rules/tests/fixtures/go")
 }
 
 /// `go` from PATH, else Go's default install location.

@@ -585,14 +585,3 @@ fn the_base_is_checked_with_its_own_configuration() {
     );
     assert_eq!(out.status.code(), Some(1));
 }
-
-/// redline with configuration discovery (the common helper passes
-/// `--isolated`).
-fn configured(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_redline"))
-        .args(args)
-        .current_dir(dir)
-        .env("REDLINE_CACHE_DIR", dir.join(".cache"))
-        .output()
-        .expect("redline runs")
-}

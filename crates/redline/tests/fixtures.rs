@@ -1,15 +1,12 @@
-//! The fixture harness: every file under `tests/fixtures/` marks each
-//! expected finding with a trailing `// want RL101` (`# want RL701` in
-//! YAML) on its line. The whole tree is checked with every rule, and the
-//! test fails on a missing AND on an unexpected finding. A quoted part of
-//! the message after an id (`// want RL102 "nil here"`) is checked by the
-//! rule's own test in `crates/redline_rules/tests/rules.rs`, which runs
-//! the rule in-process over these fixtures.
+//! The binary's own fixtures: what only the command line decides. Paths
+//! named on the command line are checked even when they are test or tool
+//! code (`tests/fixtures/explicit/`). Each file marks each expected
+//! finding with a trailing `// want RL101`; the test fails on a missing
+//! AND on an unexpected finding.
 //!
-//! A fixture directory may carry its own `redline.toml`: redline finds it
-//! as it finds any project's (the nearest one of each checked file, up to
-//! the repository root), so rules and settings that need configuration get
-//! fixtures too.
+//! Every other fixture (Go, go.mod, manifests, with per-directory
+//! `redline.toml`) is checked in-process, by the one harness of the rule
+//! catalog: `crates/redline_rules/tests/rules.rs`.
 
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -90,44 +87,6 @@ fn actual(root: &Path, paths: &[&str]) -> BTreeSet<Finding> {
             )
         })
         .collect()
-}
-
-fn compare(sub: &str) {
-    let root = fixtures_root();
-    let want: BTreeSet<Finding> = expected(&root.join(sub))
-        .into_iter()
-        .map(|(p, l, r)| (format!("{sub}/{p}"), l, r))
-        .collect();
-    assert!(!want.is_empty(), "no `want` markers under {sub}");
-    let got = actual(&root, &[sub]);
-    let missing: Vec<_> = want.difference(&got).collect();
-    let unexpected: Vec<_> = got.difference(&want).collect();
-    assert!(
-        missing.is_empty() && unexpected.is_empty(),
-        "fixtures under {sub} disagree with redline:\n  missing: {missing:#?}\n  unexpected: {unexpected:#?}"
-    );
-}
-
-#[test]
-fn go_fixtures() {
-    compare("go");
-}
-
-/// Every fixture file of the repository's own tree is checked with the
-/// configuration found next to it (no `redline.toml` above the fixtures).
-#[test]
-fn fixture_configurations_are_the_nearest() {
-    let mut dir = fixtures_root();
-    while !dir.join(".git").exists() {
-        assert!(
-            !dir.join("redline.toml").exists(),
-            "{} would configure every fixture",
-            dir.join("redline.toml").display()
-        );
-        if !dir.pop() {
-            break;
-        }
-    }
 }
 
 /// Paths named on the command line are checked even when they are test

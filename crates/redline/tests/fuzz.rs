@@ -192,7 +192,7 @@ fn seeds(kind: Kind) -> Vec<Vec<u8>> {
     match kind {
         Kind::Go => {
             collect(
-                &r.join("crates/redline/tests/fixtures/go"),
+                &r.join("crates/redline_rules/tests/fixtures/go"),
                 &[".go"],
                 &mut v,
                 80,

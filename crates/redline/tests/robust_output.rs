@@ -72,7 +72,10 @@ fn no_panic(what: &str, o: &Output) {
 }
 
 fn fixture_dir() -> String {
-    format!("{}/tests/fixtures/go/rl101", env!("CARGO_MANIFEST_DIR"))
+    format!(
+        "{}/../redline_rules/tests/fixtures/go/rl101",
+        env!("CARGO_MANIFEST_DIR")
+    )
 }
 
 fn slo_fixture() -> String {

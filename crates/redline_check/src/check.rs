@@ -409,7 +409,7 @@ fn check_other_files(
                     .any(|r| r.kind == RuleKind::Manifest && config.enabled(r));
                 let ctx = if on {
                     let ctx = redline_k8s::ManifestContext::from_config(
-                        config.path.as_deref(),
+                        config.document.as_deref(),
                         config.go_version,
                         scan_root,
                     )?;
@@ -607,7 +607,7 @@ pub fn run_stdin(
                 _ => PathBuf::from("."),
             };
             let ctx = redline_k8s::ManifestContext::from_config(
-                config.path.as_deref(),
+                config.document.as_deref(),
                 config.go_version,
                 &scan_root,
             )?;

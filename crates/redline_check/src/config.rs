@@ -2,19 +2,19 @@
 //! ruff, `check` finds the configuration per checked file ([`Configs`]):
 //! the nearest `redline.toml` in the file's directory or an ancestor, up to
 //! the repository root (the directory holding `.git`); `--config FILE`
-//! overrides. Sections owned by other crates (`[env]`, `[logs]`,
-//! `[manifests]`, `[slo]`) are read by those crates from the same file;
-//! here they are only allowed.
+//! overrides. Each file is read and parsed once ([`redline_config::Document`]):
+//! the tables owned by other crates (`[env]`, `[manifests]`, `[helm]`,
+//! `[kustomize]`, `[slo]`) are handed to them from the same document
+//! ([`Config::document`]).
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
+use redline_config::{Document, Spanned};
 use redline_diagnostics::Severity;
 use redline_go::{GoVersion, TestPaths};
 use redline_rules::{ALL_RULES, RuleMeta, RuleSelector, Settings, find_rule};
-use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use toml::Spanned;
 
 pub use redline_config::{FILE_NAME, discover};
 
@@ -50,45 +50,6 @@ impl FailOn {
     }
 }
 
-#[derive(Debug, Deserialize, Default)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawConfig {
-    select: Option<Vec<Spanned<String>>>,
-    ignore: Option<Vec<Spanned<String>>>,
-    exclude: Option<Vec<String>>,
-    fail_on: Option<Spanned<String>>,
-    go_version: Option<Spanned<String>>,
-    required_modules: Option<Vec<String>>,
-    check_tests: Option<bool>,
-    test_paths: Option<Vec<String>>,
-    extend_test_paths: Option<Vec<String>>,
-    test_build_tags: Option<Vec<String>>,
-    severity: Option<BTreeMap<Spanned<String>, Spanned<String>>>,
-    rules: Option<RawRules>,
-    max_file_size: Option<Spanned<toml::Value>>,
-    // Owned by other crates, which read them from the same file.
-    env: Option<toml::Value>,
-    logs: Option<toml::Value>,
-    manifests: Option<toml::Value>,
-    slo: Option<toml::Value>,
-    // Read by redline_k8s::settings (charts and overlays).
-    helm: Option<toml::Value>,
-    kustomize: Option<toml::Value>,
-}
-
-#[derive(Debug, Deserialize, Default)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawRules {
-    #[serde(rename = "std-log", alias = "RL401")]
-    std_log: Option<RawStdLog>,
-}
-
-#[derive(Debug, Deserialize, Default)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawStdLog {
-    banned_imports: Vec<String>,
-}
-
 /// The effective configuration of a run.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -111,6 +72,8 @@ pub struct Config {
     pub settings: Settings,
     /// Inputs larger than this many bytes are not parsed (RL000 says so).
     pub max_file_size: u64,
+    /// The file's every table, as read (`None`: the defaults).
+    pub document: Option<Arc<Document>>,
 }
 
 /// The default of `max-file-size`: 8 MiB. The largest hand-written Go
@@ -163,6 +126,7 @@ impl Default for Config {
             severity: BTreeMap::new(),
             settings: Settings::default(),
             max_file_size: DEFAULT_MAX_FILE_SIZE,
+            document: None,
         }
     }
 }
@@ -263,8 +227,9 @@ pub struct Configs {
     default: Arc<Config>,
     /// Directory (absolute) → the configuration that applies in it.
     by_dir: Mutex<HashMap<PathBuf, Arc<Config>>>,
-    /// Configuration file → its loaded contents.
-    by_file: Mutex<HashMap<PathBuf, Arc<Config>>>,
+    /// Configuration file → its loaded contents, or why it does not load
+    /// (each file is read once, also when it is broken).
+    by_file: Mutex<HashMap<PathBuf, Result<Arc<Config>, String>>>,
     /// The first configuration file that did not load.
     error: Mutex<Option<String>>,
     cli_exclude: GlobSet,
@@ -408,7 +373,7 @@ impl Configs {
             .unwrap_or_else(|e| e.into_inner())
             .get(path)
         {
-            return Ok(c.clone());
+            return c.clone();
         }
         let shown = match path.strip_prefix(&self.cwd) {
             Ok(rel) => rel.to_path_buf(),
@@ -417,43 +382,29 @@ impl Configs {
         // Read from the absolute path (the process's working directory need
         // not be `cwd`: the language server, a base revision's checkout);
         // errors name it as the user sees it.
-        let loaded = std::fs::read_to_string(path)
-            .map_err(|e| format!("{}: cannot read configuration: {e}", shown.display()))
-            .and_then(|text| parse(&shown, &text))
+        let loaded = Document::load_as(path, &shown.display().to_string())
+            .and_then(|doc| from_document(Arc::new(doc)))
             .map(|mut c| {
-                c.path = Some(path.to_path_buf());
                 c.dir = path.parent().map(Path::to_path_buf);
-                c
+                Arc::new(self.overrides.apply(c))
             });
-        match loaded {
-            Ok(c) => {
-                let c = Arc::new(self.overrides.apply(c));
-                self.by_file
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(path.to_path_buf(), c.clone());
-                Ok(c)
-            }
-            Err(e) => {
-                let mut first = self.error.lock().unwrap_or_else(|e| e.into_inner());
-                if first.is_none() {
-                    *first = Some(e.clone());
-                }
-                Err(e)
+        if let Err(e) = &loaded {
+            let mut first = self.error.lock().unwrap_or_else(|e| e.into_inner());
+            if first.is_none() {
+                *first = Some(e.clone());
             }
         }
+        self.by_file
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(path.to_path_buf(), loaded.clone());
+        loaded
     }
-}
-
-fn at(path: &Path, text: &str, offset: usize, message: impl std::fmt::Display) -> String {
-    redline_config::error_at(&path.display().to_string(), text, offset, message)
 }
 
 /// Loads a configuration file. Errors name the file, line and column.
 pub fn load(path: &Path) -> Result<Config, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("{}: cannot read configuration: {e}", path.display()))?;
-    parse(path, &text)
+    from_document(Arc::new(Document::load(path)?))
 }
 
 /// Compiles `exclude` patterns; `dir/**` also matches `dir` itself, so the
@@ -473,29 +424,40 @@ fn exclude_globs(path: &Path, patterns: &[String]) -> Result<GlobSet, String> {
         .map_err(|e| format!("{}: `exclude`: {e}", path.display()))
 }
 
+/// The configuration of `text`, the contents of `path`.
 pub fn parse(path: &Path, text: &str) -> Result<Config, String> {
-    let raw: RawConfig = redline_config::parse(&path.display().to_string(), text)?;
+    let shown = path.display().to_string();
+    from_document(Arc::new(Document::parse(path, &shown, text.to_string())?))
+}
+
+/// The settings of `redline check` in `doc`; the document itself is kept
+/// for the tables of the manifest rules and rendering.
+pub fn from_document(doc: Arc<Document>) -> Result<Config, String> {
+    let raw = doc.tables();
+    // Errors name the file as the user sees it.
+    let shown = Path::new(doc.display());
+    let at = |offset: usize, message: String| doc.error_at(offset, message);
     let mut config = Config {
-        path: Some(path.to_path_buf()),
+        path: Some(doc.path().to_path_buf()),
         ..Config::default()
     };
-    let selectors = |list: Vec<Spanned<String>>, key: &str| -> Result<Vec<RuleSelector>, String> {
-        list.into_iter()
+    let selectors = |list: &[Spanned<String>], key: &str| -> Result<Vec<RuleSelector>, String> {
+        list.iter()
             .map(|s| {
                 RuleSelector::parse(s.get_ref())
-                    .map_err(|e| at(path, text, s.span().start, format!("`{key}`: {e}")))
+                    .map_err(|e| at(s.span().start, format!("`{key}`: {e}")))
             })
             .collect()
     };
-    if let Some(select) = raw.select {
+    if let Some(select) = &raw.select {
         config.select = selectors(select, "select")?;
     }
-    if let Some(ignore) = raw.ignore {
+    if let Some(ignore) = &raw.ignore {
         config.ignore = selectors(ignore, "ignore")?;
     }
-    if let Some(exclude) = raw.exclude {
-        config.exclude_set = exclude_globs(path, &exclude)?;
-        config.exclude = exclude;
+    if let Some(exclude) = &raw.exclude {
+        config.exclude_set = exclude_globs(shown, exclude)?;
+        config.exclude = exclude.clone();
     }
     if raw.check_tests.is_some()
         || raw.test_paths.is_some()
@@ -503,21 +465,19 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, String> {
         || raw.test_build_tags.is_some()
     {
         let defaults = TestPaths::default();
-        let mut dirs = raw.test_paths.unwrap_or(defaults.dirs);
-        dirs.extend(raw.extend_test_paths.unwrap_or_default());
-        let tags = raw.test_build_tags.unwrap_or(defaults.build_tags);
+        let mut dirs = raw.test_paths.clone().unwrap_or(defaults.dirs);
+        dirs.extend(raw.extend_test_paths.iter().flatten().cloned());
+        let tags = raw.test_build_tags.clone().unwrap_or(defaults.build_tags);
         config.tests = TestPaths::new(!raw.check_tests.unwrap_or(false), dirs, tags)
-            .map_err(|e| format!("{}: `test-paths`: {e}", path.display()))?;
+            .map_err(|e| format!("{}: `test-paths`: {e}", shown.display()))?;
     }
-    if let Some(f) = raw.fail_on {
+    if let Some(f) = &raw.fail_on {
         config.fail_on = FailOn::parse(f.get_ref())
-            .map_err(|e| at(path, text, f.span().start, format!("`fail-on`: {e}")))?;
+            .map_err(|e| at(f.span().start, format!("`fail-on`: {e}")))?;
     }
-    if let Some(v) = raw.go_version {
+    if let Some(v) = &raw.go_version {
         let version = GoVersion::parse(v.get_ref()).ok_or_else(|| {
             at(
-                path,
-                text,
                 v.span().start,
                 format!(
                     "`go-version`: `{}` is not a Go version like \"1.24\"",
@@ -527,15 +487,13 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, String> {
         })?;
         config.go_version = Some(version);
     }
-    if let Some(mods) = raw.required_modules {
-        config.settings.required_modules = mods;
+    if let Some(mods) = &raw.required_modules {
+        config.settings.required_modules = mods.clone();
     }
-    if let Some(sev) = raw.severity {
+    if let Some(sev) = &raw.severity {
         for (key, value) in sev {
             let rule = find_rule(key.get_ref()).ok_or_else(|| {
                 at(
-                    path,
-                    text,
                     key.span().start,
                     format!(
                         "`severity`: unknown rule `{}` (see `redline rules`)",
@@ -545,8 +503,6 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, String> {
             })?;
             let level: Severity = value.get_ref().parse().map_err(|e| {
                 at(
-                    path,
-                    text,
                     value.span().start,
                     format!("`severity.{}`: {e}", key.get_ref()),
                 )
@@ -554,28 +510,21 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, String> {
             config.severity.insert(rule.id, level);
         }
     }
-    if let Some(rules) = raw.rules
-        && let Some(std_log) = rules.std_log
+    if let Some(rules) = &raw.rules
+        && let Some(std_log) = &rules.std_log
     {
-        config.settings.banned_imports = std_log.banned_imports;
+        config.settings.banned_imports = std_log.banned_imports.clone();
     }
-    if let Some(v) = raw.max_file_size {
+    if let Some(v) = &raw.max_file_size {
         let parsed = match v.get_ref() {
             toml::Value::Integer(n) if *n > 0 => Ok(*n as u64),
             toml::Value::String(s) => parse_size(s),
             other => Err(format!("`{other}` is not a size like 8388608 or \"8MiB\"")),
         };
         config.max_file_size =
-            parsed.map_err(|e| at(path, text, v.span().start, format!("`max-file-size`: {e}")))?;
+            parsed.map_err(|e| at(v.span().start, format!("`max-file-size`: {e}")))?;
     }
-    let _ = (
-        raw.env,
-        raw.logs,
-        raw.manifests,
-        raw.slo,
-        raw.helm,
-        raw.kustomize,
-    );
+    config.document = Some(doc.clone());
     Ok(config)
 }
 

@@ -37,7 +37,7 @@ pub fn render_discovered(
         .filter(|f| !f.explicit)
         .map(|f| f.path.clone())
         .collect();
-    let mut settings = RenderSettings::load(config.path.as_deref(), options.tools)?;
+    let mut settings = RenderSettings::load(config.document.as_deref(), options.tools)?;
     if let Some(cache) = options.cache {
         let mut render_cache = redline_k8s::render_cache::RenderCache::new(
             std::sync::Arc::new(cache.rendered_store()),
@@ -53,7 +53,7 @@ pub fn render_discovered(
         return Ok((files, Vec::new()));
     }
     let ctx = redline_k8s::ManifestContext::from_config(
-        config.path.as_deref(),
+        config.document.as_deref(),
         config.go_version,
         scan_root,
     )?;

@@ -25,10 +25,10 @@ pub mod yaml;
 pub use module::ModuleFacts;
 
 use model::{Container, Workload};
+use redline_config::Document;
 use redline_diagnostics::rule::ParseError;
 use redline_diagnostics::{Diagnostic, LineIndex, Severity};
 use redline_runtime::spec::{EnvSpec, is_env_name};
-use serde::Deserialize;
 use std::path::Path;
 
 /// `.yaml`, `.yml` and `.json` files (any case): the one list, kept by
@@ -53,51 +53,36 @@ pub struct ManifestContext {
     pub slo: Option<slo_coverage::SloCoverage>,
 }
 
-/// `[manifests]` of redline.toml.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct ManifestsTable {
-    required_env: Option<Vec<toml::Spanned<String>>>,
-    required_env_containers: Option<Vec<String>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct ConfigFile {
-    manifests: Option<ManifestsTable>,
-    slo: Option<slo_coverage::SloTable>,
-}
-
 impl ManifestContext {
-    /// Reads `[env]` and `[manifests]` of `config`, and the module facts of
-    /// the nearest go.mod above `scan_root`. `go_version_override`
-    /// (`go-version` of redline.toml) replaces the go.mod's version.
+    /// Reads `[env]`, `[manifests]` and `[slo]` of `config` (read once, by
+    /// `redline_config`), and the module facts of the nearest go.mod above
+    /// `scan_root`. `go_version_override` (`go-version` of redline.toml)
+    /// replaces the go.mod's version.
     pub fn from_config(
-        config: Option<&Path>,
+        config: Option<&Document>,
         go_version_override: Option<redline_go::GoVersion>,
         scan_root: &Path,
     ) -> Result<ManifestContext, String> {
         let mut ctx = ManifestContext::default();
-        if let Some(path) = config {
-            let display = path.display().to_string();
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| format!("{display}: cannot read the configuration: {e}"))?;
-            ctx.env_spec = EnvSpec::from_config_text(&display, &text)?;
-            let file: ConfigFile = redline_runtime::config::parse(&display, &text)?;
-            ctx.slo = slo_coverage::coverage(file.slo, path, &text)?;
-            if let Some(m) = file.manifests {
-                if let Some(r) = m.required_env {
+        if let Some(doc) = config {
+            ctx.env_spec = EnvSpec::from_config(Some(doc))?;
+            ctx.slo = slo_coverage::coverage(doc)?;
+            if let Some(m) = &doc.tables().manifests {
+                if let Some(r) = &m.required_env {
                     if let Some(bad) = r.iter().find(|n| !is_env_name(n.get_ref())) {
-                        let line = redline_runtime::config::line_of(&text, bad.span().start);
-                        return Err(format!(
-                            "{display}:{line}: [manifests] required-env: `{}` is not an \
-                             environment variable name (letters, digits, `_`)",
-                            bad.get_ref()
+                        return Err(doc.error_at(
+                            bad.span().start,
+                            format!(
+                                "[manifests] required-env: `{}` is not an environment \
+                                 variable name (letters, digits, `_`)",
+                                bad.get_ref()
+                            ),
                         ));
                     }
-                    ctx.required_env = r.into_iter().map(toml::Spanned::into_inner).collect();
+                    ctx.required_env = r.iter().map(|n| n.get_ref().clone()).collect();
                 }
-                if let Some(c) = m.required_env_containers {
-                    ctx.required_env_containers = c;
+                if let Some(c) = &m.required_env_containers {
+                    ctx.required_env_containers = c.clone();
                 }
             }
         }
@@ -527,27 +512,30 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("redline-k8s-ctx-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let cfg = dir.join("redline.toml");
+        let context = |go| {
+            Document::load(&cfg).and_then(|doc| ManifestContext::from_config(Some(&doc), go, &dir))
+        };
         std::fs::write(
             &cfg,
-            "[manifests]\nrequired-env = [\"REGION\"]\nrequired-env-containers = [\"api\"]\n[rules]\nother = 1\n",
+            "[manifests]\nrequired-env = [\"REGION\"]\nrequired-env-containers = [\"api\"]\n[helm]\ntimeout-seconds = 5\n",
         )
         .unwrap();
         let go_1_25 = redline_go::GoVersion::new(1, 25);
-        let ctx = ManifestContext::from_config(Some(&cfg), Some(go_1_25), &dir).unwrap();
+        let ctx = context(Some(go_1_25)).unwrap();
         assert_eq!(ctx.required_env, ["REGION"]);
         assert_eq!(ctx.required_env_containers, ["api"]);
         assert_eq!(ctx.module.go_version, Some(go_1_25));
         std::fs::write(&cfg, "[manifests]\nrequired_env = [\"REGION\"]\n").unwrap();
-        let err = ManifestContext::from_config(Some(&cfg), None, &dir).unwrap_err();
+        let err = context(None).unwrap_err();
         assert!(err.contains("redline.toml:2"), "{err}");
         std::fs::write(
             &cfg,
             "[manifests]\nrequired-env = [\n  \"OK\",\n  \"a-b\",\n]\n",
         )
         .unwrap();
-        let err = ManifestContext::from_config(Some(&cfg), None, &dir).unwrap_err();
+        let err = context(None).unwrap_err();
         assert!(
-            err.contains("redline.toml:4:") && err.contains("a-b"),
+            err.contains("redline.toml:4:3: [manifests] required-env") && err.contains("a-b"),
             "{err}"
         );
     }

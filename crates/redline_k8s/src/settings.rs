@@ -19,7 +19,7 @@
 //! ```
 
 use crate::render::Tool;
-use serde::Deserialize;
+use redline_config::{Document, Spanned};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -65,38 +65,6 @@ impl Default for RenderSettings {
 }
 
 const DEFAULT_TIMEOUT_SECONDS: u64 = 60;
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct HelmTable {
-    binary: Option<String>,
-    timeout_seconds: Option<u64>,
-    kube_version: Option<String>,
-    #[serde(default)]
-    charts: Vec<ChartTable>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct ChartTable {
-    path: String,
-    #[serde(default)]
-    values: Vec<String>,
-    release: Option<String>,
-    namespace: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct KustomizeTable {
-    binary: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct ConfigFile {
-    helm: Option<HelmTable>,
-    kustomize: Option<KustomizeTable>,
-}
 
 /// Overrides from the command line (`--helm PATH`, `--kustomize PATH`).
 #[derive(Debug, Default, Clone, Copy)]
@@ -170,74 +138,91 @@ fn kustomize_tool(program: PathBuf) -> Tool {
 impl RenderSettings {
     /// Reads `[helm]` and `[kustomize]` of `config` and finds the tools
     /// (flags first, then redline.toml, then PATH).
-    pub fn load(config: Option<&Path>, flags: ToolFlags) -> Result<RenderSettings, String> {
+    pub fn load(config: Option<&Document>, flags: ToolFlags) -> Result<RenderSettings, String> {
         let mut s = RenderSettings::default();
-        let mut file = ConfigFile::default();
-        let mut display = String::new();
-        if let Some(path) = config {
-            display = path.display().to_string();
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| format!("{display}: cannot read the configuration: {e}"))?;
-            file = redline_runtime::config::parse(&display, &text)?;
-            s.base_dir = Some(
-                path.parent()
-                    .filter(|p| !p.as_os_str().is_empty())
-                    .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
-            );
-        }
+        let no_helm = Default::default();
+        let no_kustomize = Default::default();
+        let (helm, kustomize) = match config {
+            Some(doc) => {
+                s.base_dir = Some(doc.dir());
+                let t = doc.tables();
+                (
+                    t.helm.as_ref().unwrap_or(&no_helm),
+                    t.kustomize.as_ref().unwrap_or(&no_kustomize),
+                )
+            }
+            None => (&no_helm, &no_kustomize),
+        };
+        // Only a document has keys to point at.
+        let at = |offset: usize, message: &str| match config {
+            Some(doc) => doc.error_at(offset, message),
+            None => message.to_string(),
+        };
         let base = s.base_dir.clone();
-        let helm = file.helm.unwrap_or_default();
-        s.helm = match (flags.helm, &helm.binary) {
-            (Some(flag), _) => Some(named_binary("--helm", &flag.to_string_lossy(), None)?),
-            (None, Some(b)) => Some(named_binary(
-                &format!("{display}: [helm] binary"),
-                b,
-                base.as_deref(),
-            )?),
-            (None, None) => on_path("helm"),
-        }
+        // The flag, else the table's `binary`, else the default on PATH.
+        let binary = |flag: Option<&Path>,
+                      option: &str,
+                      configured: Option<&Spanned<String>>,
+                      key: &str,
+                      default: fn() -> Option<PathBuf>| {
+            match (flag, configured) {
+                (Some(flag), _) => named_binary(option, &flag.to_string_lossy(), None).map(Some),
+                (None, Some(b)) => {
+                    named_binary(&at(b.span().start, key), b.get_ref(), base.as_deref()).map(Some)
+                }
+                (None, None) => Ok(default()),
+            }
+        };
+        s.helm = binary(
+            flags.helm,
+            "--helm",
+            helm.binary.as_ref(),
+            "[helm] binary",
+            || on_path("helm"),
+        )?
         .map(|program| Tool {
             program,
             prefix: Vec::new(),
         });
-        if let Some(t) = helm.timeout_seconds {
-            if t == 0 {
-                return Err(format!(
-                    "{display}: [helm] timeout-seconds must be at least 1"
+        if let Some(t) = &helm.timeout_seconds {
+            if *t.get_ref() == 0 {
+                return Err(at(
+                    t.span().start,
+                    "[helm] timeout-seconds must be at least 1",
                 ));
             }
-            s.timeout = Duration::from_secs(t);
+            s.timeout = Duration::from_secs(*t.get_ref());
         }
-        s.kube_version = helm.kube_version;
-        for c in helm.charts {
+        s.kube_version = helm.kube_version.clone();
+        for c in &helm.charts {
             let chart = match &base {
-                Some(b) => b.join(&c.path),
-                None => PathBuf::from(&c.path),
+                Some(b) => b.join(c.path.get_ref()),
+                None => PathBuf::from(c.path.get_ref()),
             };
             if !chart.join("Chart.yaml").is_file() {
-                return Err(format!(
-                    "{display}: [[helm.charts]] path `{}`: no Chart.yaml in {}",
-                    c.path,
-                    chart.display()
+                return Err(at(
+                    c.path.span().start,
+                    &format!(
+                        "[[helm.charts]] path `{}`: no Chart.yaml in {}",
+                        c.path.get_ref(),
+                        chart.display()
+                    ),
                 ));
             }
             s.charts.push(ChartSettings {
                 path: chart,
                 values: c.values.iter().map(PathBuf::from).collect(),
-                release: c.release,
-                namespace: c.namespace,
+                release: c.release.clone(),
+                namespace: c.namespace.clone(),
             });
         }
-        let kustomize = file.kustomize.unwrap_or_default();
-        s.kustomize = match (flags.kustomize, &kustomize.binary) {
-            (Some(flag), _) => Some(named_binary("--kustomize", &flag.to_string_lossy(), None)?),
-            (None, Some(b)) => Some(named_binary(
-                &format!("{display}: [kustomize] binary"),
-                b,
-                base.as_deref(),
-            )?),
-            (None, None) => on_path("kustomize").or_else(|| on_path("kubectl")),
-        }
+        s.kustomize = binary(
+            flags.kustomize,
+            "--kustomize",
+            kustomize.binary.as_ref(),
+            "[kustomize] binary",
+            || on_path("kustomize").or_else(|| on_path("kubectl")),
+        )?
         .map(kustomize_tool);
         Ok(s)
     }
@@ -258,12 +243,15 @@ mod tests {
         )
         .unwrap();
         let cfg = dir.join("redline.toml");
+        let load = |cfg: &Path, flags| {
+            Document::load(cfg).and_then(|doc| RenderSettings::load(Some(&doc), flags))
+        };
         std::fs::write(
             &cfg,
             "[helm]\ntimeout-seconds = 5\nkube-version = \"1.31\"\n[[helm.charts]]\npath = \"deploy/chart\"\nvalues = [\"values-prod.yaml\"]\nrelease = \"api\"\nnamespace = \"prod\"\n",
         )
         .unwrap();
-        let s = RenderSettings::load(Some(&cfg), ToolFlags::default()).unwrap();
+        let s = load(&cfg, ToolFlags::default()).unwrap();
         assert_eq!(s.timeout, Duration::from_secs(5));
         assert_eq!(s.kube_version.as_deref(), Some("1.31"));
         assert_eq!(s.charts.len(), 1);
@@ -271,17 +259,31 @@ mod tests {
         assert_eq!(s.charts[0].namespace.as_deref(), Some("prod"));
         assert!(s.charts[0].path.ends_with("deploy/chart"));
         std::fs::write(&cfg, "[[helm.charts]]\npath = \"nope\"\n").unwrap();
-        let err = RenderSettings::load(Some(&cfg), ToolFlags::default()).unwrap_err();
+        let err = load(&cfg, ToolFlags::default()).unwrap_err();
         assert!(
-            err.contains("redline.toml") && err.contains("nope"),
+            err.contains("redline.toml:2:8: [[helm.charts]] path `nope`"),
+            "{err}"
+        );
+        std::fs::write(&cfg, "[helm]\n\ntimeout-seconds = 0\n").unwrap();
+        let err = load(&cfg, ToolFlags::default()).unwrap_err();
+        assert!(
+            err.contains("redline.toml:3:19: [helm] timeout-seconds"),
+            "{err}"
+        );
+        std::fs::write(&cfg, "[kustomize]\nbinary = \"./no-such-kustomize\"\n").unwrap();
+        let err = load(&cfg, ToolFlags::default()).unwrap_err();
+        assert!(
+            err.contains(
+                "redline.toml:2:10: [kustomize] binary `./no-such-kustomize`: no such executable"
+            ),
             "{err}"
         );
         std::fs::write(&cfg, "[helm]\nbinery = \"x\"\n").unwrap();
-        let err = RenderSettings::load(Some(&cfg), ToolFlags::default()).unwrap_err();
+        let err = load(&cfg, ToolFlags::default()).unwrap_err();
         assert!(err.contains("redline.toml:2"), "{err}");
         std::fs::write(&cfg, "").unwrap();
-        let err = RenderSettings::load(
-            Some(&cfg),
+        let err = load(
+            &cfg,
             ToolFlags {
                 helm: Some(Path::new("/nonexistent/helm")),
                 kustomize: None,

@@ -5,17 +5,9 @@
 //! `redline_slo` (Sloth `prometheus/v1`, `PrometheusServiceLevel`,
 //! OpenSLO), so every format `redline slo` reads counts.
 
-use serde::Deserialize;
+use redline_config::Document;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-
-/// `[slo]` of redline.toml, as far as RL801 reads it (the other keys
-/// belong to `redline slo`).
-#[derive(Debug, Default, Deserialize)]
-pub(crate) struct SloTable {
-    specs: Option<Vec<toml::Spanned<String>>>,
-    services: Option<Vec<String>>,
-}
 
 /// What RL801 checks against: set when `[slo] specs` is.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -29,46 +21,41 @@ pub struct SloCoverage {
     pub files: Vec<String>,
 }
 
-/// Reads the spec files `[slo] specs` matches. `None` when it is not set.
-pub(crate) fn coverage(
-    table: Option<SloTable>,
-    config: &Path,
-    text: &str,
-) -> Result<Option<SloCoverage>, String> {
-    let display = config.display().to_string();
-    let Some(table) = table else { return Ok(None) };
-    // The whole table as `redline slo` reads it: a misspelt `spec =` is an
-    // error here too, not RL801 silently off.
-    redline_slo::config::load(config)?;
-    let Some(specs) = table.specs else {
+/// Reads the spec files `[slo] specs` of `doc` matches. `None` when it is
+/// not set.
+pub(crate) fn coverage(doc: &Document) -> Result<Option<SloCoverage>, String> {
+    // The whole table as `redline slo` reads it: a `fail-below = nan` is
+    // an error here too.
+    let Some(table) = redline_slo::config::from_document(doc)? else {
         return Ok(None);
     };
-    let base = config
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let Some(specs) = &table.specs else {
+        return Ok(None);
+    };
+    let display = doc.display();
+    let base = doc.dir();
     let mut files: BTreeSet<PathBuf> = BTreeSet::new();
-    for pattern in &specs {
-        let line = redline_runtime::config::line_of(text, pattern.span().start);
+    for pattern in specs {
+        let at = |message: String| doc.error_at(pattern.span().start, message);
         let glob = globset::GlobBuilder::new(pattern.get_ref())
             .literal_separator(true)
             .build()
             .map_err(|e| {
-                format!(
-                    "{display}:{line}: [slo] specs: `{}` is not a glob: {e}",
+                at(format!(
+                    "[slo] specs: `{}` is not a glob: {e}",
                     pattern.get_ref()
-                )
+                ))
             })?
             .compile_matcher();
         let before = files.len();
         let start = base.join(literal_prefix(pattern.get_ref()));
         walk(&start, &base, &glob, 0, &mut files);
         if files.len() == before {
-            return Err(format!(
-                "{display}:{line}: [slo] specs: `{}` matches no file (globs are relative to {}); fix the glob or remove `specs` to turn RL801 off",
+            return Err(at(format!(
+                "[slo] specs: `{}` matches no file (globs are relative to {}); fix the glob or remove `specs` to turn RL801 off",
                 pattern.get_ref(),
                 base.display()
-            ));
+            )));
         }
     }
     let mut read = Vec::new();
@@ -81,7 +68,7 @@ pub(crate) fn coverage(
     let loaded = redline_slo::spec::load_all(&read, redline_slo::spec::DEFAULT_WINDOW_SECS);
     Ok(Some(SloCoverage {
         services: loaded.services.into_iter().collect(),
-        only: table.services.map(|s| s.into_iter().collect()),
+        only: table.services.as_ref().map(|s| s.iter().cloned().collect()),
         files: read.into_iter().map(|(p, _)| p).collect(),
     }))
 }

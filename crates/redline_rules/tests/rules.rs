@@ -10,21 +10,28 @@
 //! - compares its output (messages, help, fixes) with its golden file,
 //!   `tests/golden/RLnnn.txt` (`UPDATE_GOLDEN=1` rewrites them).
 //!
-//! Go fixtures are the tree `crates/redline/tests/fixtures/go/`, read the
-//! way `redline check` reads it with no configuration: test and tool code,
-//! generated files and `vendor/` are left out, and so are the directories
-//! with their own `redline.toml` (the binary's harness checks those end to
-//! end); a finding under a `redline:ignore` comment naming the rule is
-//! dropped, as the driver drops it. Manifest fixtures are
-//! `tests/fixtures/manifests/` (with `# context:` lines and per-directory
-//! `redline.toml`, see `manifest_fixtures.rs`), go.mod fixtures
-//! `tests/fixtures/go_mod/` (`// context: required-modules=A,B`).
+//! Every fixture lives below `tests/fixtures/` and is read the way
+//! `redline check` reads it, with the check engine's own functions: each
+//! directory's nearest `redline.toml` (found and read by
+//! `redline_check::config`) sets what it sets there (test paths, rule
+//! settings, select/ignore, severity, the manifest tables), discovery
+//! leaves out what it leaves out (test and tool code, generated files,
+//! `vendor/`), and each file is finished as the engine finishes it
+//! (suppression comments, severity). Go fixtures are `tests/fixtures/go/`
+//! (the manifests discovery keeps there are checked by the manifest
+//! rules), manifest fixtures `tests/fixtures/manifests/` (with
+//! `# context:` lines, see `harness/mod.rs`), go.mod fixtures
+//! `tests/fixtures/go_mod/` (`// context: required-modules=A,B`). A
+//! fixture with markers that no test reads fails
+//! `every_fixture_with_markers_is_read`.
 
 mod harness;
 
 use harness::{Marker, compare, golden, golden_text, markers_of, relative, walk};
+use redline_check::check::finish_file;
+use redline_check::config::{Config, Configs, Overrides};
 use redline_diagnostics::{Diagnostic, RuleKind};
-use redline_go::{DiscoveryOptions, GoFile, Package, TestPaths};
+use redline_go::{DiscoveryOptions, GoFile, Package};
 use redline_rules::{
     Context, DOCUMENT_RULES, GO_MOD_RULES, GO_RULES, GoModContext, MANIFEST_RULES, Settings,
     find_rule,
@@ -32,58 +39,58 @@ use redline_rules::{
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock};
 
-fn go_root() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../redline/tests/fixtures/go");
+fn fixtures(kind: &str) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(kind);
     std::fs::canonicalize(&root).unwrap_or(root)
 }
 
-fn fixtures(kind: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(kind)
+/// The configurations of the fixture trees: each directory's nearest
+/// `redline.toml`, found and read as `redline check` finds and reads it.
+static CONFIGS: LazyLock<Arc<Configs>> =
+    LazyLock::new(|| Arc::new(Configs::discover(Overrides::default(), &fixtures(""))));
+
+/// One package of the Go fixture tree and the configuration of its
+/// directory.
+struct GoPackage {
+    package: Package,
+    config: Arc<Config>,
 }
 
-/// The Go fixture tree, parsed once: its packages and its markers.
+/// The Go fixture tree, discovered and parsed once: its packages, the
+/// manifests among them (discovery decides which are checked), and the
+/// markers of every file discovery keeps.
 struct GoTree {
-    packages: Vec<Package>,
+    packages: Vec<GoPackage>,
+    manifests: Vec<PathBuf>,
     markers: Vec<Marker>,
-}
-
-/// A directory with its own `redline.toml`, or below one.
-fn configured(root: &Path, path: &Path) -> bool {
-    path.ancestors()
-        .take_while(|a| a.starts_with(root))
-        .any(|a| a.join("redline.toml").is_file())
+    /// Every file discovery kept (Go and manifests).
+    read: Vec<PathBuf>,
 }
 
 static GO_TREE: LazyLock<GoTree> = LazyLock::new(|| {
-    let root = go_root();
-    let tests = TestPaths::default();
-    let filter_root = root.clone();
-    let filter_tests = tests.clone();
-    let filter: redline_go::EntryFilter = Arc::new(move |path: &Path, is_dir: bool| {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        configured(&filter_root, path)
-            || if is_dir {
-                filter_tests.is_test_dir(name)
-            } else {
-                filter_tests.is_test_file(name)
-            }
-    });
+    let root = fixtures("go");
     let discovered = redline_go::discover(
         std::slice::from_ref(&root),
         &DiscoveryOptions {
-            filter: Some(filter),
+            manifests: true,
+            filter: Some(redline_check::check::entry_filter(&CONFIGS)),
             ..DiscoveryOptions::default()
         },
     )
     .expect("the Go fixtures are readable");
+    let config_of = |path: &Path| {
+        CONFIGS
+            .for_file(path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    };
     let mut groups: std::collections::BTreeMap<(PathBuf, String), Vec<GoFile>> = Default::default();
     let mut markers = Vec::new();
     for f in &discovered.go_files {
         let source: Arc<[u8]> = std::fs::read(&f.path).expect("a fixture").into();
         markers.extend(markers_of(&root, &f.path));
-        if redline_go::is_generated(&source) || tests.is_test_source(&source) {
+        if redline_go::is_generated(&source) || config_of(&f.path).tests.is_test_source(&source) {
             continue;
         }
         let Some(file) = GoFile::parse(f.path.clone(), relative(&root, &f.path), source) else {
@@ -99,53 +106,60 @@ static GO_TREE: LazyLock<GoTree> = LazyLock::new(|| {
             .push(file);
     }
     let packages = groups
-        .values()
-        .map(|files| Package::build(&files.iter().collect::<Vec<_>>()))
+        .into_iter()
+        .map(|((dir, _), files)| GoPackage {
+            package: Package::build(&files.iter().collect::<Vec<_>>()),
+            config: CONFIGS
+                .for_dir(&dir)
+                .expect("the directory's configuration"),
+        })
         .collect();
-    GoTree { packages, markers }
+    let manifests: Vec<PathBuf> = discovered
+        .manifest_files
+        .iter()
+        .map(|f| f.path.clone())
+        .collect();
+    let read = discovered
+        .go_files
+        .iter()
+        .map(|f| f.path.clone())
+        .chain(manifests.iter().cloned())
+        .collect();
+    GoTree {
+        packages,
+        manifests,
+        markers,
+        read,
+    }
 });
 
-/// Whether a `redline:ignore` comment naming `rule` covers `line` (on it
-/// or the line above), or a `redline:ignore-file` comment the file.
-fn suppressed(source: &[u8], line: usize, rule: &str) -> bool {
-    let text = String::from_utf8_lossy(source);
-    let names = |l: &str, marker: &str| {
-        l.find(marker).is_some_and(|i| {
-            l[i + marker.len()..]
-                .split("--")
-                .next()
-                .is_some_and(|ids| ids.split([' ', ',']).any(|id| id == rule))
-        })
-    };
-    let lines: Vec<&str> = text.lines().collect();
-    lines.iter().any(|l| names(l, "redline:ignore-file "))
-        || [line, line.saturating_sub(1)]
-            .iter()
-            .filter(|n| **n >= 1)
-            .filter_map(|n| lines.get(n - 1))
-            .any(|l| names(l, "redline:ignore "))
-}
-
+/// The findings of one Go rule over the Go fixture tree: each package with
+/// its directory's settings, each file finished as `redline check`
+/// finishes it (select/ignore, severity, suppression comments).
 fn go_findings(id: &str) -> (Vec<Diagnostic>, Vec<Marker>) {
     let rule = GO_RULES
         .iter()
         .find(|r| r.meta().id == id)
         .expect("a Go rule");
-    let settings = Settings::default();
     let mut out = Vec::new();
-    for package in &GO_TREE.packages {
+    for GoPackage { package, config } in &GO_TREE.packages {
         for file in &package.files {
             let index = file.index();
             let cx = Context {
                 file,
                 index: &index,
                 package,
-                settings: &settings,
+                settings: &config.settings,
             };
             let mut found = Vec::new();
             rule.run(&cx, &mut found);
-            found.retain(|d| !suppressed(&file.source, d.span.line, id));
-            out.extend(found);
+            out.extend(finish_file(
+                &file.display,
+                &file.source,
+                &file.lines,
+                found,
+                config,
+            ));
         }
     }
     (out, GO_TREE.markers.clone())
@@ -171,20 +185,36 @@ fn manifest_findings(id: &str) -> (Vec<Diagnostic>, Vec<Marker>) {
     let root = fixtures("manifests");
     let mut out = Vec::new();
     let mut markers = Vec::new();
-    for path in walk(&root) {
-        if !redline_k8s::is_manifest_path(&path) || path.starts_with(root.join("render")) {
-            continue;
-        }
+    // The manifest fixtures, and the manifests discovery keeps in the Go
+    // tree (named below the fixtures root: `go/…`).
+    let inputs = walk(&root)
+        .into_iter()
+        .filter(|p| redline_k8s::is_manifest_path(p) && !p.starts_with(root.join("render")))
+        .map(|p| (root.clone(), p))
+        .chain(GO_TREE.manifests.iter().map(|p| (fixtures(""), p.clone())));
+    for (base, path) in inputs {
         let text = std::fs::read_to_string(&path).expect("a fixture");
         let settings = harness::manifest_context(&path, &text);
-        out.extend(redline_rules::manifests::check_manifest_with(
-            &relative(&root, &path),
+        let display = relative(&base, &path);
+        let config = CONFIGS
+            .for_file(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let found = redline_rules::manifests::check_manifest_with(
+            &display,
             text.as_bytes(),
             &settings,
             &rules,
             &document_rules,
+        );
+        let lines = redline_diagnostics::LineIndex::new(text.as_bytes());
+        out.extend(finish_file(
+            &display,
+            text.as_bytes(),
+            &lines,
+            found,
+            &config,
         ));
-        markers.extend(markers_of(&root, &path));
+        markers.extend(markers_of(&base, &path));
     }
     (out, markers)
 }
@@ -292,4 +322,38 @@ fn every_rule_has_a_generated_test() {
     let mut generated: Vec<&str> = GENERATED.to_vec();
     generated.sort();
     assert_eq!(generated, registered);
+}
+
+/// No fixture is lost: every file below `tests/fixtures/` that marks a
+/// finding is one the rules' tests read (a fixture that discovery leaves
+/// out, or that no harness walks, fails here).
+#[test]
+fn every_fixture_with_markers_is_read() {
+    let all = fixtures("");
+    let mut read: std::collections::BTreeSet<PathBuf> = GO_TREE.read.iter().cloned().collect();
+    read.extend(walk(&fixtures("manifests")));
+    read.extend(walk(&fixtures("go_mod")));
+    let unread: Vec<String> = walk(&all)
+        .into_iter()
+        .filter(|p| !markers_of(&all, p).is_empty() && !read.contains(p))
+        .map(|p| relative(&all, &p))
+        .collect();
+    assert!(unread.is_empty(), "fixtures no test reads: {unread:?}");
+}
+
+/// Every fixture file is checked with the configuration found next to it
+/// (no `redline.toml` above the fixtures configures them all).
+#[test]
+fn fixture_configurations_are_the_nearest() {
+    let mut dir = fixtures("");
+    while !dir.join(".git").exists() {
+        assert!(
+            !dir.join("redline.toml").exists(),
+            "{} would configure every fixture",
+            dir.join("redline.toml").display()
+        );
+        if !dir.pop() {
+            break;
+        }
+    }
 }

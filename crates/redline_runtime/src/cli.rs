@@ -7,6 +7,7 @@ use crate::cgroup::{self, CpuQuota, Rounding};
 use crate::logs::{self, LogsConfig, Preset, RateLimit, StreamError, Summary};
 use crate::output;
 use crate::spec::{EnvSpec, Problem, ProblemKind, is_positive_integer};
+use redline_config::Document;
 use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
 
@@ -123,8 +124,8 @@ impl LogSchemaArgs {
     }
 
     /// The schema of redline.toml's `[logs]` with these options applied.
-    pub fn schema(&self, config: Option<&Path>) -> Result<logs::LogSchema, String> {
-        let c = LogsConfig::load(config)?;
+    pub fn schema(&self, config: Option<&Document>) -> Result<logs::LogSchema, String> {
+        let c = LogsConfig::from_config(config)?;
         let mut s = c.schema(self.preset)?;
         if !self.require.is_empty() {
             s.required = self.require.clone();
@@ -150,7 +151,8 @@ impl LogSchemaArgs {
 
 /// `redline env`: checks this process's environment against the spec.
 pub fn run_env(args: &EnvArgs, config: Option<&Path>) -> u8 {
-    let spec = match EnvSpec::from_config(config) {
+    let spec = match crate::config::load(config).and_then(|doc| EnvSpec::from_config(doc.as_ref()))
+    {
         Ok(s) => s,
         Err(e) => {
             eprintln!("redline env: {e}");
@@ -443,9 +445,9 @@ fn trim_float(x: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
-/// `redline exec` when its configuration cannot even be found (a missing
-/// `--config`): the JSON line on stderr and exit 78, like every other
-/// configuration error of exec, so the pod's log says why it did not start.
+/// `redline exec` when its configuration cannot be found (a missing
+/// `--config`), read or used: the JSON line on stderr and exit 78, so the
+/// pod's log says why the service did not start.
 pub fn exec_config_error(message: &str) -> u8 {
     log_line(
         "error",
@@ -462,30 +464,21 @@ pub fn run_exec(args: &ExecArgs, config: Option<&Path>) -> u8 {
         eprintln!("redline exec: no command given: redline exec [--] CMD [ARGS...]");
         return 2;
     };
-    let spec = match EnvSpec::from_config(config) {
+    // Read once, for the spec and the log schema.
+    let doc = match crate::config::load(config) {
+        Ok(doc) => doc,
+        Err(e) => return exec_config_error(&e),
+    };
+    let spec = match EnvSpec::from_config(doc.as_ref()) {
         Ok(s) => s,
-        Err(e) => {
-            log_line(
-                "error",
-                &format!("configuration error, service not started: {e}"),
-                serde_json::json!({}),
-            );
-            return EXIT_CONFIG;
-        }
+        Err(e) => return exec_config_error(&e),
     };
     // With --logs, a schema that does not load is a configuration error
     // like any other: the service is not started.
     let log_schema = match args.logs {
-        Some(_) => match crate::spawn::schema_for(&args.log_schema, config) {
+        Some(_) => match crate::spawn::schema_for(&args.log_schema, doc.as_ref()) {
             Ok(s) => Some(s),
-            Err(e) => {
-                log_line(
-                    "error",
-                    &format!("configuration error, service not started: {e}"),
-                    serde_json::json!({}),
-                );
-                return EXIT_CONFIG;
-            }
+            Err(e) => return exec_config_error(&e),
         },
         None if args.log_schema.any_given() => {
             log_line(
@@ -687,7 +680,8 @@ impl Reporter {
 
 /// `redline logs`: validates JSON-lines logs.
 pub fn run_logs(args: &LogsArgs, config: Option<&Path>) -> u8 {
-    let schema = match args.schema.schema(config) {
+    let schema = match crate::config::load(config).and_then(|doc| args.schema.schema(doc.as_ref()))
+    {
         Ok(s) => s,
         Err(e) => {
             eprintln!("redline logs: {e}");

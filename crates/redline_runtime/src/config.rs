@@ -1,7 +1,12 @@
-//! Reading one table of `redline.toml` (`[env]`, `[logs]`, `[manifests]`)
-//! with errors that name the file, line and column: the one reader,
-//! [`redline_config`], under the names this crate's callers use. Each
-//! caller's type lists only the tables it owns and rejects unknown keys
-//! inside them itself (`deny_unknown_fields`).
+//! `redline.toml` for `redline env`, `redline exec` and `redline logs`:
+//! read once ([`redline_config::Document`]), every table checked, then the
+//! `[env]` and `[logs]` tables handed to their readers.
 
-pub use redline_config::{line_of, load, parse};
+use redline_config::Document;
+use std::path::Path;
+
+/// Reads and parses `config` (`None`: no file, the defaults). An unknown
+/// key in any table is an error naming the file, line and column.
+pub fn load(config: Option<&Path>) -> Result<Option<Document>, String> {
+    config.map(Document::load).transpose()
+}

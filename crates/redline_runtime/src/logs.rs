@@ -8,6 +8,7 @@
 //! tree is built; values that are not checked are skipped by the JSON
 //! parser without allocating).
 
+use redline_config::{Document, LogsTable};
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
@@ -167,46 +168,43 @@ impl LogSchema {
     }
 }
 
-/// `[logs]` of redline.toml.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+/// `[logs]` of redline.toml: the table as written, its preset read.
+#[derive(Debug, Clone, Default)]
 pub struct LogsConfig {
     pub preset: Option<Preset>,
-    pub required_fields: Option<Vec<String>>,
-    pub timestamp_fields: Option<Vec<String>>,
-    pub level_field: Option<String>,
-    pub levels: Option<Vec<String>>,
-    pub error_levels: Option<Vec<String>>,
-    pub stack_fields: Option<Vec<String>>,
-    pub max_line_bytes: Option<usize>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct ConfigFile {
-    logs: Option<LogsConfig>,
+    pub table: LogsTable,
 }
 
 impl LogsConfig {
     /// The `[logs]` table of `config` (empty when absent).
-    pub fn load(config: Option<&std::path::Path>) -> Result<LogsConfig, String> {
-        let file: ConfigFile = crate::config::load(config)?;
-        Ok(file.logs.unwrap_or_default())
+    pub fn from_config(config: Option<&Document>) -> Result<LogsConfig, String> {
+        let Some((doc, table)) = config.and_then(|d| Some((d, d.tables().logs.as_ref()?))) else {
+            return Ok(LogsConfig::default());
+        };
+        Ok(LogsConfig {
+            preset: table
+                .preset
+                .as_ref()
+                .map(|p| redline_config::named(doc, p))
+                .transpose()?,
+            table: table.clone(),
+        })
     }
 
     /// The schema: `preset_override` or the configured preset, then the
     /// configured field names on top.
     pub fn schema(&self, preset_override: Option<Preset>) -> Result<LogSchema, String> {
         let mut s = LogSchema::preset(preset_override.or(self.preset).unwrap_or_default());
-        if let Some(r) = &self.required_fields {
+        if let Some(r) = &self.table.required_fields {
             s.required = r.clone();
         }
-        if let Some(t) = &self.timestamp_fields {
+        if let Some(t) = &self.table.timestamp_fields {
             s.timestamp_fields = t.clone();
         }
-        if let Some(l) = &self.level_field {
+        if let Some(l) = &self.table.level_field {
             s.level_field = l.clone();
         }
-        match (&self.levels, &self.error_levels) {
+        match (&self.table.levels, &self.table.error_levels) {
             (Some(known), error) => {
                 let error = error.clone().unwrap_or_default();
                 if let Some(e) = error.iter().find(|e| !known.contains(e)) {
@@ -225,10 +223,10 @@ impl LogsConfig {
             }
             (None, None) => {}
         }
-        if let Some(st) = &self.stack_fields {
+        if let Some(st) = &self.table.stack_fields {
             s.stack_fields = st.clone();
         }
-        if let Some(m) = self.max_line_bytes {
+        if let Some(m) = self.table.max_line_bytes {
             if m == 0 {
                 return Err("[logs] max-line-bytes must be positive".into());
             }
@@ -863,6 +861,7 @@ impl RateLimit {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     fn labels(line: &str, schema: &LogSchema) -> Vec<String> {
         check_line(line.as_bytes(), schema)
@@ -1069,11 +1068,13 @@ mod tests {
 
     #[test]
     fn config_fields() {
-        let cfg: LogsConfig = crate::config::parse(
-            "redline.toml",
+        let config = |text: &str| {
+            Document::parse(Path::new("redline.toml"), "redline.toml", text.to_string())
+                .and_then(|doc| LogsConfig::from_config(Some(&doc)))
+        };
+        let cfg = config(
             "[logs]\npreset = \"zap\"\nrequired-fields = [\"trace_id\"]\nlevels = [\"I\", \"E\"]\nerror-levels = [\"E\"]\n",
         )
-        .map(|f: ConfigFile| f.logs.unwrap())
         .unwrap();
         let s = cfg.schema(None).unwrap();
         assert_eq!(s.timestamp_fields, ["ts"]);
@@ -1082,12 +1083,18 @@ mod tests {
             labels(r#"{"level":"E","ts":1,"trace_id":"t"}"#, &s),
             ["error-without-stack"]
         );
-        let err =
-            crate::config::parse::<ConfigFile>("redline.toml", "[logs]\nlevel-feild = \"x\"\n")
-                .unwrap_err();
+        let err = config("[logs]\nlevel-feild = \"x\"\n").unwrap_err();
         assert!(err.starts_with("redline.toml:2:"), "{err}");
+        let err = config("[logs]\n\npreset = \"zapp\"\n").unwrap_err();
+        assert!(
+            err.starts_with("redline.toml:3:10: unknown variant `zapp`"),
+            "{err}"
+        );
         let bad = LogsConfig {
-            error_levels: Some(vec!["E".into()]),
+            table: LogsTable {
+                error_levels: Some(vec!["E".into()]),
+                ..LogsTable::default()
+            },
             ..LogsConfig::default()
         };
         assert!(bad.schema(None).is_err());

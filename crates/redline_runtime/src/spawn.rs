@@ -26,7 +26,6 @@
 use crate::cli::{LogSchemaArgs, Reporter, tee_why};
 use crate::logs::{self, LogSchema, StreamError, Summary};
 use std::io::{self, BufReader, Read, Write};
-use std::path::Path;
 use std::process::{Command, Stdio};
 
 /// How long the log stream may stay open after the service exited.
@@ -256,6 +255,9 @@ fn validate(
 }
 
 /// The schema `--logs` validates with; an error names the option.
-pub(crate) fn schema_for(args: &LogSchemaArgs, config: Option<&Path>) -> Result<LogSchema, String> {
+pub(crate) fn schema_for(
+    args: &LogSchemaArgs,
+    config: Option<&redline_config::Document>,
+) -> Result<LogSchema, String> {
     args.schema(config)
 }

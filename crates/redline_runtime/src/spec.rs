@@ -10,11 +10,10 @@
 //! (`[env] replace-default = true`). A secret's value never appears in any
 //! message.
 
+use redline_config::Document;
 use regex::Regex;
 use serde::Deserialize;
-use serde::de::{self, MapAccess, Visitor};
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::Path;
 
 /// A character class a value must contain at least once (`classes`).
@@ -169,71 +168,8 @@ impl Default for EnvSpec {
     }
 }
 
-/// `[env]` of redline.toml.
-#[derive(Debug, Default)]
-struct EnvTable {
-    replace_default: bool,
-    vars: Vec<(String, VarToml)>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(
-    deny_unknown_fields,
-    rename_all = "kebab-case",
-    expecting = "an [env.VAR] table (keys: required, pattern, min-length, max-length, classes, one-of, secret)"
-)]
-struct VarToml {
-    required: Option<bool>,
-    pattern: Option<toml::Spanned<String>>,
-    min_length: Option<usize>,
-    max_length: Option<usize>,
-    classes: Option<Vec<CharClass>>,
-    one_of: Option<Vec<String>>,
-    secret: Option<bool>,
-}
-
-impl<'de> Deserialize<'de> for EnvTable {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = EnvTable;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("`replace-default = true|false` and `[env.VAR]` tables")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<EnvTable, A::Error> {
-                let mut table = EnvTable::default();
-                while let Some(key) = map.next_key::<String>()? {
-                    if key == "replace-default" {
-                        table.replace_default = map.next_value()?;
-                    } else if is_env_name(&key) {
-                        let var: VarToml = map.next_value()?;
-                        table.vars.push((key, var));
-                    } else {
-                        return Err(de::Error::custom(format!(
-                            "unknown key `{key}` in [env]: expected `replace-default` or an \
-                             `[env.VAR]` table whose name is an environment variable \
-                             (letters, digits, `_`)"
-                        )));
-                    }
-                }
-                Ok(table)
-            }
-        }
-        d.deserialize_map(V)
-    }
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct ConfigFile {
-    env: Option<EnvTable>,
-}
-
-/// A POSIX-style environment variable name.
-pub fn is_env_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
+/// A POSIX-style environment variable name (the names `[env.VAR]` takes).
+pub use redline_config::is_env_name;
 
 /// Names that hold a secret even without a spec entry (RULES.md RL704):
 /// the one list, shared with the manifest rules and the report renderers.
@@ -242,45 +178,35 @@ pub use redline_diagnostics::secrets::{is_secret_name, is_secret_value};
 impl EnvSpec {
     /// The default spec, extended or replaced by the `[env]` table of
     /// `config` when given.
-    pub fn from_config(config: Option<&Path>) -> Result<EnvSpec, String> {
-        let Some(path) = config else {
-            return Ok(EnvSpec::default());
-        };
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("{}: cannot read the configuration: {e}", path.display()))?;
-        EnvSpec::from_config_text(&path.display().to_string(), &text)
-    }
-
-    /// Like [`EnvSpec::from_config`] on the text of a configuration file.
-    pub fn from_config_text(display_path: &str, text: &str) -> Result<EnvSpec, String> {
-        let file: ConfigFile = crate::config::parse(display_path, text)?;
+    pub fn from_config(config: Option<&Document>) -> Result<EnvSpec, String> {
         let mut spec = EnvSpec::default();
-        let Some(table) = file.env else {
+        let Some(doc) = config else {
+            return Ok(spec);
+        };
+        let Some(table) = &doc.tables().env else {
             return Ok(spec);
         };
         if table.replace_default {
             spec.vars.clear();
         }
-        for (name, t) in table.vars {
+        for (name, t) in &table.vars {
             let var = spec
                 .vars
                 .entry(name.clone())
-                .or_insert_with(|| VarSpec::new(&name));
+                .or_insert_with(|| VarSpec::new(name));
             if let Some(r) = t.required {
                 var.required = r;
-                spec.configured_required.retain(|n| *n != name);
+                spec.configured_required.retain(|n| n != name);
                 if r {
                     spec.configured_required.push(name.clone());
                 }
             }
-            if let Some(p) = t.pattern {
-                let span = p.span();
+            if let Some(p) = &t.pattern {
                 let compiled = Regex::new(p.get_ref()).map_err(|e| {
-                    let line = crate::config::line_of(text, span.start);
                     let detail = e.to_string().replace('\n', " ");
-                    format!(
-                        "{display_path}:{line}: [env.{name}] pattern is not a valid regular \
-                         expression: {detail}"
+                    doc.error_at(
+                        p.span().start,
+                        format!("[env.{name}] pattern is not a valid regular expression: {detail}"),
                     )
                 })?;
                 var.pattern = Some(compiled);
@@ -291,17 +217,26 @@ impl EnvSpec {
             if let Some(n) = t.max_length {
                 var.max_length = Some(n);
             }
-            if let Some(c) = t.classes {
-                var.classes = c;
+            if let Some(c) = &t.classes {
+                var.classes = c
+                    .iter()
+                    .map(|c| redline_config::named(doc, c))
+                    .collect::<Result<_, _>>()?;
             }
-            if let Some(o) = t.one_of {
-                var.one_of = o;
+            if let Some(o) = &t.one_of {
+                var.one_of = o.clone();
             }
             if let Some(s) = t.secret {
                 var.secret = s;
             }
         }
         Ok(spec)
+    }
+
+    /// [`EnvSpec::from_config`] on the text of a configuration file.
+    pub fn from_config_text(display_path: &str, text: &str) -> Result<EnvSpec, String> {
+        let doc = Document::parse(Path::new(display_path), display_path, text.to_string())?;
+        EnvSpec::from_config(Some(&doc))
     }
 
     /// The variables `redline.toml` itself marks `required = true`
@@ -608,9 +543,10 @@ mod tests {
 
     #[test]
     fn config_extends_and_replaces() {
+        // Another part's table does not disturb the spec.
         let text = r#"
-[other]
-ignored = true
+[logs]
+preset = "zap"
 
 [env.SERVICE_NAME]
 required = false

@@ -3,41 +3,12 @@
 //! the old snake_case spellings are still read, with a deprecation
 //! warning each.
 
-use serde::Deserialize;
+use redline_config::Document;
 use std::path::Path;
 
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct SloConfig {
-    /// Window of Sloth specs, which do not state one (default `30d`).
-    pub window: Option<String>,
-    /// Default `--prometheus` URL.
-    pub prometheus: Option<String>,
-    /// Default `--timeout`, in seconds.
-    #[serde(alias = "timeout_secs")]
-    pub timeout_secs: Option<u64>,
-    /// Default `--retries`.
-    pub retries: Option<u32>,
-    /// Default `--fail-below`, in percent of the budget.
-    #[serde(alias = "fail_below")]
-    pub fail_below: Option<f64>,
-    /// Default `--min-coverage`: a duration (`1h`), a share of the window
-    /// (`10%`) or `"0"` (off).
-    pub min_coverage: Option<String>,
-    /// Default `--allow-no-traffic` of `status` and `report`.
-    pub allow_no_traffic: Option<bool>,
-    /// Globs of the SLO spec files, relative to this redline.toml (RL801 of
-    /// `redline check` reads them; setting it turns RL801 on).
-    pub specs: Option<Vec<String>>,
-    /// RL801 applies only to these services.
-    pub services: Option<Vec<String>>,
-}
-
-#[derive(Deserialize)]
-struct File {
-    #[serde(default)]
-    slo: Option<toml::Spanned<SloConfig>>,
-}
+/// The `[slo]` table: its keys are declared with the other tables of
+/// redline.toml (`redline_config::SloTable`); add a key there.
+pub use redline_config::SloTable as SloConfig;
 
 /// The `[slo]` table and the deprecation warnings of its old spellings.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -47,35 +18,40 @@ pub struct Loaded {
     pub warnings: Vec<String>,
 }
 
-/// Reads the `[slo]` table; other tables are ignored, unknown keys inside
-/// `[slo]` are errors naming the file, line and column.
+/// Reads the `[slo]` table; an unknown key in any table of the file is an
+/// error naming the file, line and column.
 pub fn load(path: &Path) -> Result<SloConfig, String> {
     load_with_warnings(path).map(|l| l.config)
 }
 
 /// [`load`], with the deprecation warnings for the caller to show.
 pub fn load_with_warnings(path: &Path) -> Result<Loaded, String> {
-    let display = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("{display}: cannot read the configuration: {e}"))?;
-    let file: File = redline_config::parse(&display, &text)?;
-    let Some(slo) = file.slo else {
-        return Ok(Loaded::default());
+    let doc = Document::load(path)?;
+    Ok(Loaded {
+        config: from_document(&doc)?.cloned().unwrap_or_default(),
+        warnings: doc.old_spellings("slo"),
+    })
+}
+
+/// The `[slo]` table of a document already read (`None`: there is none),
+/// its values checked.
+pub fn from_document(doc: &Document) -> Result<Option<&SloConfig>, String> {
+    let Some(slo) = &doc.tables().slo else {
+        return Ok(None);
     };
     let start = slo.span().start;
-    let config = slo.into_inner();
+    let config = slo.get_ref();
     if let Some(v) = config.fail_below
         && !v.is_finite()
     {
         // The key's own line when it can be found after the table header.
+        let text = doc.text();
         let at = ["fail-below", "fail_below"]
             .iter()
             .filter_map(|k| text[start.min(text.len())..].find(k).map(|i| start + i))
             .min()
             .unwrap_or(start);
-        return Err(redline_config::error_at(
-            &display,
-            &text,
+        return Err(doc.error_at(
             at,
             format!("[slo] fail-below = {v} is not a percentage; give a number such as 0 or 25"),
         ));
@@ -83,12 +59,11 @@ pub fn load_with_warnings(path: &Path) -> Result<Loaded, String> {
     if let Some(m) = &config.min_coverage
         && let Err(why) = crate::status::MinCoverage::parse(m)
     {
+        let text = doc.text();
         let at = text[start.min(text.len())..]
             .find("min-coverage")
             .map_or(start, |i| start + i);
-        return Err(redline_config::error_at(
-            &display,
-            &text,
+        return Err(doc.error_at(
             at,
             format!(
                 "[slo] {}",
@@ -96,10 +71,7 @@ pub fn load_with_warnings(path: &Path) -> Result<Loaded, String> {
             ),
         ));
     }
-    Ok(Loaded {
-        config,
-        warnings: redline_config::old_spellings(&display, &text, "slo"),
-    })
+    Ok(Some(config))
 }
 
 #[cfg(test)]

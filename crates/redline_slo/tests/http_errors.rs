@@ -185,13 +185,13 @@ fn config_table_unknown_keys_name_file_and_line() {
     let cfg = dir.join("redline.toml");
     std::fs::write(
         &cfg,
-        "[go]\nanything = 1\n\n[slo]\nwindow = \"28d\"\nwindw = \"7d\"\n",
+        "[logs]\npreset = \"zap\"\n\n[slo]\nwindow = \"28d\"\nwindw = \"7d\"\n",
     )
     .unwrap();
     let err = redline_slo::config::load(&cfg).unwrap_err();
     assert!(err.starts_with(&format!("{}:6:", cfg.display())), "{err}");
     assert!(err.contains("windw"), "{err}");
-    std::fs::write(&cfg, "[go]\nanything = 1\n[slo]\nwindow = \"28d\"\n").unwrap();
+    std::fs::write(&cfg, "[logs]\npreset = \"zap\"\n[slo]\nwindow = \"28d\"\n").unwrap();
     assert_eq!(
         redline_slo::config::load(&cfg).unwrap().window.as_deref(),
         Some("28d")

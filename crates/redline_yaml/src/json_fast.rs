@@ -8,14 +8,10 @@
 //! key, a line break before `:`) — returns `None`, and the YAML parser
 //! reads the piece instead.
 
-use crate::load::{Lines, depth_error};
+use crate::load::{Collection as Open, Lines, depth_error};
 use crate::{Error, MAX_DEPTH, Node, Tag, Value};
 
-enum Open {
-    Seq(Vec<Node>),
-    Map(Vec<(Node, Node)>, Option<Node>),
-}
-
+/// An open collection and the offset of its bracket.
 struct Frame {
     open: Open,
     start: usize,

@@ -180,7 +180,9 @@ pub(crate) fn depth_error(lines: &Lines, offset: usize) -> Error {
     )
 }
 
-enum Collection {
+/// A collection being read: its items, or its entries and the key that
+/// waits for its value (the YAML and the JSON reader share it).
+pub(crate) enum Collection {
     Seq(Vec<Node>),
     Map(Vec<(Node, Node)>, Option<Node>),
 }

@@ -15,6 +15,17 @@ pub fn redline(dir: &Path, args: &[&str]) -> Output {
         .expect("redline runs")
 }
 
+/// Runs `redline ARGS` in `dir` with configuration discovery (the
+/// `redline.toml` of `dir` applies), with its cache inside `dir`.
+pub fn configured(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_redline"))
+        .args(args)
+        .current_dir(dir)
+        .env("REDLINE_CACHE_DIR", dir.join(".cache"))
+        .output()
+        .expect("redline runs")
+}
+
 /// Writes `text` to `dir/rel`, creating directories.
 pub fn write(dir: &Path, rel: &str, text: &str) {
     let p = dir.join(rel);

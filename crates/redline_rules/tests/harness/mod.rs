@@ -10,15 +10,17 @@
 //! default severity unless `:severity` follows; a quoted string after it
 //! must occur in that finding's message. JSON cannot hold comments: a
 //! `NAME.json.want` file lists `LINE RULE[:severity] ["message"]` lines.
-//! A directory may carry its own `redline.toml` (manifest fixtures read
-//! it as `redline check` does; the Go fixtures that need one are checked
-//! end to end by the binary's harness, `crates/redline/tests/fixtures.rs`).
+//! A directory may carry its own `redline.toml`: the fixtures below it are
+//! checked with it, found and read as `redline check` finds and reads it
+//! (the nearest one), so rules and settings that need configuration get
+//! fixtures too.
 //!
 //! [`compare`] fails on a missing AND on an unexpected finding, and on a
 //! message that does not match.
 
 #![allow(dead_code)]
 
+use redline_check::config::{Configs, Overrides};
 use redline_diagnostics::{Diagnostic, Severity};
 use redline_k8s::ManifestContext;
 use std::collections::BTreeMap;
@@ -268,17 +270,19 @@ pub fn golden(name: &str, actual: &str) -> Option<String> {
     })
 }
 
-/// The manifest settings of a fixture: its directory's `redline.toml`
-/// (read as `redline check` reads it), then its `# context:` lines
+/// The manifest settings of a fixture: the nearest `redline.toml` (found
+/// and read as `redline check` finds and reads it), then its `# context:` lines
 /// (`go=1.25 automaxprocs required-env=A,B required-env-containers=api`).
 pub fn manifest_context(path: &Path, text: &str) -> ManifestContext {
     let dir = path.parent().unwrap();
-    let config = dir.join("redline.toml");
-    let mut ctx = if config.is_file() {
-        ManifestContext::from_config(Some(&config), None, dir)
-            .unwrap_or_else(|e| panic!("{}: {e}", config.display()))
-    } else {
-        ManifestContext::default()
+    let configs = Configs::discover(Overrides::default(), dir);
+    let config = configs
+        .for_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let mut ctx = match &config.document {
+        Some(doc) => ManifestContext::from_config(Some(doc), config.go_version, dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", doc.display())),
+        None => ManifestContext::default(),
     };
     for line in text.lines() {
         let Some(rest) = line.trim_start().strip_prefix("# context:") else {
