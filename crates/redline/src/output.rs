@@ -8,7 +8,7 @@
 use crate::ColorChoice;
 use crate::check::Outcome;
 use redline_diagnostics::RuleMeta;
-use redline_diagnostics::render::{self, Format, RenderOptions};
+use redline_diagnostics::render::{self, RenderOptions, ReportFormat};
 use redline_rules::{ALL_RULES, find_rule};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 /// One report of a run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Report {
-    pub format: Format,
+    pub format: ReportFormat,
     /// `None`: standard output.
     pub path: Option<PathBuf>,
 }
@@ -34,7 +34,7 @@ pub fn plan(formats: &[String], output: Option<&Path>) -> Result<Vec<Report>, St
             }
             None => (spec.as_str(), None),
         };
-        let format: Format = name.parse().map_err(|e| format!("--format: {e}"))?;
+        let format: ReportFormat = name.parse().map_err(|e| format!("--format: {e}"))?;
         reports.push(Report { format, path });
     }
     let on_stdout: Vec<usize> = (0..reports.len())
@@ -63,7 +63,7 @@ pub fn plan(formats: &[String], output: Option<&Path>) -> Result<Vec<Report>, St
     }
     if reports.iter().all(|r| r.path.is_some()) {
         reports.push(Report {
-            format: Format::Text,
+            format: ReportFormat::Text,
             path: None,
         });
     }
@@ -160,8 +160,8 @@ pub fn write_reports(
         let mut buf = Vec::new();
         if statistics_only && on_terminal {
             let json = match report.format {
-                Format::Text => false,
-                Format::Json => true,
+                ReportFormat::Text => false,
+                ReportFormat::Json => true,
                 other => {
                     return Err(format!(
                         "--statistics prints text or json, not {other}; write the {other} report to a file (`--format {other}:PATH`)"
@@ -230,11 +230,11 @@ mod tests {
             r,
             vec![
                 Report {
-                    format: Format::Sarif,
+                    format: ReportFormat::Sarif,
                     path: Some("r.sarif".into())
                 },
                 Report {
-                    format: Format::Text,
+                    format: ReportFormat::Text,
                     path: None
                 }
             ]

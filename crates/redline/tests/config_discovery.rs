@@ -1,4 +1,4 @@
-//! Configuration found per checked file (RULES.md "Configuration"): the
+//! Configuration found per checked file (README, "Configuration"): the
 //! nearest `redline.toml` of each file up to the repository root, whatever
 //! the working directory; `exclude` relative to the file that sets it;
 //! `--stdin-filename` of an excluded path is excluded too.

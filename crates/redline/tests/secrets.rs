@@ -1,4 +1,4 @@
-//! No output of redline ever shows a secret (RULES.md, RL704): for every
+//! No output of redline ever shows a secret (RL704, docs/rules.md): for every
 //! `check` format and every command, with secrets in every position (flow
 //! and block env entries, a URL password, a DSN `password=`, a file that
 //! does not parse, a variable the environment spec constrains, the

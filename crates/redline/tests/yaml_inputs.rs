@@ -49,8 +49,8 @@ fn run_limited(dir: &Path, args: &[&str]) -> (Option<i32>, String, Duration) {
 fn check_both(name: &str, text: &str, loader_words: &str) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join(name), text).unwrap();
-    // A YAML file that names no checked kind is RL000 at `info` (RULES.md
-    // v2): `--fail-on info` makes the run fail on it.
+    // A YAML file that names no checked kind is RL000 at `info` (docs/rules.md,
+    // RL000): `--fail-on info` makes the run fail on it.
     let (code, check, took) = run_limited(
         dir.path(),
         &[

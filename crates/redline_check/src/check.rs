@@ -8,7 +8,7 @@ use crate::config::{Config, Configs, absolute};
 use crate::fix::ReadPaths;
 use crate::suppress;
 use rayon::prelude::*;
-use redline_diagnostics::{Diagnostic, LineIndex, Summary, render::Sources, sort};
+use redline_diagnostics::{CheckSummary, Diagnostic, LineIndex, render::Sources, sort};
 pub use redline_go::is_manifest_path;
 use redline_go::{DiscoveryOptions, EntryFilter, GoFile, Package, first_error, is_generated};
 use redline_rules::modules::{RequiredModule, check_go_mod};
@@ -22,7 +22,7 @@ use std::time::Instant;
 #[derive(Debug, Default)]
 pub struct Outcome {
     pub diagnostics: Vec<Diagnostic>,
-    pub summary: Summary,
+    pub summary: CheckSummary,
     /// Text of the files that have diagnostics, for code frames.
     pub sources: Sources,
     /// I/O problems (unreadable files): they make the run exit 2.
@@ -303,7 +303,7 @@ pub fn run_with(
     let other_results = other_results?;
     let mut outcome = Outcome {
         diagnostics: Vec::new(),
-        summary: Summary::default(),
+        summary: CheckSummary::default(),
         sources: Sources::new(),
         io_errors: Vec::new(),
         paths: ReadPaths::default(),
@@ -530,7 +530,7 @@ pub fn run_stdin(
                 "redline: {display} is excluded by {by}; not checked"
             )],
             diagnostics: Vec::new(),
-            summary: Summary {
+            summary: CheckSummary {
                 files_scanned: 0,
                 elapsed_ms: started.elapsed().as_millis(),
             },
@@ -547,7 +547,7 @@ pub fn run_stdin(
                 vec![too_large(&display, source.len() as u64, false, config)],
                 config,
             ),
-            summary: Summary {
+            summary: CheckSummary {
                 files_scanned: 1,
                 elapsed_ms: started.elapsed().as_millis(),
             },
@@ -637,7 +637,7 @@ pub fn run_stdin(
     sort(&mut result.diagnostics);
     Ok(Outcome {
         diagnostics: result.diagnostics,
-        summary: Summary {
+        summary: CheckSummary {
             files_scanned: result.files_scanned,
             elapsed_ms: started.elapsed().as_millis(),
         },
@@ -653,7 +653,7 @@ pub fn run_stdin(
 }
 
 /// What reports quote of a manifest is its text with every secret value
-/// masked (RULES.md RL704: no code frame, snippet or fingerprint of any
+/// masked (RL704, docs/rules.md: no code frame, snippet or fingerprint of any
 /// format shows a secret). Manifests get no fixes, so nothing writes these
 /// copies back.
 fn mask_manifest_sources(sources: &mut Sources, ctx: &redline_k8s::ManifestContext) {

@@ -4,7 +4,7 @@
 //!
 //! Every diagnostic points at its rule's [`RuleMeta`].
 //!
-//! Renderers only see [`Diagnostic`] and [`Summary`]: they never know how a
+//! Renderers only see [`Diagnostic`] and [`CheckSummary`]: they never know how a
 //! finding was made. Positions are 1-based lines and 1-based columns counted
 //! in UTF-8 bytes, as Go tools report them.
 
@@ -194,7 +194,7 @@ pub fn sort(diagnostics: &mut [Diagnostic]) {
 
 /// Totals reported next to the diagnostics.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Summary {
+pub struct CheckSummary {
     pub files_scanned: usize,
     pub elapsed_ms: u128,
 }

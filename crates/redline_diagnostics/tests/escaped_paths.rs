@@ -2,8 +2,8 @@
 //! line that looks like a finding to a line-oriented report: text and
 //! GitHub annotations. Structured formats escape by their own syntax.
 
-use redline_diagnostics::render::{Format, RenderOptions, Sources, render};
-use redline_diagnostics::{Diagnostic, LineIndex, Severity, Summary};
+use redline_diagnostics::render::{RenderOptions, ReportFormat, Sources, render};
+use redline_diagnostics::{CheckSummary, Diagnostic, LineIndex, Severity};
 
 const SRC: &str = "package p\n\nvar x = new(map[string]int)\n";
 
@@ -20,14 +20,14 @@ fn diagnostic(path: &str) -> Diagnostic {
     }
 }
 
-fn rendered(format: Format, path: &str) -> String {
+fn rendered(format: ReportFormat, path: &str) -> String {
     let mut sources = Sources::new();
     sources.insert(path.to_string(), SRC.as_bytes().into());
     let mut out = Vec::new();
     render(
         format,
         &[diagnostic(path)],
-        &Summary {
+        &CheckSummary {
             files_scanned: 1,
             elapsed_ms: 0,
         },
@@ -46,7 +46,7 @@ fn rendered(format: Format, path: &str) -> String {
 #[test]
 fn text_escapes_control_characters_in_file_names() {
     let path = "a.go:1:1: error RL999[fake] injected\nb.go\t\u{1b}[2J\\x";
-    let out = rendered(Format::Text, path);
+    let out = rendered(ReportFormat::Text, path);
     let at_margin: Vec<&str> = out
         .lines()
         .filter(|l| !l.is_empty() && !l.starts_with(' ') && !l.starts_with('|'))
@@ -76,7 +76,7 @@ fn text_escapes_control_characters_in_file_names() {
 #[test]
 fn github_annotations_escape_line_breaks_in_file_names() {
     let path = "a.go\n::error file=b.go,line=1::injected";
-    let out = rendered(Format::Github, path);
+    let out = rendered(ReportFormat::Github, path);
     assert_eq!(out.lines().count(), 1, "{out}");
     assert!(
         out.starts_with("::error file=a.go%0A%3A%3Aerror file=b.go%2Cline=1%3A%3Ainjected,line=3"),

@@ -5,9 +5,9 @@
 //! on PATH). Regenerate the golden files with `UPDATE_GOLDEN=1 cargo test
 //! -p redline_diagnostics --test formats` and review the diff.
 
-use redline_diagnostics::render::{Format, RenderOptions, Sources, render};
+use redline_diagnostics::render::{RenderOptions, ReportFormat, Sources, render};
 use redline_diagnostics::{
-    Applicability, Diagnostic, Edit, Fix, LineIndex, RuleKind, RuleMeta, Severity, Summary,
+    Applicability, CheckSummary, Diagnostic, Edit, Fix, LineIndex, RuleKind, RuleMeta, Severity,
 };
 use std::path::Path;
 
@@ -91,13 +91,13 @@ fn rules() -> Vec<&'static RuleMeta> {
     vec![&NEW_MAP, &GOMAXPROCS_UNSET]
 }
 
-fn rendered(format: Format, diagnostics: &[Diagnostic], sources: &Sources) -> String {
+fn rendered(format: ReportFormat, diagnostics: &[Diagnostic], sources: &Sources) -> String {
     let rules = rules();
     let mut out = Vec::new();
     render(
         format,
         diagnostics,
-        &Summary {
+        &CheckSummary {
             files_scanned: 2,
             elapsed_ms: 0,
         },
@@ -138,11 +138,11 @@ fn golden(name: &str, actual: &str) {
 #[test]
 fn every_format_matches_its_golden_file() {
     let (diagnostics, sources) = sample();
-    for format in Format::ALL {
+    for format in ReportFormat::ALL {
         let ext = match format {
-            Format::Text | Format::Github => "txt",
-            Format::Json | Format::Sarif | Format::Gitlab => "json",
-            Format::Checkstyle | Format::Junit => "xml",
+            ReportFormat::Text | ReportFormat::Github => "txt",
+            ReportFormat::Json | ReportFormat::Sarif | ReportFormat::Gitlab => "json",
+            ReportFormat::Checkstyle | ReportFormat::Junit => "xml",
         };
         golden(
             &format!("{}.{ext}", format.name()),
@@ -158,7 +158,7 @@ fn every_format_matches_its_golden_file() {
 #[test]
 fn github_escapes_properties_and_data() {
     let (diagnostics, sources) = sample();
-    let out = rendered(Format::Github, &diagnostics, &sources);
+    let out = rendered(ReportFormat::Github, &diagnostics, &sources);
     let line = out
         .lines()
         .find(|l| l.starts_with("::warning "))
@@ -232,7 +232,7 @@ fn validate_sarif(report: &str) -> Vec<(String, String)> {
 fn sarif_is_valid_sarif_2_1_0() {
     let (diagnostics, sources) = sample();
     for (diags, srcs) in [(diagnostics, sources), (Vec::new(), Sources::new())] {
-        let report = rendered(Format::Sarif, &diags, &srcs);
+        let report = rendered(ReportFormat::Sarif, &diags, &srcs);
         let problems = validate_sarif(&report);
         assert!(
             problems.is_empty(),
@@ -241,7 +241,7 @@ fn sarif_is_valid_sarif_2_1_0() {
     }
     // The validator is not vacuous: a report without `version` is rejected.
     let mut broken: serde_json::Value =
-        serde_json::from_str(&rendered(Format::Sarif, &[], &Sources::new())).expect("JSON");
+        serde_json::from_str(&rendered(ReportFormat::Sarif, &[], &Sources::new())).expect("JSON");
     broken.as_object_mut().expect("object").remove("version");
     let problems = validate_sarif(&broken.to_string());
     assert!(
@@ -254,7 +254,7 @@ fn sarif_is_valid_sarif_2_1_0() {
 fn sarif_columns_are_code_points_and_fixes_byte_exact() {
     let (diagnostics, sources) = sample();
     let report: serde_json::Value =
-        serde_json::from_str(&rendered(Format::Sarif, &diagnostics, &sources)).expect("JSON");
+        serde_json::from_str(&rendered(ReportFormat::Sarif, &diagnostics, &sources)).expect("JSON");
     let run = &report["runs"][0];
     let result = run["results"]
         .as_array()
@@ -295,7 +295,7 @@ fn gitlab_fingerprints_are_stable_across_line_shifts() {
     let (diagnostics, sources) = sample();
     let fp = |diags: &[Diagnostic], srcs: &Sources| -> Vec<String> {
         let v: serde_json::Value =
-            serde_json::from_str(&rendered(Format::Gitlab, diags, srcs)).expect("JSON");
+            serde_json::from_str(&rendered(ReportFormat::Gitlab, diags, srcs)).expect("JSON");
         v.as_array()
             .expect("array")
             .iter()
@@ -336,7 +336,7 @@ fn gitlab_fingerprints_are_stable_across_line_shifts() {
 #[test]
 fn xml_formats_escape_markup() {
     let (diagnostics, sources) = sample();
-    for format in [Format::Checkstyle, Format::Junit] {
+    for format in [ReportFormat::Checkstyle, ReportFormat::Junit] {
         let out = rendered(format, &diagnostics, &sources);
         assert!(
             out.contains("&amp; &lt;tag&gt; &quot;quoted&quot;"),
@@ -363,7 +363,7 @@ fn text_report_neutralises_control_characters() {
     };
     let mut sources = Sources::new();
     sources.insert(d.path.clone(), src.as_bytes().to_vec().into());
-    let text = rendered(Format::Text, &[d], &sources);
+    let text = rendered(ReportFormat::Text, &[d], &sources);
     assert!(
         !text
             .chars()
@@ -400,7 +400,7 @@ fn text_report_cuts_long_lines_around_the_span() {
     };
     let mut sources = Sources::new();
     sources.insert(d.path.clone(), src.as_bytes().to_vec().into());
-    let text = rendered(Format::Text, &[d], &sources);
+    let text = rendered(ReportFormat::Text, &[d], &sources);
     let lines: Vec<&str> = text.lines().collect();
     let quoted = lines
         .iter()

@@ -1,5 +1,5 @@
 //! Finding the files to check: `.go` sources and candidate manifests, and
-//! what counts as test and tool code (RULES.md "Test code").
+//! what counts as test and tool code (README, "Test and tool code").
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use std::path::{Path, PathBuf};

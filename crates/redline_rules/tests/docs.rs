@@ -35,3 +35,22 @@ fn rule_docs_point_only_at_files_the_repository_has() {
         );
     }
 }
+
+#[test]
+fn messages_and_help_point_only_at_files_the_repository_has() {
+    // The golden outputs carry every message and help text the fixtures
+    // produce.
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let mut read = 0;
+    for entry in std::fs::read_dir(&dir).expect("tests/golden") {
+        let path = entry.expect("entry").path();
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        read += 1;
+        assert!(
+            !text.contains("RULES.md"),
+            "{}: a message or help text points at RULES.md, which the repository does not have",
+            path.display()
+        );
+    }
+    assert!(read > 10, "only {read} golden files in {}", dir.display());
+}

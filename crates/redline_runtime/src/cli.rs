@@ -4,9 +4,9 @@
 
 use crate::buildinfo;
 use crate::cgroup::{self, CpuQuota, Rounding};
-use crate::logs::{self, LogsConfig, Preset, RateLimit, StreamError, Summary};
+use crate::logs::{self, LogSummary, LogsConfig, Preset, RateLimit, StreamError};
 use crate::output;
-use crate::spec::{EnvSpec, Problem, ProblemKind, is_positive_integer};
+use crate::spec::{EnvProblem, EnvProblemKind, EnvSpec, is_positive_integer};
 use redline_config::Document;
 use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 pub const EXIT_CONFIG: u8 = 78;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum Format {
+pub enum TextOrJson {
     #[default]
     Text,
     Json,
@@ -25,8 +25,8 @@ pub enum Format {
 #[derive(Debug, clap::Args)]
 pub struct EnvArgs {
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+    pub format: TextOrJson,
     /// Read /proc and /sys under this directory (tests).
     #[arg(long, hide = true, env = "REDLINE_CGROUP_ROOT")]
     pub cgroup_root: Option<PathBuf>,
@@ -103,9 +103,9 @@ pub struct LogSchemaArgs {
     /// all of them).
     #[arg(long, default_value_t = DEFAULT_MAX_REPORTS, value_name = "N")]
     pub max_reports: u64,
-    /// Format of the summary.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    /// Output format of the summary.
+    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+    pub format: TextOrJson,
 }
 
 const DEFAULT_MAX_REPORTS: u64 = 20;
@@ -120,7 +120,7 @@ impl LogSchemaArgs {
             || !self.stack_fields.is_empty()
             || self.max_line_bytes.is_some()
             || self.max_reports != DEFAULT_MAX_REPORTS
-            || self.format != Format::Text
+            || self.format != TextOrJson::Text
     }
 
     /// The schema of redline.toml's `[logs]` with these options applied.
@@ -168,7 +168,7 @@ pub fn run_env(args: &EnvArgs, config: Option<&Path>) -> u8 {
     let checked: Vec<&str> = spec.vars().map(|v| v.name.as_str()).collect();
     let mut text = String::new();
     match args.format {
-        Format::Json => {
+        TextOrJson::Json => {
             let out = serde_json::json!({
                 "ok": problems.is_empty(),
                 "checked": checked,
@@ -176,7 +176,7 @@ pub fn run_env(args: &EnvArgs, config: Option<&Path>) -> u8 {
             });
             text = format!("{out}\n");
         }
-        Format::Text => {
+        TextOrJson::Text => {
             for p in &problems {
                 text.push_str(&format!("{}: {}\n", p.kind.as_str(), p.message));
             }
@@ -204,17 +204,17 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-fn count_vars(problems: &[Problem]) -> usize {
+fn count_vars(problems: &[EnvProblem]) -> usize {
     let names: std::collections::BTreeSet<&str> = problems.iter().map(|p| p.var.as_str()).collect();
     names.len()
 }
 
-fn problem_json(p: &Problem) -> serde_json::Value {
+fn problem_json(p: &EnvProblem) -> serde_json::Value {
     serde_json::json!({"var": p.var, "problem": p.kind.as_str(), "message": p.message})
 }
 
 /// An explicit, valid GOMAXPROCS larger than the quota allows (rounded up).
-fn gomaxprocs_over_quota(spec: &EnvSpec, quota: &Result<CpuQuota, String>) -> Option<Problem> {
+fn gomaxprocs_over_quota(spec: &EnvSpec, quota: &Result<CpuQuota, String>) -> Option<EnvProblem> {
     let value = std::env::var("GOMAXPROCS").ok()?;
     if !is_positive_integer(&value) || spec.get("GOMAXPROCS").is_none() {
         return None;
@@ -224,9 +224,9 @@ fn gomaxprocs_over_quota(spec: &EnvSpec, quota: &Result<CpuQuota, String>) -> Op
     };
     let n: u64 = value.parse().unwrap_or(u64::MAX);
     let max = limit.max_gomaxprocs();
-    (n > max).then(|| Problem {
+    (n > max).then(|| EnvProblem {
         var: "GOMAXPROCS".into(),
-        kind: ProblemKind::ExceedsCpuLimit,
+        kind: EnvProblemKind::ExceedsCpuLimit,
         message: format!(
             "GOMAXPROCS={value} is larger than the cgroup CPU quota allows ({:.2} CPUs, at most \
              {max} threads; {}): lower it or unset it so redline exec sets it",
@@ -542,7 +542,7 @@ pub fn run_exec(args: &ExecArgs, config: Option<&Path>) -> u8 {
             log_line(
                 "error",
                 &format!("environment check failed, service not started: {e}"),
-                serde_json::json!({"problems": [{"var": "GOMAXPROCS", "problem": ProblemKind::ExceedsCpuLimit.as_str(), "message": e}]}),
+                serde_json::json!({"problems": [{"var": "GOMAXPROCS", "problem": EnvProblemKind::ExceedsCpuLimit.as_str(), "message": e}]}),
             );
             return EXIT_CONFIG;
         }
@@ -584,7 +584,7 @@ pub(crate) struct Reporter {
     out: Box<dyn Write + Send>,
     limit: RateLimit,
     max_reports: u64,
-    format: Format,
+    format: TextOrJson,
     /// The first failed write; nothing more is written after it.
     pub error: Option<io::Error>,
 }
@@ -627,7 +627,7 @@ impl Reporter {
         let left_out = self.limit.take_suppressed();
         let (format, max_reports) = (self.format, self.max_reports);
         self.write(|w| match format {
-            Format::Text => {
+            TextOrJson::Text => {
                 if left_out > 0 {
                     writeln!(
                         w,
@@ -638,7 +638,7 @@ impl Reporter {
                 }
                 writeln!(w, "{input}:{line}: {}: {}", f.violation.label(), f.message)
             }
-            Format::Json => {
+            TextOrJson::Json => {
                 if left_out > 0 {
                     writeln!(w, "{}", serde_json::json!({"not_shown": left_out}))?;
                 }
@@ -652,12 +652,12 @@ impl Reporter {
     }
 
     /// The summary, then a flush.
-    pub(crate) fn finish(&mut self, summary: &Summary) {
+    pub(crate) fn finish(&mut self, summary: &LogSummary) {
         let not_shown = self.limit.suppressed_total;
         let (format, max_reports) = (self.format, self.max_reports);
         self.write(|w| {
             match format {
-                Format::Text => {
+                TextOrJson::Text => {
                     if not_shown > 0 {
                         writeln!(
                             w,
@@ -667,7 +667,7 @@ impl Reporter {
                     }
                     w.write_all(summary.render().as_bytes())?;
                 }
-                Format::Json => {
+                TextOrJson::Json => {
                     let mut json = summary.to_json();
                     json["not_shown"] = not_shown.into();
                     writeln!(w, "{json}")?;
@@ -693,7 +693,7 @@ pub fn run_logs(args: &LogsArgs, config: Option<&Path>) -> u8 {
     } else {
         args.files.clone()
     };
-    let mut summary = Summary::default();
+    let mut summary = LogSummary::default();
     let mut io_error = false;
     // Reports go to stderr with --tee (stdout carries the log), else stdout.
     let mut report = Reporter::new(

@@ -1,4 +1,4 @@
-//! The environment spec (RULES.md) and its checks, the cgroup CPU quota,
+//! The environment spec (README, "The environment spec") and its checks, the cgroup CPU quota,
 //! Go build information, `redline exec`, and structured-log validation for
 //! `redline logs`.
 //!

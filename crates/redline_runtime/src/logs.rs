@@ -1,5 +1,5 @@
-//! Structured-log validation for `redline logs` (RULES.md, "Structured
-//! logs"): every line a JSON object with the required fields, a timestamp,
+//! Structured-log validation for `redline logs` (README, "`redline logs`"):
+//! every line a JSON object with the required fields, a timestamp,
 //! a known level, and a stack trace on error entries.
 //!
 //! Memory stays constant on any input: lines are streamed through one
@@ -20,7 +20,7 @@ use std::io::{self, BufRead, Write};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Preset {
-    /// RULES.md as written: `timestamp`/`ts`/`time`, any known level name
+    /// The catalog as written: `timestamp`/`ts`/`time`, any known level name
     /// in any case.
     #[default]
     Default,
@@ -568,7 +568,7 @@ pub fn check_line(line: &[u8], schema: &LogSchema) -> Vec<Finding> {
 
 /// Totals for one run over one or more inputs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Summary {
+pub struct LogSummary {
     pub lines: u64,
     pub blank_lines: u64,
     pub bad_lines: u64,
@@ -580,7 +580,7 @@ pub struct Summary {
 /// How many first offending lines the summary keeps per kind.
 pub const FIRST_LINES: usize = 5;
 
-impl Summary {
+impl LogSummary {
     pub fn violations(&self) -> u64 {
         self.by_kind.values().map(|(n, _)| n).sum()
     }
@@ -678,7 +678,7 @@ pub fn validate_stream<R: BufRead>(
     input: &str,
     schema: &LogSchema,
     mut tee: Option<&mut dyn Write>,
-    summary: &mut Summary,
+    summary: &mut LogSummary,
     on_finding: &mut dyn FnMut(&str, u64, &Finding) -> bool,
 ) -> Result<(), StreamError> {
     let mut pending: Vec<u8> = Vec::new();
@@ -763,7 +763,7 @@ fn finish_line(
     input: &str,
     line_no: u64,
     schema: &LogSchema,
-    summary: &mut Summary,
+    summary: &mut LogSummary,
     on_finding: &mut dyn FnMut(&str, u64, &Finding) -> bool,
 ) -> bool {
     summary.lines += 1;
@@ -1104,8 +1104,8 @@ mod tests {
         input: &[u8],
         schema: &LogSchema,
         buf_cap: usize,
-    ) -> (Summary, Vec<(u64, String)>, Vec<u8>) {
-        let mut summary = Summary::default();
+    ) -> (LogSummary, Vec<(u64, String)>, Vec<u8>) {
+        let mut summary = LogSummary::default();
         let mut seen = Vec::new();
         let mut out = Vec::new();
         let reader = io::BufReader::with_capacity(buf_cap, input);

@@ -24,7 +24,7 @@
 //!   service's code instead of running as long as that process does.
 
 use crate::cli::{LogSchemaArgs, Reporter, tee_why};
-use crate::logs::{self, LogSchema, StreamError, Summary};
+use crate::logs::{self, LogSchema, LogSummary, StreamError};
 use std::io::{self, BufReader, Read, Write};
 use std::process::{Command, Stdio};
 
@@ -207,9 +207,9 @@ fn validate(
     schema: &LogSchema,
     stream: LogStream,
     report: &mut Reporter,
-) -> Summary {
+) -> LogSummary {
     let mut reader = BufReader::with_capacity(1 << 18, pipe);
-    let mut summary = Summary::default();
+    let mut summary = LogSummary::default();
     let mut tee: Option<Box<dyn Write>> = Some(match stream {
         LogStream::Stdout => Box::new(io::stdout()),
         LogStream::Stderr => Box::new(io::stderr()),

@@ -1,4 +1,4 @@
-//! The environment spec of RULES.md ("The environment spec"): which
+//! The environment spec (README, "The environment spec"): which
 //! variables a service needs and what their values must look like.
 //!
 //! One spec serves `redline env`, `redline exec` and the manifest rule
@@ -82,7 +82,7 @@ impl VarSpec {
 
 /// What is wrong with one variable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ProblemKind {
+pub enum EnvProblemKind {
     Missing,
     NotUtf8,
     Pattern,
@@ -94,18 +94,18 @@ pub enum ProblemKind {
     ExceedsCpuLimit,
 }
 
-impl ProblemKind {
+impl EnvProblemKind {
     pub fn as_str(self) -> &'static str {
         match self {
-            ProblemKind::Missing => "missing",
-            ProblemKind::NotUtf8 => "not-utf8",
-            ProblemKind::Pattern => "pattern",
-            ProblemKind::TooShort => "too-short",
-            ProblemKind::TooLong => "too-long",
-            ProblemKind::MissingClass => "missing-class",
-            ProblemKind::NotOneOf => "not-one-of",
-            ProblemKind::NotPositiveInteger => "not-positive-integer",
-            ProblemKind::ExceedsCpuLimit => "exceeds-cpu-limit",
+            EnvProblemKind::Missing => "missing",
+            EnvProblemKind::NotUtf8 => "not-utf8",
+            EnvProblemKind::Pattern => "pattern",
+            EnvProblemKind::TooShort => "too-short",
+            EnvProblemKind::TooLong => "too-long",
+            EnvProblemKind::MissingClass => "missing-class",
+            EnvProblemKind::NotOneOf => "not-one-of",
+            EnvProblemKind::NotPositiveInteger => "not-positive-integer",
+            EnvProblemKind::ExceedsCpuLimit => "exceeds-cpu-limit",
         }
     }
 }
@@ -113,9 +113,9 @@ impl ProblemKind {
 /// One broken expectation. `message` is safe to print: it never holds the
 /// value of a secret variable.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
+pub struct EnvProblem {
     pub var: String,
-    pub kind: ProblemKind,
+    pub kind: EnvProblemKind,
     pub message: String,
 }
 
@@ -134,7 +134,7 @@ fn regex(pattern: &str) -> Regex {
 }
 
 impl Default for EnvSpec {
-    /// The production baseline of RULES.md.
+    /// The production baseline (README, "The environment spec").
     fn default() -> EnvSpec {
         let mut vars = BTreeMap::new();
         let mut database_url = VarSpec::new("DATABASE_URL");
@@ -171,7 +171,7 @@ impl Default for EnvSpec {
 /// A POSIX-style environment variable name (the names `[env.VAR]` takes).
 pub use redline_config::is_env_name;
 
-/// Names that hold a secret even without a spec entry (RULES.md RL704):
+/// Names that hold a secret even without a spec entry (RL704, docs/rules.md):
 /// the one list, shared with the manifest rules and the report renderers.
 pub use redline_diagnostics::secrets::{is_secret_name, is_secret_value};
 
@@ -262,7 +262,7 @@ impl EnvSpec {
 
     /// Checks one value of `var` against its rule. Variables without a rule
     /// have no problems. Messages never hold a secret's value.
-    pub fn check_value(&self, var: &str, value: &str) -> Vec<Problem> {
+    pub fn check_value(&self, var: &str, value: &str) -> Vec<EnvProblem> {
         let Some(spec) = self.vars.get(var) else {
             return Vec::new();
         };
@@ -278,7 +278,7 @@ impl EnvSpec {
         };
         let mut problems = Vec::new();
         let mut push = |kind, message: String| {
-            problems.push(Problem {
+            problems.push(EnvProblem {
                 var: var.to_string(),
                 kind,
                 message,
@@ -286,7 +286,7 @@ impl EnvSpec {
         };
         if spec.positive_integer && !is_positive_integer(value) {
             push(
-                ProblemKind::NotPositiveInteger,
+                EnvProblemKind::NotPositiveInteger,
                 format!("{shown} is not a positive integer"),
             );
         }
@@ -294,7 +294,7 @@ impl EnvSpec {
             && !re.is_match(value)
         {
             push(
-                ProblemKind::Pattern,
+                EnvProblemKind::Pattern,
                 format!("{shown} does not match `{}`", re.as_str()),
             );
         }
@@ -307,7 +307,7 @@ impl EnvSpec {
                 format!(" (it has {})", value.len())
             };
             push(
-                ProblemKind::TooShort,
+                EnvProblemKind::TooShort,
                 format!("{shown} must be at least {min} bytes long{have}"),
             );
         }
@@ -320,7 +320,7 @@ impl EnvSpec {
                     format!(" (it has {n})")
                 };
                 push(
-                    ProblemKind::TooLong,
+                    EnvProblemKind::TooLong,
                     format!("{shown} must be at most {max} characters long{have}"),
                 );
             }
@@ -333,13 +333,13 @@ impl EnvSpec {
             .collect();
         if !missing.is_empty() {
             push(
-                ProblemKind::MissingClass,
+                EnvProblemKind::MissingClass,
                 format!("{shown} must contain {}", missing.join(", ")),
             );
         }
         if !spec.one_of.is_empty() && !spec.one_of.iter().any(|o| o == value) {
             push(
-                ProblemKind::NotOneOf,
+                EnvProblemKind::NotOneOf,
                 format!("{shown} must be one of: {}", spec.one_of.join(", ")),
             );
         }
@@ -349,22 +349,22 @@ impl EnvSpec {
     /// Checks a whole environment: every required variable present, every
     /// present variable valid. `lookup` returns `Err(())` for a value that
     /// is not UTF-8.
-    pub fn check_env<F>(&self, mut lookup: F) -> Vec<Problem>
+    pub fn check_env<F>(&self, mut lookup: F) -> Vec<EnvProblem>
     where
         F: FnMut(&str) -> Option<Result<String, ()>>,
     {
         let mut problems = Vec::new();
         for spec in self.vars.values() {
             match lookup(&spec.name) {
-                None if spec.required => problems.push(Problem {
+                None if spec.required => problems.push(EnvProblem {
                     var: spec.name.clone(),
-                    kind: ProblemKind::Missing,
+                    kind: EnvProblemKind::Missing,
                     message: format!("{} is required but not set", spec.name),
                 }),
                 None => {}
-                Some(Err(())) => problems.push(Problem {
+                Some(Err(())) => problems.push(EnvProblem {
                     var: spec.name.clone(),
-                    kind: ProblemKind::NotUtf8,
+                    kind: EnvProblemKind::NotUtf8,
                     message: format!("{} is not valid UTF-8", spec.name),
                 }),
                 Some(Ok(value)) => problems.extend(self.check_value(&spec.name, &value)),
@@ -374,7 +374,7 @@ impl EnvSpec {
     }
 
     /// [`EnvSpec::check_env`] on this process's environment.
-    pub fn check_process_env(&self) -> Vec<Problem> {
+    pub fn check_process_env(&self) -> Vec<EnvProblem> {
         self.check_env(|name| std::env::var_os(name).map(|v| v.into_string().map_err(|_| ())))
     }
 }
@@ -402,7 +402,7 @@ mod tests {
 
     const GOOD_JWT: &str = "Abcdefghijklmnopqrstuvwxyz0123456789";
 
-    fn kinds(p: &[Problem]) -> Vec<ProblemKind> {
+    fn kinds(p: &[EnvProblem]) -> Vec<EnvProblemKind> {
         p.iter().map(|p| p.kind).collect()
     }
 
@@ -425,28 +425,28 @@ mod tests {
         let spec = EnvSpec::default();
         assert_eq!(
             kinds(&spec.check_value("SERVICE_NAME", "My_Service")),
-            [ProblemKind::Pattern]
+            [EnvProblemKind::Pattern]
         );
         assert_eq!(
             kinds(&spec.check_value("SERVICE_NAME", &"a".repeat(64))),
-            [ProblemKind::TooLong]
+            [EnvProblemKind::TooLong]
         );
         assert_eq!(
             kinds(&spec.check_value("DATABASE_URL", "redis://x")),
-            [ProblemKind::Pattern]
+            [EnvProblemKind::Pattern]
         );
         assert_eq!(
             kinds(&spec.check_value("JWT_SECRET", "short")),
-            [ProblemKind::TooShort, ProblemKind::MissingClass]
+            [EnvProblemKind::TooShort, EnvProblemKind::MissingClass]
         );
         assert_eq!(
             kinds(&spec.check_value("LOG_LEVEL", "verbose")),
-            [ProblemKind::NotOneOf]
+            [EnvProblemKind::NotOneOf]
         );
         for bad in ["0", "-1", "two", "1.5", "", "+2"] {
             assert_eq!(
                 kinds(&spec.check_value("GOMAXPROCS", bad)),
-                [ProblemKind::NotPositiveInteger],
+                [EnvProblemKind::NotPositiveInteger],
                 "{bad}"
             );
         }
@@ -469,7 +469,7 @@ mod tests {
             EnvSpec::from_config_text("redline.toml", "[env.STRIPE_API_KEY]\nmin-length = 40\n")
                 .unwrap();
         let p = spec.check_value("STRIPE_API_KEY", "sk_live_123");
-        assert_eq!(kinds(&p), [ProblemKind::TooShort]);
+        assert_eq!(kinds(&p), [EnvProblemKind::TooShort]);
         assert!(!p[0].message.contains("sk_live"));
     }
 
@@ -503,7 +503,7 @@ mod tests {
             ("DSN", "host=db password=hunter2xyz"),
         ] {
             let p = spec.check_value(name, value);
-            assert_eq!(kinds(&p), [ProblemKind::Pattern], "{name}");
+            assert_eq!(kinds(&p), [EnvProblemKind::Pattern], "{name}");
             assert!(!p[0].message.contains("hunter2xyz"), "{}", p[0].message);
         }
         // A URL's userinfo is masked even when it holds no password.
@@ -533,10 +533,10 @@ mod tests {
         assert_eq!(
             kinds(&problems),
             [
-                ProblemKind::Missing,
-                ProblemKind::Missing,
-                ProblemKind::NotUtf8,
-                ProblemKind::Pattern
+                EnvProblemKind::Missing,
+                EnvProblemKind::Missing,
+                EnvProblemKind::NotUtf8,
+                EnvProblemKind::Pattern
             ]
         );
     }
@@ -566,7 +566,7 @@ classes = ["symbol"]
         assert!(spec.get("JWT_SECRET").is_some());
         assert_eq!(
             kinds(&spec.check_value("REGION", "mars")),
-            [ProblemKind::NotOneOf]
+            [EnvProblemKind::NotOneOf]
         );
         assert!(spec.check_value("API_TOKEN", "tok_abc").is_empty());
 

@@ -1,17 +1,17 @@
 //! Checks across loaded SLOs: names are unique across files, alerts can
 //! fire. (Queries are checked while loading, valid SLO or not.)
 
-use crate::spec::{Problem, Slo, SloName};
+use crate::spec::{Slo, SloName, SpecProblem};
 use std::collections::BTreeMap;
 
 /// Every problem with the loaded SLOs (the loaders' own problems are
 /// reported separately).
-pub fn check(slos: &[Slo], names: &[SloName]) -> Vec<Problem> {
+pub fn check(slos: &[Slo], names: &[SloName]) -> Vec<SpecProblem> {
     let mut problems = Vec::new();
     let mut seen: BTreeMap<(&str, &str), &SloName> = BTreeMap::new();
     for n in names {
         match seen.get(&(n.service.as_str(), n.name.as_str())) {
-            Some(first) => problems.push(Problem {
+            Some(first) => problems.push(SpecProblem {
                 path: n.path.clone(),
                 pos: n.pos,
                 message: format!(
@@ -31,7 +31,7 @@ pub fn check(slos: &[Slo], names: &[SloName]) -> Vec<Problem> {
     for slo in slos {
         match ids.get(&slo.id()) {
             Some(first) if (first.service != slo.service) || (first.name != slo.name) => {
-                problems.push(Problem {
+                problems.push(SpecProblem {
                     path: slo.path.clone(),
                     pos: slo.name_pos,
                     message: format!(
@@ -55,7 +55,7 @@ pub fn check(slos: &[Slo], names: &[SloName]) -> Vec<Problem> {
     }
     for slo in slos {
         let mut err = |pos, message: String| {
-            problems.push(Problem {
+            problems.push(SpecProblem {
                 path: slo.path.clone(),
                 pos,
                 message,

@@ -2,7 +2,7 @@
 
 use crate::config::{self, SloConfig};
 use crate::prom::{Client, ClientOptions};
-use crate::spec::{self, Problem, Slo};
+use crate::spec::{self, Slo, SpecProblem};
 use crate::trace::{self, FindingsDiff, Tracer};
 use crate::{check, events, report, status};
 use std::io::Write;
@@ -409,7 +409,7 @@ fn load_events(a: &EventArgs) -> Result<Vec<events::Event>, Fatal> {
     }
 }
 
-fn load_specs(a: &SpecArgs, cfg: &SloConfig) -> Result<(Vec<Slo>, Vec<Problem>), Fatal> {
+fn load_specs(a: &SpecArgs, cfg: &SloConfig) -> Result<(Vec<Slo>, Vec<SpecProblem>), Fatal> {
     let window = match a.window.as_deref().or(cfg.window.as_deref()) {
         Some(w) => spec::parse_window(w).map_err(Fatal)?,
         None => spec::DEFAULT_WINDOW_SECS,
@@ -451,7 +451,7 @@ fn valid_specs(a: &SpecArgs, cfg: &SloConfig, err: &mut dyn Write) -> Result<Vec
 /// path (a file named with a line break) and line breaks in the message
 /// are escaped, so no line of the output is a problem the specs do not
 /// have.
-fn problem_line(p: &Problem) -> String {
+fn problem_line(p: &SpecProblem) -> String {
     fn escape(s: &str, keep_backslash: bool) -> String {
         let mut out = String::with_capacity(s.len());
         for c in s.chars() {

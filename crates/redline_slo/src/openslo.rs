@@ -6,7 +6,7 @@
 use crate::calendar::{self, Calendar};
 use crate::duration;
 use crate::spec::{
-    Alerting, Cx, DEFAULT_WINDOW_SECS, Format, Query, Registry, Sli, Slo, check_name,
+    Alerting, Cx, DEFAULT_WINDOW_SECS, Query, Registry, Sli, Slo, SpecFormat, check_name,
     has_window_placeholder,
 };
 use crate::windows::AlertWindow;
@@ -196,7 +196,7 @@ impl Cx {
             }
             out.push(Slo {
                 path: self.path.clone(),
-                format: Format::OpenSlo,
+                format: SpecFormat::OpenSlo,
                 pos: if several { pos } else { doc.pos },
                 service: service.clone(),
                 name,
@@ -752,7 +752,7 @@ impl Cx {
             alerting.ticket.disable = true;
             out.push(Slo {
                 path: self.path.clone(),
-                format: Format::OpenSlo,
+                format: SpecFormat::OpenSlo,
                 pos: o.pos,
                 service: service.clone(),
                 name: slo_name,

@@ -14,7 +14,7 @@
 //! `PrometheusServiceLevel`'s namespace is kept and the others have none,
 //! so that `kubectl apply -n` decides.
 
-use crate::rules;
+use crate::prometheus_rules;
 use crate::spec::Slo;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -58,7 +58,7 @@ pub fn render(slos: &[Slo], args: &RulesFormatArgs) -> Result<String, String> {
                 "{flag} sets PrometheusRule metadata: add `--format prometheus-operator`"
             ));
         }
-        return Ok(rules::generate(slos));
+        return Ok(prometheus_rules::generate(slos));
     }
     let mut labels = BTreeMap::new();
     for l in &args.labels {
@@ -160,7 +160,7 @@ pub fn render(slos: &[Slo], args: &RulesFormatArgs) -> Result<String, String> {
             }
         }
         out.push_str("spec:\n");
-        rules::write_groups(&mut out, &o.slos, 2);
+        prometheus_rules::write_groups(&mut out, &o.slos, 2);
     }
     Ok(out)
 }

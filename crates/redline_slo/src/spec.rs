@@ -23,13 +23,13 @@ use std::fmt;
 
 /// A problem in a spec file, at a position.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Problem {
+pub struct SpecProblem {
     pub path: String,
     pub pos: Pos,
     pub message: String,
 }
 
-impl fmt::Display for Problem {
+impl fmt::Display for SpecProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
@@ -40,7 +40,7 @@ impl fmt::Display for Problem {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub enum SpecFormat {
     /// Sloth `version: prometheus/v1`.
     Sloth,
     /// Sloth's `PrometheusServiceLevel` (`sloth.slok.dev/v1`).
@@ -49,16 +49,16 @@ pub enum Format {
     OpenSlo,
 }
 
-impl Format {
+impl SpecFormat {
     /// How to turn off the `severity` (`page` or `ticket`) alert, in this
     /// format's own spelling.
     pub fn disable_alert_hint(self, severity: &str) -> String {
         match (self, severity) {
-            (Format::Sloth, "page") => "`page_alert: {disable: true}`".into(),
-            (Format::Sloth, _) => "`ticket_alert: {disable: true}`".into(),
-            (Format::SlothKubernetes, "page") => "`pageAlert: {disable: true}`".into(),
-            (Format::SlothKubernetes, _) => "`ticketAlert: {disable: true}`".into(),
-            (Format::OpenSlo, s) => {
+            (SpecFormat::Sloth, "page") => "`page_alert: {disable: true}`".into(),
+            (SpecFormat::Sloth, _) => "`ticket_alert: {disable: true}`".into(),
+            (SpecFormat::SlothKubernetes, "page") => "`pageAlert: {disable: true}`".into(),
+            (SpecFormat::SlothKubernetes, _) => "`ticketAlert: {disable: true}`".into(),
+            (SpecFormat::OpenSlo, s) => {
                 format!("give the SLO `alertPolicies` whose conditions have no `severity: {s}`")
             }
         }
@@ -133,7 +133,7 @@ pub struct Alerting {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Slo {
     pub path: String,
-    pub format: Format,
+    pub format: SpecFormat,
     pub pos: Pos,
     pub service: String,
     pub name: String,
@@ -332,7 +332,7 @@ pub fn load_all(files: &[(String, String)], default_window: u64) -> Loaded {
 #[derive(Debug, Clone, Default)]
 pub struct Loaded {
     pub slos: Vec<Slo>,
-    pub problems: Vec<Problem>,
+    pub problems: Vec<SpecProblem>,
     pub names: Vec<SloName>,
     pub services: Vec<String>,
 }
@@ -347,7 +347,7 @@ pub struct SloName {
 
 pub(crate) struct Cx {
     pub path: String,
-    pub problems: Vec<Problem>,
+    pub problems: Vec<SpecProblem>,
     pub names: Vec<SloName>,
     pub services: Vec<String>,
 }
@@ -389,7 +389,7 @@ const SPELLINGS: [(&str, &str); 6] = [
 /// The key names of one Sloth format.
 #[derive(Clone, Copy)]
 struct Style {
-    format: Format,
+    format: SpecFormat,
     error_query: &'static str,
     total_query: &'static str,
     error_ratio_query: &'static str,
@@ -399,7 +399,7 @@ struct Style {
 }
 
 const SNAKE: Style = Style {
-    format: Format::Sloth,
+    format: SpecFormat::Sloth,
     error_query: "error_query",
     total_query: "total_query",
     error_ratio_query: "error_ratio_query",
@@ -409,7 +409,7 @@ const SNAKE: Style = Style {
 };
 
 const CAMEL: Style = Style {
-    format: Format::SlothKubernetes,
+    format: SpecFormat::SlothKubernetes,
     error_query: "errorQuery",
     total_query: "totalQuery",
     error_ratio_query: "errorRatioQuery",
@@ -420,7 +420,7 @@ const CAMEL: Style = Style {
 
 impl Cx {
     pub(crate) fn err(&mut self, pos: Pos, message: String) {
-        self.problems.push(Problem {
+        self.problems.push(SpecProblem {
             path: self.path.clone(),
             pos,
             message,
@@ -784,7 +784,7 @@ impl Cx {
         out: &mut Vec<Slo>,
     ) {
         let (what, allowed): (&str, &[&str]) = match style.format {
-            Format::SlothKubernetes => (
+            SpecFormat::SlothKubernetes => (
                 "the PrometheusServiceLevel spec",
                 &["service", "labels", "sloPlugins", "slos"],
             ),

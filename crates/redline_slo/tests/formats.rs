@@ -7,7 +7,7 @@
 
 mod common;
 use common::{fixture, require, slo};
-use redline_slo::spec::{self, DEFAULT_WINDOW_SECS, Format, Loaded, Sli};
+use redline_slo::spec::{self, DEFAULT_WINDOW_SECS, Loaded, Sli, SpecFormat};
 
 fn formats(name: &str) -> String {
     fixture(&format!("formats/{name}"))
@@ -47,7 +47,7 @@ fn prometheus_v1_spec_is_read_whole() {
     let [avail, raw, plugin] = loaded.slos.as_slice() else {
         panic!("{:?}", loaded.slos)
     };
-    assert_eq!(avail.format, Format::Sloth);
+    assert_eq!(avail.format, SpecFormat::Sloth);
     assert_eq!(avail.labels["owner"], "payments-team");
     assert_eq!(avail.labels["category"], "availability");
     assert_eq!(
@@ -91,7 +91,7 @@ fn kubernetes_resources_in_lists_and_documents_are_read() {
         loaded
             .slos
             .iter()
-            .all(|s| s.format == Format::SlothKubernetes)
+            .all(|s| s.format == SpecFormat::SlothKubernetes)
     );
     // Sloth's own List kind too.
     let text = std::fs::read_to_string(formats("equiv_kubernetes.yaml")).unwrap();
@@ -665,7 +665,7 @@ fn several_objectives_are_one_slo_each() {
     );
     assert_eq!(loaded.slos[0].sli, loaded.slos[1].sli);
     // Their rules are apart: one group set per id.
-    let rules = redline_slo::rules::generate(&loaded.slos);
+    let rules = redline_slo::prometheus_rules::generate(&loaded.slos);
     assert!(
         rules.contains("redline-slo-alerts-web-s:0")
             && rules.contains("redline-slo-alerts-web-s:1"),

@@ -103,7 +103,7 @@ fn what_promtool_rejects_validate_rejects() {
         // promtool on the rules the spec would generate.
         let loaded = redline_slo::spec::load(&path, &spec, redline_slo::spec::DEFAULT_WINDOW_SECS);
         assert_eq!(loaded.slos.len(), 1, "{what}: {:?}", loaded.problems);
-        let rules = redline_slo::rules::generate(&loaded.slos);
+        let rules = redline_slo::prometheus_rules::generate(&loaded.slos);
         let (ok, said) = promtool_accepts(&rules);
         assert!(
             !ok,

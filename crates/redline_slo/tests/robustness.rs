@@ -1,7 +1,7 @@
 //! No panic on any input: every prefix and many byte-mutations of the
 //! fixtures go through loading, checking and rule generation.
 
-use redline_slo::{check, rules, spec};
+use redline_slo::{check, prometheus_rules, spec};
 
 #[test]
 fn loaders_never_panic_on_truncated_or_mutated_specs() {
@@ -32,7 +32,7 @@ fn loaders_never_panic_on_truncated_or_mutated_specs() {
         }
         if !loaded.slos.is_empty() {
             loaded_any += 1;
-            assert!(rules::generate(&loaded.slos).starts_with("# Generated"));
+            assert!(prometheus_rules::generate(&loaded.slos).starts_with("# Generated"));
         }
     }
     assert!(

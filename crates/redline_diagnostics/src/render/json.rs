@@ -1,10 +1,10 @@
 //! `--format json`: redline's own document (version 1).
 
-use crate::{Diagnostic, Summary, count_by_rule};
+use crate::{CheckSummary, Diagnostic, count_by_rule};
 use serde_json::{Value, json};
 
 /// The `--format json` document (version 1). Its shape is a contract.
-pub fn json_report(diagnostics: &[Diagnostic], summary: &Summary) -> Value {
+pub fn json_report(diagnostics: &[Diagnostic], summary: &CheckSummary) -> Value {
     let diags: Vec<Value> = diagnostics.iter().map(json_diagnostic).collect();
     let by_rule: serde_json::Map<String, Value> = count_by_rule(diagnostics)
         .into_iter()

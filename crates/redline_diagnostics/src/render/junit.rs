@@ -3,12 +3,12 @@
 //! CI systems show the lint as a green test rather than an empty report.
 
 use super::xml_escape;
-use crate::{Diagnostic, Summary};
+use crate::{CheckSummary, Diagnostic};
 use std::io::{self, Write};
 
 pub(super) fn render(
     diagnostics: &[Diagnostic],
-    summary: &Summary,
+    summary: &CheckSummary,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;

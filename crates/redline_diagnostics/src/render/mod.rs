@@ -1,5 +1,5 @@
 //! Renderers: each turns the sorted diagnostics of one run into a report.
-//! A renderer sees only [`Diagnostic`]s, the [`Summary`], the rule
+//! A renderer sees only [`Diagnostic`]s, the [`CheckSummary`], the rule
 //! catalog's metadata ([`RuleMeta`]; the registry itself lives above) and, for code frames and fingerprints, the text of the files
 //! that have findings. One file per format.
 
@@ -11,7 +11,7 @@ mod junit;
 mod sarif;
 mod text;
 
-use crate::{Diagnostic, LineIndex, RuleMeta, Summary};
+use crate::{CheckSummary, Diagnostic, LineIndex, RuleMeta};
 use std::collections::HashMap;
 use std::io::{self, Write};
 use std::str::FromStr;
@@ -25,7 +25,7 @@ pub type Sources = HashMap<String, std::sync::Arc<[u8]>>;
 
 /// Every output format `redline check` knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Format {
+pub enum ReportFormat {
     /// Human-readable, with code frames.
     Text,
     /// redline's own JSON document (version 1).
@@ -42,44 +42,44 @@ pub enum Format {
     Junit,
 }
 
-impl Format {
-    pub const ALL: [Format; 7] = [
-        Format::Text,
-        Format::Json,
-        Format::Sarif,
-        Format::Github,
-        Format::Gitlab,
-        Format::Checkstyle,
-        Format::Junit,
+impl ReportFormat {
+    pub const ALL: [ReportFormat; 7] = [
+        ReportFormat::Text,
+        ReportFormat::Json,
+        ReportFormat::Sarif,
+        ReportFormat::Github,
+        ReportFormat::Gitlab,
+        ReportFormat::Checkstyle,
+        ReportFormat::Junit,
     ];
 
     pub fn name(self) -> &'static str {
         match self {
-            Format::Text => "text",
-            Format::Json => "json",
-            Format::Sarif => "sarif",
-            Format::Github => "github",
-            Format::Gitlab => "gitlab",
-            Format::Checkstyle => "checkstyle",
-            Format::Junit => "junit",
+            ReportFormat::Text => "text",
+            ReportFormat::Json => "json",
+            ReportFormat::Sarif => "sarif",
+            ReportFormat::Github => "github",
+            ReportFormat::Gitlab => "gitlab",
+            ReportFormat::Checkstyle => "checkstyle",
+            ReportFormat::Junit => "junit",
         }
     }
 }
 
-impl std::fmt::Display for Format {
+impl std::fmt::Display for ReportFormat {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
     }
 }
 
-impl FromStr for Format {
+impl FromStr for ReportFormat {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Format::ALL
+        ReportFormat::ALL
             .into_iter()
             .find(|f| f.name() == s)
             .ok_or_else(|| {
-                let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+                let names: Vec<&str> = ReportFormat::ALL.iter().map(|f| f.name()).collect();
                 format!(
                     "unknown format `{s}` (expected one of {})",
                     names.join(", ")
@@ -105,9 +105,9 @@ pub struct RenderOptions<'a> {
 /// messages (the driver has already masked the secret values of manifests;
 /// see [`crate::secrets`]), so no format can print them.
 pub fn render(
-    format: Format,
+    format: ReportFormat,
     diagnostics: &[Diagnostic],
-    summary: &Summary,
+    summary: &CheckSummary,
     sources: &Sources,
     options: RenderOptions<'_>,
     out: &mut dyn Write,
@@ -163,33 +163,33 @@ fn redacted<'a>(
 }
 
 fn render_redacted(
-    format: Format,
+    format: ReportFormat,
     diagnostics: &[Diagnostic],
-    summary: &Summary,
+    summary: &CheckSummary,
     sources: &Sources,
     options: RenderOptions<'_>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     match format {
-        Format::Text => text::render_text(diagnostics, summary, sources, options, out),
-        Format::Json => {
+        ReportFormat::Text => text::render_text(diagnostics, summary, sources, options, out),
+        ReportFormat::Json => {
             let value = json_report(diagnostics, summary);
             serde_json::to_writer_pretty(&mut *out, &value)?;
             writeln!(out)
         }
-        Format::Sarif => {
+        ReportFormat::Sarif => {
             let value = sarif_report(diagnostics, sources, options);
             serde_json::to_writer_pretty(&mut *out, &value)?;
             writeln!(out)
         }
-        Format::Github => github::render(diagnostics, out),
-        Format::Gitlab => {
+        ReportFormat::Github => github::render(diagnostics, out),
+        ReportFormat::Gitlab => {
             let value = gitlab::report(diagnostics, sources);
             serde_json::to_writer_pretty(&mut *out, &value)?;
             writeln!(out)
         }
-        Format::Checkstyle => checkstyle::render(diagnostics, out),
-        Format::Junit => junit::render(diagnostics, summary, out),
+        ReportFormat::Checkstyle => checkstyle::render(diagnostics, out),
+        ReportFormat::Junit => junit::render(diagnostics, summary, out),
     }
 }
 
@@ -280,9 +280,9 @@ mod tests {
         let (d, sources) = sample();
         let mut out = Vec::new();
         render(
-            Format::Text,
+            ReportFormat::Text,
             &[d],
-            &Summary::default(),
+            &CheckSummary::default(),
             &sources,
             RenderOptions::default(),
             &mut out,
@@ -298,7 +298,7 @@ mod tests {
     #[test]
     fn json_shape_is_the_contract() {
         let (d, _) = sample();
-        let v = json_report(&[d], &Summary::default());
+        let v = json_report(&[d], &CheckSummary::default());
         assert_eq!(v["version"], 1);
         let d0 = &v["diagnostics"][0];
         assert_eq!(d0["rule"], "RL101");

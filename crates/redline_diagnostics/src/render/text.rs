@@ -2,7 +2,7 @@
 //! summary line.
 
 use super::{RenderOptions, Sources};
-use crate::{Applicability, Diagnostic, Severity, Summary, count_by_rule};
+use crate::{Applicability, CheckSummary, Diagnostic, Severity, count_by_rule};
 use std::io::{self, Write};
 
 struct Palette {
@@ -29,7 +29,7 @@ impl Palette {
 
 pub(super) fn render_text(
     diagnostics: &[Diagnostic],
-    summary: &Summary,
+    summary: &CheckSummary,
     sources: &Sources,
     options: RenderOptions<'_>,
     out: &mut dyn Write,

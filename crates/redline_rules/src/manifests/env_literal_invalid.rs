@@ -48,7 +48,7 @@ impl ManifestRule for EnvLiteralInvalid {
             if !problems.is_empty() {
                 let messages: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
                 out.report(var.name_key, format!("{}: {}", cx.who, messages.join("; ")))
-                    .help("fix the value so it meets the environment spec (RULES.md, redline.toml [env])");
+                    .help("fix the value so it meets the environment spec (README, \"The environment spec\"; redline.toml [env])");
             }
         }
     }
