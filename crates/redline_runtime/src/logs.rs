@@ -696,6 +696,16 @@ pub fn validate_stream<R: BufRead>(
             break;
         }
         let len = buf.len();
+        if let Some(t) = tee.as_deref_mut() {
+            // Pass each read on at once: behind a live service a read is a
+            // few lines, and the next stage must not wait for a full buffer.
+            // Before the lines are validated: a report never comes out ahead
+            // of the line it is about when both share a stream (`exec
+            // --logs=stderr`).
+            t.write_all(buf)
+                .and_then(|()| t.flush())
+                .map_err(StreamError::Tee)?;
+        }
         let mut start = 0;
         while let Some(pos) = memchr::memchr(b'\n', &buf[start..]) {
             let end = start + pos;
@@ -725,13 +735,6 @@ pub fn validate_stream<R: BufRead>(
             start = end + 1;
         }
         take_part(&mut pending, &mut overflow, &buf[start..], cap);
-        if let Some(t) = tee.as_deref_mut() {
-            // Pass each read on at once: behind a live service a read is a
-            // few lines, and the next stage must not wait for a full buffer.
-            t.write_all(buf)
-                .and_then(|()| t.flush())
-                .map_err(StreamError::Tee)?;
-        }
         summary.bytes += len as u64;
         reader.consume(len);
     }
