@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 mod common;
-use common::{find_tool, render_fixture as fixture};
+use common::{find_tool, git, render_fixture as fixture};
 
 fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
@@ -230,29 +230,6 @@ fn a_cached_overlay_serves_another_copy_of_the_tree_and_an_edited_patch_misses()
     std::fs::write(&base, text).unwrap();
     check(&b, &cache, &path, &["--isolated"]);
     assert_eq!(runs(&count), built + 4);
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args([
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@example.invalid",
-            "-c",
-            "commit.gpgsign=false",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// The "compared with" note of a `--new-from-rev` run.
