@@ -3,7 +3,8 @@
 //! It checks what the editor holds, not what is on disk: every open Go
 //! file, `go.mod` and manifest is checked from its buffer on open and on
 //! each change (the other Go files of its package come from disk, as with
-//! `--stdin-filename`), and the findings are published as diagnostics. A
+//! `--stdin-filename`; their parse trees are kept while their content does
+//! not change), and the findings are published as diagnostics. A
 //! finding's safe fix is a code action, and so is a
 //! `//redline:ignore RULE -- reason` suppression; hovering a finding shows
 //! the rule's documentation (`redline explain`). The configuration is
@@ -68,6 +69,9 @@ struct Server<'a> {
     connection: &'a Connection,
     options: ServerOptions,
     documents: BTreeMap<String, Document>,
+    /// The package's files as last parsed: a sibling that did not change
+    /// on disk is not parsed again on every keystroke.
+    parsed: check::ParseCache,
 }
 
 /// Runs the server until the client says `exit`.
@@ -97,6 +101,7 @@ pub fn run(options: ServerOptions) -> Result<(), String> {
         connection: &connection,
         options,
         documents: BTreeMap::new(),
+        parsed: check::ParseCache::default(),
     };
     server.main_loop()?;
     drop(connection);
@@ -422,7 +427,13 @@ impl Server<'_> {
         } else {
             config::Configs::discover(config::Overrides::default(), &cwd)
         };
-        let outcome = check::run_stdin(&doc.path, doc.text.clone().into_bytes(), &configs, &cwd);
+        let outcome = check::run_stdin_with(
+            &doc.path,
+            doc.text.clone().into_bytes(),
+            &configs,
+            &cwd,
+            Some(&self.parsed),
+        );
         let findings = match outcome {
             Ok(o) => {
                 // The server's standard error is the editor's log.

@@ -514,11 +514,66 @@ fn go_mod_diagnostics(display: &str, source: &[u8], config: &Config) -> Vec<Diag
 /// (`--stdin-filename`): Go by the `.go` extension (with the other Go files
 /// of its directory on disk, if any, as the rest of its package), a
 /// manifest by `.yaml`, `.yml` or `.json`, or a `go.mod`.
+/// Parsed Go files kept between checks (the language server's warm
+/// package model): a file whose path, displayed name and content did not
+/// change since it was last parsed is not parsed again. At most
+/// [`ParseCache::MAX_FILES`] files are kept; past that it starts over.
+#[derive(Default)]
+pub struct ParseCache {
+    files: std::sync::Mutex<HashMap<PathBuf, (u128, GoFile)>>,
+    hits: std::sync::atomic::AtomicUsize,
+}
+
+impl ParseCache {
+    pub const MAX_FILES: usize = 8192;
+
+    fn parse(&self, input: &Input) -> Option<GoFile> {
+        let hash = xxhash_rust::xxh3::xxh3_128(&input.source);
+        {
+            let files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((h, file)) = files.get(&input.path)
+                && *h == hash
+                && file.display == input.display
+            {
+                self.hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                return Some(file.clone());
+            }
+        }
+        let file = GoFile::parse(
+            input.path.clone(),
+            input.display.clone(),
+            input.source.clone(),
+        )?;
+        let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+        if files.len() >= Self::MAX_FILES {
+            files.clear();
+        }
+        files.insert(input.path.clone(), (hash, file.clone()));
+        Some(file)
+    }
+
+    /// How many parses were served from the cache so far.
+    pub fn hits(&self) -> usize {
+        self.hits.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
 pub fn run_stdin(
     path: &Path,
     source: Vec<u8>,
     configs: &Configs,
     cwd: &Path,
+) -> Result<Outcome, String> {
+    run_stdin_with(path, source, configs, cwd, None)
+}
+
+/// [`run_stdin`], with the package's files parsed through `parsed`.
+pub fn run_stdin_with(
+    path: &Path,
+    source: Vec<u8>,
+    configs: &Configs,
+    cwd: &Path,
+    parsed: Option<&ParseCache>,
 ) -> Result<Outcome, String> {
     let started = Instant::now();
     let display = display_path(path, cwd);
@@ -592,7 +647,7 @@ pub fn run_stdin(
                 }
             }
         }
-        let mut r = check_go_inputs(inputs, config);
+        let mut r = check_go_inputs_with(inputs, config, parsed);
         r.diagnostics.retain(|d| d.path == display);
         r.sources.retain(|k, _| *k == display);
         r.files_scanned = 1;
@@ -861,6 +916,15 @@ pub struct DirResult {
 
 /// Checks Go files that live in one directory (or were given on stdin).
 pub fn check_go_inputs(inputs: Vec<Input>, config: &Config) -> DirResult {
+    check_go_inputs_with(inputs, config, None)
+}
+
+/// [`check_go_inputs`], parsing through `parsed` when given.
+pub fn check_go_inputs_with(
+    inputs: Vec<Input>,
+    config: &Config,
+    parsed: Option<&ParseCache>,
+) -> DirResult {
     let mut result = DirResult::default();
     let inputs: Vec<Input> = inputs
         .into_iter()
@@ -886,11 +950,14 @@ pub fn check_go_inputs(inputs: Vec<Input>, config: &Config) -> DirResult {
     let parsed: Vec<(Input, Option<GoFile>)> = inputs
         .into_par_iter()
         .map(|input| {
-            let file = GoFile::parse(
-                input.path.clone(),
-                input.display.clone(),
-                input.source.clone(),
-            );
+            let file = match parsed {
+                Some(cache) => cache.parse(&input),
+                None => GoFile::parse(
+                    input.path.clone(),
+                    input.display.clone(),
+                    input.source.clone(),
+                ),
+            };
             (input, file)
         })
         .collect();

@@ -464,3 +464,48 @@ fn standard_input_is_finished_like_the_file_on_disk() {
         "the override applies"
     );
 }
+
+#[test]
+fn the_parse_cache_serves_unchanged_files_and_parses_changed_ones_again() {
+    use redline_check::check::{ParseCache, run_stdin, run_stdin_with};
+    use redline_check::config::{Config, Configs, Overrides};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "p/a.go", SRC);
+    write(
+        d,
+        "p/b.go",
+        "package p\n\nvar other = new(map[string]int)\n",
+    );
+    let configs = Configs::fixed(Config::default(), Overrides::default(), d);
+    let a = d.join("p/a.go");
+    let cache = ParseCache::default();
+    let lines = |o: &redline_check::check::Outcome| -> Vec<(String, usize, &'static str)> {
+        o.diagnostics
+            .iter()
+            .map(|x| (x.path.clone(), x.span.line, x.rule.id))
+            .collect()
+    };
+    let edit = |text: &str| {
+        run_stdin_with(&a, text.as_bytes().to_vec(), &configs, d, Some(&cache)).unwrap()
+    };
+    let plain = |text: &str| run_stdin(&a, text.as_bytes().to_vec(), &configs, d).unwrap();
+
+    edit(SRC);
+    assert_eq!(cache.hits(), 0);
+    // The buffer changes: it is parsed again, its unchanged sibling is not,
+    // and the findings are those of an uncached check.
+    let edited = SRC.replace("func f() {", "var fresh = new(map[int]int)\n\nfunc f() {");
+    let second = edit(&edited);
+    assert_eq!(cache.hits(), 1);
+    assert_eq!(lines(&second), lines(&plain(&edited)));
+    assert_eq!(lines(&second).len(), 5);
+    // Nothing changed: both served.
+    edit(&edited);
+    assert_eq!(cache.hits(), 3);
+    // The sibling changes on disk: parsed again.
+    write(d, "p/b.go", "package p\n\nvar other = map[string]int{}\n");
+    let fourth = edit(&edited);
+    assert_eq!(cache.hits(), 4);
+    assert_eq!(lines(&fourth), lines(&plain(&edited)));
+}
