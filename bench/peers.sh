@@ -121,7 +121,8 @@ count() { # tool file
     golangci-lint) python3 -c 'import json,sys
 try: print(len((json.JSONDecoder().raw_decode(open(sys.argv[1]).read())[0] or {}).get("Issues") or []))
 except Exception: print(0)' "$2" ;;
-    staticcheck) grep -c '^{' "$2" ;;
+    # compile errors are failures, not findings
+    staticcheck) grep '^{' "$2" | grep -vc '"code":"compile"' ;;
     redline) python3 -c 'import json,sys
 try:
     d=json.load(open(sys.argv[1])); print(len(d if isinstance(d,list) else d.get("diagnostics",[])))
@@ -172,7 +173,7 @@ go_tool() { # name tree
             findings=$((findings + $(count "$name" "$out")))
             # golangci-lint: 1 = issues found; staticcheck: 1 = problems found.
             # Anything else (type errors: 3 / 7, timeout: 124) is a failure.
-            if [[ $rc != 0 && $rc != 1 ]] || grep -q '"severity":"error".*"code":"compile"\|typechecking error\|could not load export data\|build constraints exclude' "$err" 2>/dev/null; then
+            if [[ $rc != 0 && $rc != 1 ]] || grep -q '"code":"compile"\|typechecking error\|could not load export data\|build constraints exclude' "$err" "$out" 2>/dev/null; then
                 failed="$failed${failed:+ }${rel:-.}(rc=$rc)"
             fi
         done < <(modules "$tree")
