@@ -442,8 +442,11 @@ fn valid_specs(a: &SpecArgs, cfg: &SloConfig, err: &mut dyn Write) -> Result<Vec
         let _ = writeln!(err, "{}", problem_line(p));
     }
     Err(Fatal(format!(
-        "{} problems in the SLO specs; fix them first (`redline slo validate` lists them)",
-        problems.len()
+        "{} problem{} in the SLO specs; fix {} first (`redline slo validate` lists {})",
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" },
+        if problems.len() == 1 { "it" } else { "them" },
+        if problems.len() == 1 { "it" } else { "them" },
     )))
 }
 
