@@ -328,3 +328,39 @@ fn as_pid_1_the_orphans_the_service_leaves_are_reaped() {
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{GOOD}\n"));
 }
+
+#[test]
+fn after_the_log_reader_goes_away_validation_goes_on_with_the_right_line_numbers() {
+    let dir = scratch("reader-gone");
+    // Three good lines, then (once the reader of redline's stdout has
+    // gone) two that are not JSON: lines 4 and 5.
+    let svc = service(
+        &dir,
+        &format!(
+            "echo '{GOOD}'\necho '{GOOD}'\necho '{GOOD}'\nsleep 1\necho 'not json'\necho 'still not json'\nexit 0"
+        ),
+    );
+    let mut child = redline(&dir)
+        .args(["exec", "--logs", "--preset", "zap", "--"])
+        .arg(&svc)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    assert_eq!(first.trim_end(), GOOD);
+    drop(stdout);
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0), "{err}");
+    assert!(err.contains("cannot pass the service's log on"), "{err}");
+    assert!(err.contains("<service stdout>:4: invalid-json"), "{err}");
+    assert!(err.contains("<service stdout>:5: invalid-json"), "{err}");
+}

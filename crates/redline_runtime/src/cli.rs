@@ -733,7 +733,7 @@ pub fn run_logs(args: &LogsArgs, config: Option<&Path>) -> u8 {
         let tee: Option<&mut dyn Write> = if args.tee { Some(&mut tee_out) } else { None };
         let mut on_finding =
             |input: &str, line: u64, f: &logs::Finding| -> bool { report.finding(input, line, f) };
-        match logs::validate_stream(reader, name, &schema, tee, &mut summary, &mut on_finding) {
+        match logs::validate_stream(reader, name, 0, &schema, tee, &mut summary, &mut on_finding) {
             Ok(()) => {}
             Err(StreamError::Tee(e)) => {
                 tee_error = Some(e);

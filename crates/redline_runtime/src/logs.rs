@@ -676,6 +676,7 @@ pub enum StreamError {
 pub fn validate_stream<R: BufRead>(
     mut reader: R,
     input: &str,
+    lines_before: u64,
     schema: &LogSchema,
     mut tee: Option<&mut dyn Write>,
     summary: &mut LogSummary,
@@ -684,7 +685,9 @@ pub fn validate_stream<R: BufRead>(
     let mut pending: Vec<u8> = Vec::new();
     // Bytes of the current line beyond what is kept in `pending`.
     let mut overflow: usize = 0;
-    let mut line_no: u64 = 0;
+    // Lines of `input` already validated by an earlier call (the stream
+    // goes on after its tee target failed): numbering continues.
+    let mut line_no: u64 = lines_before;
     let cap = schema.max_line_bytes;
     loop {
         let buf = match reader.fill_buf() {
@@ -1115,6 +1118,7 @@ mod tests {
         validate_stream(
             reader,
             "app.log",
+            0,
             schema,
             Some(&mut out),
             &mut summary,

@@ -221,9 +221,12 @@ fn validate(
         };
         let mut on_finding =
             |input: &str, line: u64, f: &logs::Finding| -> bool { report.finding(input, line, f) };
+        // One input: the lines validated so far are the summary's.
+        let lines_before = summary.lines;
         match logs::validate_stream(
             &mut reader,
             name,
+            lines_before,
             schema,
             target,
             &mut summary,
