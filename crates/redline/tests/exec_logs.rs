@@ -337,7 +337,9 @@ fn after_the_log_reader_goes_away_validation_goes_on_with_the_right_line_numbers
     let svc = service(
         &dir,
         &format!(
-            "echo '{GOOD}'\necho '{GOOD}'\necho '{GOOD}'\nsleep 1\necho 'not json'\necho 'still not json'\nexit 0"
+            "echo '{GOOD}'\necho '{GOOD}'\necho '{GOOD}'\n\
+             i=0; while [ ! -e gone ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done\n\
+             echo 'not json'\necho 'still not json'\nexit 0"
         ),
     );
     let mut child = redline(&dir)
@@ -352,6 +354,8 @@ fn after_the_log_reader_goes_away_validation_goes_on_with_the_right_line_numbers
     stdout.read_line(&mut first).unwrap();
     assert_eq!(first.trim_end(), GOOD);
     drop(stdout);
+    // Only now may the service go on (it waits for this file).
+    std::fs::write(dir.join("gone"), "").unwrap();
     let mut err = String::new();
     child
         .stderr
