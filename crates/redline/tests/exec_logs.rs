@@ -5,7 +5,7 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 fn scratch(name: &str) -> PathBuf {
@@ -53,6 +53,52 @@ fn service(dir: &Path, body: &str) -> PathBuf {
 
 const GOOD: &str =
     r#"{"level":"info","ts":1.5,"request_id":"r1","service_name":"orders","msg":"ok"}"#;
+
+/// `redline exec --logs --preset zap -- svc`, running, both streams piped.
+fn spawn_zap(dir: &Path, svc: &Path) -> Child {
+    redline(dir)
+        .args(["exec", "--logs", "--preset", "zap", "--"])
+        .arg(svc)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Reads the first line of `child`'s stdout and checks it is [`GOOD`]
+/// (the service runs); the reader is handed back.
+fn first_line_is_good(child: &mut Child) -> BufReader<ChildStdout> {
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert_eq!(line.trim_end(), GOOD);
+    stdout
+}
+
+/// Waits up to `limit` for `child` to exit; `what` says what it failed to
+/// do otherwise.
+fn exits_within(child: &mut Child, limit: Duration, what: &str) -> ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        assert!(Instant::now() < deadline, "{what} within {limit:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// All of `child`'s standard error.
+fn stderr_of(child: &mut Child) -> String {
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    err
+}
 
 #[test]
 fn the_log_passes_through_violations_are_reported_and_the_exit_code_is_the_services() {
@@ -137,38 +183,19 @@ fn sigterm_is_forwarded_and_the_services_exit_code_comes_back() {
              while :; do sleep 0.05; done"
         ),
     );
-    let mut child = redline(&dir)
-        .args(["exec", "--logs", "--preset", "zap", "--"])
-        .arg(&svc)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // The first log line came through: the service runs.
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    assert_eq!(line.trim_end(), GOOD);
+    let mut child = spawn_zap(&dir, &svc);
+    let _stdout = first_line_is_good(&mut child);
     let kill = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(kill.success());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "service did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut err = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
+    let status = exits_within(
+        &mut child,
+        Duration::from_secs(10),
+        "the service stopped on SIGTERM",
+    );
+    let err = stderr_of(&mut child);
     assert!(err.contains("got TERM"), "{err}");
     assert_eq!(status.code(), Some(42), "{err}");
 }
@@ -243,30 +270,15 @@ fn a_background_process_holding_the_log_open_does_not_keep_redline_running() {
         &dir,
         &format!("echo '{GOOD}'\nsleep 30 2>/dev/null &\necho $! > held.pid\nexit 4"),
     );
-    let started = Instant::now();
-    let out = redline(&dir)
-        .args(["exec", "--logs", "--preset", "zap", "--"])
-        .arg(&svc)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Wait for redline itself (the sleep still holds the stdout pipe).
-    let mut out = out;
-    let status = loop {
-        if let Some(s) = out.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(15),
-            "redline still runs {:?} after the service exited",
-            started.elapsed()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let mut child = spawn_zap(&dir, &svc);
+    // Redline itself exits, although the sleep still holds the stdout pipe.
+    let status = exits_within(
+        &mut child,
+        Duration::from_secs(15),
+        "redline exited after the service",
+    );
     assert_eq!(status.code(), Some(4));
-    let mut err = String::new();
-    out.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    let err = stderr_of(&mut child);
     assert!(
         err.contains("the service exited with 4, but its standard output is still open"),
         "{err}"
@@ -342,27 +354,11 @@ fn after_the_log_reader_goes_away_validation_goes_on_with_the_right_line_numbers
              echo 'not json'\necho 'still not json'\nexit 0"
         ),
     );
-    let mut child = redline(&dir)
-        .args(["exec", "--logs", "--preset", "zap", "--"])
-        .arg(&svc)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
-    assert_eq!(first.trim_end(), GOOD);
-    drop(stdout);
+    let mut child = spawn_zap(&dir, &svc);
+    drop(first_line_is_good(&mut child));
     // Only now may the service go on (it waits for this file).
     std::fs::write(dir.join("gone"), "").unwrap();
-    let mut err = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
+    let err = stderr_of(&mut child);
     assert_eq!(child.wait().unwrap().code(), Some(0), "{err}");
     assert!(err.contains("cannot pass the service's log on"), "{err}");
     assert!(err.contains("<service stdout>:4: invalid-json"), "{err}");
