@@ -215,20 +215,28 @@ fn git(dir: &Path, args: &[&str]) {
     );
 }
 
-#[test]
-fn new_code_gating_reports_only_what_the_base_did_not_have() {
+/// A repository whose one commit has [`SRC`] (four findings), and whose
+/// working tree adds one finding above them (the old ones move down two
+/// lines; the new one is on line 7).
+fn legacy_repo_with_one_new_finding() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     git(d, &["init", "-q"]);
     write(d, "p/a.go", SRC);
     git(d, &["add", "-A"]);
     git(d, &["commit", "-q", "-m", "legacy"]);
-    // An old finding moves down two lines; one new finding is added.
     write(
         d,
         "p/a.go",
         &SRC.replace("func f() {", "var fresh = new(map[int]int)\n\nfunc f() {"),
     );
+    dir
+}
+
+#[test]
+fn new_code_gating_reports_only_what_the_base_did_not_have() {
+    let dir = legacy_repo_with_one_new_finding();
+    let d = dir.path();
     let (ran, notes) = run(
         d,
         Request {
@@ -280,17 +288,8 @@ fn compared_note(notes: &Notes) -> String {
 
 #[test]
 fn the_base_revisions_findings_are_cached_by_commit_and_renames_apply_after() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = legacy_repo_with_one_new_finding();
     let d = dir.path();
-    git(d, &["init", "-q"]);
-    write(d, "p/a.go", SRC);
-    git(d, &["add", "-A"]);
-    git(d, &["commit", "-q", "-m", "legacy"]);
-    write(
-        d,
-        "p/a.go",
-        &SRC.replace("func f() {", "var fresh = new(map[int]int)\n\nfunc f() {"),
-    );
     let cache = tempfile::tempdir().unwrap();
     let gated = |rev: &str| Request {
         new_code: Some(Since::Rev(rev.into())),
