@@ -275,7 +275,6 @@ impl Session {
             tools,
             render_log: None,
         };
-        let render_log = Arc::new(redline_k8s::render_cache::RenderLog::default());
         let scan = |configs: &Arc<Configs>| -> Result<Outcome, String> {
             let outcome = match &stdin_source {
                 Some((name, bytes)) => check::run_stdin(name, bytes.clone(), configs, &cwd)?,
@@ -305,6 +304,9 @@ impl Session {
                     (c.base_store(), key)
                 });
                 let store = base_store.as_ref().map(|(s, k)| (s, *k));
+                // What the base's renderings depend on: whether its
+                // findings may be stored, and the tools they were made by.
+                let render_log = Arc::new(redline_k8s::render_cache::RenderLog::default());
                 let found = newcode::BaseFindings::compute(base, &cwd, store, |tree| {
                     let base_configs =
                         base_configs(&request.config, &request.overrides, tree, &cwd, &root)
